@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Runs the test tiers with Node's own test runner after compiling TypeScript to out/.
+// Usage: node scripts/test.mjs [tier...]   tiers: unit, clients, fuzz (default: all that exist)
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'clients', 'fuzz'];
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function findTests(dir) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findTests(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out.sort();
+}
+
+rmSync(join(root, 'out'), { recursive: true, force: true });
+run('npx', ['tsc', '-p', 'tsconfig.json']);
+const files = tiers.flatMap((t) => findTests(join(root, 'out', 'test', t)));
+if (files.length === 0) {
+  console.error('no test files found for tiers: ' + tiers.join(', '));
+  process.exit(1);
+}
+// Two cores: run test files one at a time so timing-sensitive cluster tests are not starved.
+run(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=180000', ...files]);
