@@ -25,6 +25,8 @@ function findTests(dir) {
 }
 
 rmSync(join(root, 'out'), { recursive: true, force: true });
+// Tests that start the CLI as a real process need the bundles; tsc emits the test code to out/.
+run(process.execPath, ['esbuild.mjs']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
 const files = tiers.flatMap((t) => findTests(join(root, 'out', 'test', t)));
 if (files.length === 0) {

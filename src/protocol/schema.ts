@@ -98,7 +98,7 @@ export const bytes: Type<Buffer> = {
 export const records = nullableBytes;
 
 export function nullableArray<T>(item: Type<T>): Type<T[] | null> {
-  return {
+  return describeArray(item, {
     zero: null,
     read(r, ctx) {
       const len = readLength(r, ctx, true);
@@ -115,12 +115,12 @@ export function nullableArray<T>(item: Type<T>): Type<T[] | null> {
       writeLength(w, v.length, ctx, true);
       for (const e of v) item.write(w, e, ctx);
     },
-  };
+  });
 }
 
 export function array<T>(item: Type<T>): Type<T[]> {
   const inner = nullableArray(item);
-  return {
+  return describeArray(item, {
     zero: [],
     read(r, ctx) {
       return inner.read(r, ctx) ?? [];
@@ -128,12 +128,42 @@ export function array<T>(item: Type<T>): Type<T[]> {
     write(w, v, ctx) {
       inner.write(w, v ?? [], ctx);
     },
-  };
+  });
 }
 
 /** A plain int32-count array that stays classic even in flexible versions (rare, used by old fixed layouts). */
 export function classicArray<T>(item: Type<T>): Type<T[]> {
   return array(item);
+}
+
+// ---- introspection (tests and tooling walk a schema without knowing it) ----------------------------------
+
+/** A struct field as compiled: inclusive version range, tag (flexible versions only) and absent-value default. */
+export interface FieldInfo {
+  readonly name: string;
+  readonly type: Type<unknown>;
+  readonly min: number;
+  readonly max: number;
+  readonly tag: number | undefined;
+  readonly dflt: unknown;
+}
+
+const STRUCT_FIELDS = new WeakMap<object, readonly FieldInfo[]>();
+const ARRAY_ITEM = new WeakMap<object, Type<unknown>>();
+
+function describeArray<A>(item: Type<unknown>, type: Type<A>): Type<A> {
+  ARRAY_ITEM.set(type, item);
+  return type;
+}
+
+/** The fields of a type made by struct(), in declaration order; undefined for any other type. */
+export function structFields(type: Type<unknown>): readonly FieldInfo[] | undefined {
+  return STRUCT_FIELDS.get(type);
+}
+
+/** The element type of a type made by array() or nullableArray(); undefined for any other type. */
+export function arrayItem(type: Type<unknown>): Type<unknown> | undefined {
+  return ARRAY_ITEM.get(type);
 }
 
 // ---- structs ---------------------------------------------------------------------------------------------
@@ -182,9 +212,12 @@ function parseVersions(spec: string | undefined): [number, number] {
   throw new Error(`bad version spec ${spec}`);
 }
 
+/** A fresh copy of a default value, so that a decoded message never shares arrays or objects with the schema. */
 function cloneZero(v: unknown): unknown {
-  if (Array.isArray(v)) return [];
-  if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) return { ...v };
+  if (Array.isArray(v)) return v.map(cloneZero);
+  if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+    return Object.fromEntries(Object.entries(v).map(([k, e]) => [k, cloneZero(e)]));
+  }
   return v;
 }
 
@@ -199,7 +232,7 @@ export function struct<F extends Record<string, FieldLike<any>>>(fields: F): Typ
 
   const zero = Object.fromEntries(compiled.map((f) => [f.name, cloneZero(f.dflt)])) as StructValue<F>;
 
-  return {
+  const type: Type<StructValue<F>> = {
     zero,
     read(r, ctx) {
       const out: Record<string, unknown> = {};
@@ -249,6 +282,8 @@ export function struct<F extends Record<string, FieldLike<any>>>(fields: F): Typ
       }
     },
   };
+  STRUCT_FIELDS.set(type, compiled);
+  return type;
 }
 
 function isDefault(v: unknown, dflt: unknown): boolean {

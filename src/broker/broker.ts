@@ -1,0 +1,284 @@
+// A Kafka broker: one TCP listener serving the Kafka wire protocol, the partition replicas this broker hosts,
+// and (when this broker is the coordinator for them) consumer groups. Metadata changes arrive from the
+// controller as whole images; the broker opens, re-roles or deletes its local replicas to match.
+
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
+import { join } from 'node:path';
+import { RequestHeader } from '../protocol/frame';
+import { batchTimestamps } from '../protocol/records/recordBatch';
+import { BrokerConfig, defaultBrokerConfig, effectiveTopicConfig, num } from './configs';
+import { Connection } from './connection';
+import type { ControllerChannel } from './controllerChannel';
+import { HandlerContext } from './handlerContext';
+import { buildRouter } from './handlers';
+import { Logger, nopLogger, tagged } from './logger';
+import { MetadataImage, PartitionState, TopicState } from './metadata';
+import { Partition } from './partition';
+import { Router } from './router';
+import { LogConfig, PartitionLog } from './state/partitionLog';
+import { GroupCoordinator } from './groups/coordinator';
+import { ProducerStateManager } from './producerState';
+import { LeaderFetcher } from './replicaFetcher';
+
+export interface BrokerOptions {
+  nodeId: number;
+  host?: string;
+  /** 0 = any free port. */
+  port?: number;
+  /** The address advertised to clients (defaults to host:port). */
+  advertisedHost?: string;
+  logDir: string;
+  controller: ControllerChannel;
+  /** Broker-level settings (Kafka names, e.g. 'num.partitions'); merged over defaults. */
+  config?: Partial<BrokerConfig>;
+  logger?: Logger;
+  now?: () => number;
+}
+
+export class Broker {
+  readonly nodeId: number;
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly controller: ControllerChannel;
+  readonly router: Router;
+  readonly partitions = new Map<string, Partition>();
+  readonly groups: GroupCoordinator;
+  readonly producers = new ProducerStateManager();
+  image: MetadataImage;
+  private server: Server | undefined;
+  private readonly connections = new Set<Connection>();
+  private boundPort = 0;
+  private retentionTimer: NodeJS.Timeout | undefined;
+  private isrTimer: NodeJS.Timeout | undefined;
+  private readonly fetchers = new Map<number, LeaderFetcher>();
+  /** ISR changes sent to the controller and not yet answered, by partition key. */
+  private readonly pendingIsrChanges = new Set<string>();
+  private readonly now: () => number;
+  /** Test hook: sees every request header before it is handled. */
+  onRequest?: (header: RequestHeader) => void;
+
+  constructor(private readonly opts: BrokerOptions) {
+    this.nodeId = opts.nodeId;
+    this.config = { ...defaultBrokerConfig(opts.nodeId), ...(opts.config as Record<string, string>) } as BrokerConfig;
+    this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
+    this.controller = opts.controller;
+    this.now = opts.now ?? Date.now;
+    this.router = buildRouter();
+    this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
+    this.groups = new GroupCoordinator(this);
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  get host(): string {
+    return this.opts.advertisedHost ?? this.opts.host ?? '127.0.0.1';
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (server.address() as { port: number }).port;
+    const interval = num(this.config, 'log.retention.check.interval.ms');
+    this.retentionTimer = setInterval(() => this.applyRetention(), interval);
+    this.retentionTimer.unref();
+    const lagMs = num(this.config, 'replica.lag.time.max.ms');
+    this.isrTimer = setInterval(() => {
+      for (const p of this.partitions.values()) p.maybeShrinkIsr(lagMs);
+    }, Math.max(100, lagMs / 2));
+    this.isrTimer.unref();
+    this.logger.info(`listening on ${this.host}:${this.boundPort}`);
+  }
+
+  private accept(socket: Socket): void {
+    const conn = new Connection(socket, {
+      router: this.router,
+      logger: this.logger,
+      maxFrameBytes: num(this.config, 'socket.request.max.bytes'),
+      makeContext: (header, c): HandlerContext => ({ broker: this, header, version: header.apiVersion, conn: c }),
+      observe: (h) => this.onRequest?.(h),
+    });
+    this.connections.add(conn);
+    socket.on('close', () => {
+      this.connections.delete(conn);
+      this.groups.connectionClosed(conn);
+    });
+  }
+
+  /** Stops listening, closes client connections and flushes every log. */
+  async stop(): Promise<void> {
+    clearInterval(this.retentionTimer);
+    clearInterval(this.isrTimer);
+    for (const f of this.fetchers.values()) f.stop();
+    this.fetchers.clear();
+    this.groups.shutdown();
+    for (const c of this.connections) c.socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    for (const p of this.partitions.values()) p.log.close();
+    this.partitions.clear();
+  }
+
+  // ---- metadata --------------------------------------------------------------------------------------------
+
+  /** Apply a metadata image from the controller (ignored if older than what we have). */
+  applyMetadata(image: MetadataImage): void {
+    if (image.epoch <= this.image.epoch) return;
+    this.image = image;
+    const wanted = new Set<string>();
+    for (const topic of image.topics) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(this.nodeId)) continue;
+        const key = `${topic.name}-${p.partition}`;
+        wanted.add(key);
+        const existing = this.partitions.get(key);
+        const config = effectiveTopicConfig(topic.configs, this.config);
+        if (existing && existing.topicId === topic.id) {
+          existing.config = config;
+          existing.log.updateConfig(logConfigOf(config));
+          existing.applyState(p);
+        } else {
+          if (existing) this.dropPartition(key, true);
+          this.openPartition(topic, p, config);
+        }
+      }
+    }
+    for (const key of [...this.partitions.keys()]) if (!wanted.has(key)) this.dropPartition(key, true);
+    this.removeOrphanDirs(wanted);
+    this.updateFetchers();
+    this.groups.metadataChanged();
+  }
+
+  /** Every followed partition fetches from its current leader; leaders and offline partitions fetch nothing. */
+  private updateFetchers(): void {
+    for (const p of this.partitions.values()) {
+      const leader = p.state.leader;
+      const follows = !p.isLeader && leader >= 0 && this.image.brokers.some((b) => b.id === leader && !b.fenced);
+      for (const [id, f] of this.fetchers) if (id !== leader || !follows) f.remove(p);
+      if (!follows) continue;
+      let fetcher = this.fetchers.get(leader);
+      if (!fetcher) {
+        fetcher = new LeaderFetcher(this, leader);
+        this.fetchers.set(leader, fetcher);
+      }
+      if (!fetcher.has(p)) fetcher.add(p);
+    }
+    for (const [id, f] of this.fetchers) {
+      if (f.size === 0) {
+        f.stop();
+        this.fetchers.delete(id);
+      }
+    }
+  }
+
+  /** Re-read metadata from the controller (a fetcher learnt that leadership moved). */
+  requestMetadataRefresh(): void {
+    void this.controller.metadata().then(
+      (image) => this.applyMetadata(image),
+      (err) => this.logger.warn(`metadata refresh failed: ${(err as Error).message}`),
+    );
+  }
+
+  private requestIsrChange(p: Partition, isr: number[]): void {
+    if (this.pendingIsrChanges.has(p.key)) return;
+    this.pendingIsrChanges.add(p.key);
+    const epoch = p.leaderEpoch;
+    this.logger.info(`${p.key}: asking controller for ISR [${isr.join(',')}] (was [${p.state.isr.join(',')}])`);
+    this.controller
+      .alterIsr(p.topic, p.index, epoch, isr)
+      .then(
+        () => this.requestMetadataRefresh(),
+        (err) => this.logger.warn(`${p.key}: ISR change refused: ${(err as Error).message}`),
+      )
+      .finally(() => this.pendingIsrChanges.delete(p.key));
+  }
+
+  private openPartition(topic: TopicState, p: PartitionState, config: Record<string, string>): Partition {
+    const dir = join(this.opts.logDir, `${topic.name}-${p.partition}`);
+    const log = PartitionLog.open(dir, logConfigOf(config), {
+      logger: tagged(this.logger, `${topic.name}-${p.partition}`),
+      now: this.now,
+      decodeTimestamps: batchTimestamps,
+      topicId: topic.id,
+    } as Parameters<typeof PartitionLog.open>[2]);
+    const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr));
+    partition.applyState(p);
+    this.partitions.set(partition.key, partition);
+    return partition;
+  }
+
+  private dropPartition(key: string, deleteData: boolean): void {
+    const p = this.partitions.get(key);
+    if (!p) return;
+    this.partitions.delete(key);
+    for (const f of this.fetchers.values()) f.remove(p);
+    this.producers.forgetPartition(key);
+    p.notifyData();
+    if (deleteData) p.log.delete();
+    else p.log.close();
+  }
+
+  /** Directories of topics deleted while this broker was down. */
+  private removeOrphanDirs(wanted: Set<string>): void {
+    if (this.image.epoch < 0) return;
+    for (const name of readdirSync(this.opts.logDir, { withFileTypes: true })) {
+      if (!name.isDirectory() || !/-\d+$/.test(name.name)) continue;
+      if (!wanted.has(name.name)) {
+        this.logger.info(`removing data of deleted partition ${name.name}`);
+        rmSync(join(this.opts.logDir, name.name), { recursive: true, force: true });
+      }
+    }
+  }
+
+  partition(topic: string, index: number): Partition | undefined {
+    return this.partitions.get(`${topic}-${index}`);
+  }
+
+  topicState(name: string): TopicState | undefined {
+    return this.image.topics.find((t) => t.name === name);
+  }
+
+  topicConfig(name: string): Record<string, string> | undefined {
+    const t = this.topicState(name);
+    return t ? effectiveTopicConfig(t.configs, this.config) : undefined;
+  }
+
+  // ---- retention -------------------------------------------------------------------------------------------
+
+  applyRetention(): void {
+    for (const p of this.partitions.values()) {
+      // Compacted-only topics (such as __consumer_offsets) are never deleted by time or size.
+      if (!p.config['cleanup.policy'].split(',').includes('delete')) continue;
+      try {
+        const before = p.logStartOffset;
+        p.log.maybeRoll();
+        const result = p.log.applyRetention();
+        if (result.deletedSegments > 0) {
+          this.logger.info(`retention deleted ${result.deletedSegments} segment(s) of ${p.key}; log start ${before} -> ${result.newLogStartOffset}`);
+        }
+      } catch (err) {
+        this.logger.error(`retention of ${p.key} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+}
+
+export function logConfigOf(config: Record<string, string>): LogConfig {
+  return {
+    segmentBytes: num(config, 'segment.bytes'),
+    segmentMs: num(config, 'segment.ms'),
+    retentionMs: num(config, 'retention.ms'),
+    retentionBytes: num(config, 'retention.bytes'),
+    indexIntervalBytes: num(config, 'index.interval.bytes'),
+    fileDeleteDelayMs: 0,
+  };
+}

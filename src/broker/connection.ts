@@ -1,0 +1,165 @@
+// One client connection: framing, request decoding, and responses written strictly in request order even
+// though handlers (JoinGroup, long-poll Fetch, acks=all Produce) complete out of order. A malformed request
+// closes only this connection, with the reason logged; every other connection keeps being served.
+
+import { Socket } from 'node:net';
+import { ErrorCode } from '../protocol/errorCode';
+import { FrameDecoder, FrameTooLargeError, readRequestHeader, RequestHeader, skipTaggedFields, writeResponseHeader } from '../protocol/frame';
+import { ProtocolError, Reader } from '../protocol/primitives/reader';
+import { Writer } from '../protocol/primitives/writer';
+import { ctxFor } from '../protocol/schema';
+import { ApiVersions } from '../protocol/apis/18-api-versions';
+import type { HandlerContext } from './handlerContext';
+import { Logger } from './logger';
+import { NO_RESPONSE, Router } from './router';
+
+interface Slot {
+  done: boolean;
+  chunks: Buffer[] | null;
+}
+
+export interface ConnectionHost {
+  router: Router;
+  logger: Logger;
+  maxFrameBytes: number;
+  makeContext(header: RequestHeader, conn: Connection): HandlerContext;
+  /** Called for every request before it is handled (test hooks, metrics). */
+  observe?(header: RequestHeader): void;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly remote: string;
+  private readonly decoder: FrameDecoder;
+  private readonly queue: Slot[] = [];
+  private closed = false;
+  /** Per-connection state handlers may keep (SASL progress, for example). */
+  readonly attributes = new Map<string, unknown>();
+
+  constructor(
+    readonly socket: Socket,
+    private readonly host: ConnectionHost,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.decoder = new FrameDecoder(host.maxFrameBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (data) => this.onData(data));
+    socket.on('error', (err) => host.logger.debug(`connection ${this.remote}: ${err.message}`));
+    socket.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.host.logger.warn(`closing connection ${this.remote}: ${reason}`);
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(data);
+    } catch (err) {
+      if (err instanceof FrameTooLargeError) return this.close(`request ${err.message}`);
+      throw err;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      this.handleFrame(frame);
+    }
+  }
+
+  private handleFrame(frame: Buffer): void {
+    const r = new Reader(frame);
+    let header: RequestHeader;
+    try {
+      header = readRequestHeader(r);
+    } catch (err) {
+      return this.close(`malformed request header: ${(err as Error).message}`);
+    }
+    this.host.observe?.(header);
+    const route = this.host.router.get(header.apiKey);
+    if (header.apiKey === ApiVersions.key && (header.apiVersion > ApiVersions.maxVersion || header.apiVersion < 0)) {
+      return this.answerUnsupportedApiVersions(header);
+    }
+    if (!route) return this.close(`unsupported API key ${header.apiKey}`);
+    if (header.apiVersion < route.minVersion || header.apiVersion > route.maxVersion) {
+      return this.close(`unsupported ${route.def.name} version ${header.apiVersion} (serving ${route.minVersion}-${route.maxVersion})`);
+    }
+    const ctx = ctxFor(route.def, header.apiVersion);
+    let request: unknown;
+    try {
+      if (ctx.flexible) skipTaggedFields(r);
+      request = route.def.request.read(r, ctx);
+      // Trailing bytes are tolerated: librdkafka < 2.1 sends an extra tag byte on ListGroups v3+.
+    } catch (err) {
+      const what = err instanceof ProtocolError ? err.message : String(err);
+      return this.close(`malformed ${route.def.name} v${header.apiVersion} request: ${what}`);
+    }
+    const slot: Slot = { done: false, chunks: null };
+    this.queue.push(slot);
+    const finish = (result: unknown) => {
+      slot.done = true;
+      if (result !== NO_RESPONSE) slot.chunks = this.encode(header, route.def, ctx, result);
+      this.flush();
+    };
+    try {
+      const result = route.handle(request, this.host.makeContext(header, this));
+      if (result instanceof Promise) {
+        result.then(finish, (err) => this.close(`${route.def.name} handler failed: ${(err as Error).stack ?? err}`));
+      } else finish(result);
+    } catch (err) {
+      this.close(`${route.def.name} handler failed: ${(err as Error).stack ?? err}`);
+    }
+  }
+
+  private encode(header: RequestHeader, def: { key: number; response: { write(w: Writer, v: unknown, c: unknown): void } }, ctx: { version: number; flexible: boolean }, body: unknown): Buffer[] {
+    const w = new Writer(512);
+    w.int32(0); // size, patched below
+    writeResponseHeader(w, header.correlationId, def.key, ctx.flexible);
+    def.response.write(w, body, ctx);
+    const chunks = w.toChunks();
+    chunks[0].writeInt32BE(w.length - 4, 0);
+    return chunks;
+  }
+
+  /** An ApiVersions request newer than we know: answer in v0 with UNSUPPORTED_VERSION and our range. */
+  private answerUnsupportedApiVersions(header: RequestHeader): void {
+    const w = new Writer(64);
+    w.int32(0);
+    w.int32(header.correlationId);
+    w.int16(ErrorCode.UNSUPPORTED_VERSION);
+    w.int32(1).int16(ApiVersions.key).int16(ApiVersions.minVersion).int16(ApiVersions.maxVersion);
+    const chunks = w.toChunks();
+    chunks[0].writeInt32BE(w.length - 4, 0);
+    this.queue.push({ done: true, chunks });
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.closed) {
+      this.queue.length = 0;
+      return;
+    }
+    let wrote = false;
+    while (this.queue.length > 0 && this.queue[0].done) {
+      const slot = this.queue.shift()!;
+      if (!slot.chunks) continue;
+      if (!wrote) {
+        this.socket.cork();
+        wrote = true;
+      }
+      for (const c of slot.chunks) this.socket.write(c);
+    }
+    if (wrote) process.nextTick(() => this.socket.uncork());
+  }
+}

@@ -1,0 +1,312 @@
+// The controller: the single writer of cluster metadata (the role ZooKeeper plays in the seed tutorial and
+// the KRaft quorum plays in Kafka today). It validates and applies topic changes, assigns replicas, elects
+// leaders from the ISR with leader epochs, and persists the image. A single broker embeds one; the
+// mini-cluster supervisor holds one and serves every broker process.
+
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ErrorCode, KafkaError } from '../protocol/errorCode';
+import { collisionKey, normalizeTopicConfigValue, topicNameProblem, validateTopicConfig } from './configs';
+import { Logger, nopLogger } from './logger';
+import { assignReplicas, BrokerInfo, liveBrokers, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
+
+export interface CreateTopicSpec {
+  name: string;
+  /** -1 = broker default. */
+  numPartitions: number;
+  /** -1 = broker default. */
+  replicationFactor: number;
+  /** Explicit assignment: partition index → broker ids. */
+  assignments?: Array<{ partitionIndex: number; brokerIds: number[] }>;
+  configs?: Record<string, string | null>;
+  internal?: boolean;
+}
+
+export interface ControllerDefaults {
+  numPartitions: number;
+  defaultReplicationFactor: number;
+}
+
+export interface ControllerOptions {
+  /** File the image is persisted to; undefined keeps it in memory only. */
+  metadataFile?: string;
+  clusterId?: string;
+  defaults?: Partial<ControllerDefaults>;
+  logger?: Logger;
+}
+
+const PRODUCER_ID_BLOCK = 1000;
+
+export class Controller extends EventEmitter {
+  private image: MetadataImage;
+  private readonly logger: Logger;
+  private readonly defaults: ControllerDefaults;
+
+  constructor(private readonly opts: ControllerOptions = {}) {
+    super();
+    this.logger = opts.logger ?? nopLogger;
+    this.defaults = { numPartitions: 1, defaultReplicationFactor: 1, ...opts.defaults };
+    this.image = this.load() ?? {
+      clusterId: opts.clusterId ?? randomBytes(16).toString('base64url'),
+      controllerId: -1,
+      epoch: 0,
+      brokers: [],
+      topics: [],
+      nextProducerId: 1000,
+    };
+  }
+
+  /** A deep copy of the current image (safe to hand to another component or process). */
+  snapshot(): MetadataImage {
+    return structuredClone(this.image);
+  }
+
+  private load(): MetadataImage | undefined {
+    const file = this.opts.metadataFile;
+    if (!file || !existsSync(file)) return undefined;
+    try {
+      const image = JSON.parse(readFileSync(file, 'utf8')) as MetadataImage;
+      // Nobody is alive until it registers again.
+      for (const b of image.brokers) b.fenced = true;
+      return image;
+    } catch (err) {
+      throw new Error(`cannot read cluster metadata ${file}: ${(err as Error).message}`);
+    }
+  }
+
+  private commit(reason: string): void {
+    this.image.epoch++;
+    const file = this.opts.metadataFile;
+    if (file) {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.tmp`;
+      writeFileSync(tmp, JSON.stringify(this.image, null, 1));
+      renameSync(tmp, file);
+    }
+    this.logger.debug(`metadata epoch ${this.image.epoch}: ${reason}`);
+    this.emit('change', this.snapshot(), reason);
+  }
+
+  // ---- brokers -------------------------------------------------------------------------------------------
+
+  /** A broker (re)joins: it is unfenced, and partitions it can lead come back online. */
+  registerBroker(info: Omit<BrokerInfo, 'fenced'>): void {
+    const existing = this.image.brokers.find((b) => b.id === info.id);
+    if (existing) Object.assign(existing, info, { fenced: false });
+    else this.image.brokers.push({ ...info, fenced: false });
+    this.image.brokers.sort((a, b) => a.id - b.id);
+    this.pickControllerId();
+    this.electOfflinePartitions();
+    this.commit(`broker ${info.id} registered at ${info.host}:${info.port}`);
+  }
+
+  /** A broker is gone (crashed, paused past its session, or stopped): out of every ISR, leaders moved. */
+  fenceBroker(id: number, reason = 'fenced'): void {
+    const broker = this.image.brokers.find((b) => b.id === id);
+    if (!broker || broker.fenced) return;
+    broker.fenced = true;
+    for (const topic of this.image.topics) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(id)) continue;
+        if (p.isr.includes(id) && p.isr.length > 1) {
+          p.isr = p.isr.filter((r) => r !== id);
+          p.partitionEpoch++;
+        }
+        if (p.leader === id) this.electLeader(topic, p);
+      }
+    }
+    this.pickControllerId();
+    this.commit(`broker ${id} ${reason}`);
+  }
+
+  /** Clients need a live "controller" id in Metadata: we name the lowest live broker (KRaft does likewise). */
+  private pickControllerId(): void {
+    const live = liveBrokers(this.image);
+    if (!live.some((b) => b.id === this.image.controllerId)) this.image.controllerId = live[0]?.id ?? -1;
+  }
+
+  private isLive(id: number): boolean {
+    return this.image.brokers.some((b) => b.id === id && !b.fenced);
+  }
+
+  /**
+   * Elects a leader for one partition: the first live ISR member in replica order; if none and unclean
+   * election is enabled, any live replica (ISR reset to it); else leader -1 with the ISR left as it was,
+   * so the last in-sync replica can take over again when it returns.
+   */
+  private electLeader(topic: TopicState, p: PartitionState): void {
+    const candidate = p.replicas.find((r) => p.isr.includes(r) && this.isLive(r));
+    const unclean = (topic.configs['unclean.leader.election.enable'] ?? 'false') === 'true';
+    if (candidate !== undefined) {
+      p.leader = candidate;
+      p.isr = p.isr.filter((r) => this.isLive(r));
+    } else if (unclean && p.replicas.some((r) => this.isLive(r))) {
+      p.leader = p.replicas.find((r) => this.isLive(r))!;
+      p.isr = [p.leader];
+      this.logger.info(`unclean election of ${p.leader} for ${topic.name}-${p.partition}: data may be lost`);
+    } else {
+      p.leader = -1;
+    }
+    p.leaderEpoch++;
+    p.partitionEpoch++;
+  }
+
+  private electOfflinePartitions(): void {
+    for (const topic of this.image.topics) {
+      for (const p of topic.partitions) {
+        if (p.leader === -1 || !this.isLive(p.leader)) {
+          const before = p.leader;
+          this.electLeader(topic, p);
+          if (p.leader === -1 && before === -1) {
+            // nothing changed: undo the epoch bumps so idle partitions do not churn
+            p.leaderEpoch--;
+            p.partitionEpoch--;
+          }
+        }
+      }
+    }
+  }
+
+  // ---- topics --------------------------------------------------------------------------------------------
+
+  createTopic(spec: CreateTopicSpec, validateOnly = false): TopicState {
+    const problem = topicNameProblem(spec.name);
+    if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+    if (spec.name.startsWith('__') && !spec.internal && spec.name === OFFSETS_TOPIC) {
+      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${spec.name} is reserved for internal use`);
+    }
+    if (this.image.topics.some((t) => t.name === spec.name)) {
+      throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
+    }
+    const clash = this.image.topics.find((t) => collisionKey(t.name) === collisionKey(spec.name));
+    if (clash) {
+      throw new KafkaError(
+        ErrorCode.INVALID_TOPIC_EXCEPTION,
+        `Topic '${spec.name}' collides with existing topic: ${clash.name}. Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide.`,
+      );
+    }
+    const configs: Record<string, string> = {};
+    for (const [k, val] of Object.entries(spec.configs ?? {})) {
+      validateTopicConfig(k, val);
+      if (val !== null) configs[k] = normalizeTopicConfigValue(k, val);
+    }
+    const assignment = this.planAssignment(spec);
+    const topic: TopicState = {
+      name: spec.name,
+      id: randomBytes(16).toString('base64url'),
+      internal: spec.internal ?? false,
+      configs,
+      partitions: assignment.map((replicas, partition) => {
+        const isr = replicas.filter((r) => this.isLive(r));
+        return { partition, replicas, isr, leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, addingReplicas: [], removingReplicas: [] };
+      }),
+    };
+    if (validateOnly) return topic;
+    this.image.topics.push(topic);
+    this.commit(`created topic ${spec.name}`);
+    return structuredClone(topic);
+  }
+
+  private planAssignment(spec: CreateTopicSpec): number[][] {
+    const live = liveBrokers(this.image).map((b) => b.id);
+    if (spec.assignments && spec.assignments.length > 0) {
+      if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
+      }
+      const sorted = [...spec.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
+      sorted.forEach((a, i) => {
+        if (a.partitionIndex !== i) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
+        if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length) {
+          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica list for partition ${i}`);
+        }
+        const unknown = a.brokerIds.find((b) => !this.image.brokers.some((x) => x.id === b));
+        if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in assignment`);
+      });
+      return sorted.map((a) => a.brokerIds);
+    }
+    const partitions = spec.numPartitions === -1 ? this.defaults.numPartitions : spec.numPartitions;
+    const rf = spec.replicationFactor === -1 ? this.defaults.defaultReplicationFactor : spec.replicationFactor;
+    if (!Number.isInteger(partitions) || partitions < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+    if (!Number.isInteger(rf) || rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
+    if (rf > live.length) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${live.length} broker(s) are registered.`,
+      );
+    }
+    return assignReplicas(live, partitions, rf);
+  }
+
+  deleteTopic(name: string): void {
+    const idx = this.image.topics.findIndex((t) => t.name === name);
+    if (idx < 0) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    this.image.topics.splice(idx, 1);
+    this.commit(`deleted topic ${name}`);
+  }
+
+  createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly = false): void {
+    const topic = this.image.topics.find((t) => t.name === name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const current = topic.partitions.length;
+    if (count <= current) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
+    }
+    const rf = topic.partitions[0]?.replicas.length ?? 1;
+    const live = liveBrokers(this.image).map((b) => b.id);
+    let plan: number[][];
+    if (assignments) {
+      if (assignments.length !== count - current) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
+      plan = assignments;
+    } else {
+      if (rf > live.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): only ${live.length} broker(s) are alive.`);
+      plan = assignReplicas(live, count - current, rf, { startPartition: current });
+    }
+    if (validateOnly) return;
+    plan.forEach((replicas, i) => {
+      const isr = replicas.filter((r) => this.isLive(r));
+      topic.partitions.push({ partition: current + i, replicas, isr, leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, addingReplicas: [], removingReplicas: [] });
+    });
+    this.commit(`topic ${name} now has ${count} partitions`);
+  }
+
+  /** Applies config changes: a string sets, null deletes (reverts to the default). */
+  alterTopicConfigs(name: string, changes: Record<string, string | null>, replace = false, validateOnly = false): void {
+    const topic = this.image.topics.find((t) => t.name === name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    for (const [k, val] of Object.entries(changes)) validateTopicConfig(k, val);
+    if (validateOnly) return;
+    const next: Record<string, string> = replace ? {} : { ...topic.configs };
+    for (const [k, val] of Object.entries(changes)) {
+      if (val === null) delete next[k];
+      else next[k] = normalizeTopicConfigValue(k, val);
+    }
+    topic.configs = next;
+    this.commit(`altered configs of ${name}`);
+  }
+
+  /** A leader reports a new ISR (shrink or expand). Stale epochs are refused, as Kafka's AlterPartition does. */
+  alterIsr(topicName: string, partition: number, leaderEpoch: number, isr: number[]): PartitionState {
+    const topic = this.image.topics.find((t) => t.name === topicName);
+    const p = topic?.partitions[partition];
+    if (!topic || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (p.leaderEpoch !== leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${leaderEpoch} is not current (${p.leaderEpoch})`);
+    const next = isr.filter((r) => p.replicas.includes(r) && this.isLive(r));
+    if (!next.includes(p.leader)) next.unshift(p.leader);
+    if (next.length !== p.isr.length || next.some((r) => !p.isr.includes(r))) {
+      p.isr = p.replicas.filter((r) => next.includes(r));
+      p.partitionEpoch++;
+      this.commit(`ISR of ${topicName}-${partition} is now [${p.isr.join(',')}]`);
+    }
+    return structuredClone(p);
+  }
+
+  /** Hands out a block of producer ids (InitProducerId). */
+  allocateProducerIds(): { start: number; length: number } {
+    const start = this.image.nextProducerId;
+    this.image.nextProducerId += PRODUCER_ID_BLOCK;
+    this.commit(`producer id block ${start}`);
+    return { start, length: PRODUCER_ID_BLOCK };
+  }
+}

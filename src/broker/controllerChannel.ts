@@ -1,0 +1,30 @@
+// How a broker talks to the controller. In a single-broker process the controller is in the same process;
+// in the mini-cluster it lives in the supervisor and this interface is carried over IPC. Every method is
+// async so both look the same to the handlers.
+
+import type { Controller, CreateTopicSpec } from './controller';
+import type { MetadataImage, PartitionState, TopicState } from './metadata';
+
+export interface ControllerChannel {
+  createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
+  deleteTopic(name: string): Promise<void>;
+  createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void>;
+  alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
+  alterIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<PartitionState>;
+  allocateProducerIds(): Promise<{ start: number; length: number }>;
+  /** The newest metadata image (brokers apply it before answering when they need to be current). */
+  metadata(): Promise<MetadataImage>;
+}
+
+/** A channel to a controller living in this process. */
+export function localControllerChannel(controller: Controller): ControllerChannel {
+  return {
+    createTopic: async (spec, validateOnly) => controller.createTopic(spec, validateOnly),
+    deleteTopic: async (name) => controller.deleteTopic(name),
+    createPartitions: async (name, count, assignments, validateOnly) => controller.createPartitions(name, count, assignments, validateOnly),
+    alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
+    alterIsr: async (topic, partition, epoch, isr) => controller.alterIsr(topic, partition, epoch, isr),
+    allocateProducerIds: async () => controller.allocateProducerIds(),
+    metadata: async () => controller.snapshot(),
+  };
+}

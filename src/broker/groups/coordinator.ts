@@ -1,0 +1,426 @@
+// The group coordinator of one broker. A group belongs to the partition abs(hash(groupId)) % N of the
+// internal __consumer_offsets topic, and the leader of that partition is its coordinator. Committed offsets
+// are records in that partition (replicated like any other), cached in memory and reloaded from the log when
+// this broker becomes the partition's leader, so they survive restarts and coordinator failover.
+
+import { ErrorCode, KafkaError } from '../../protocol/errorCode';
+import { buildBatch, decodeBatch, splitBatches } from '../../protocol/records/recordBatch';
+import type { Broker } from '../broker';
+import type { Connection } from '../connection';
+import { OFFSETS_TOPIC } from '../metadata';
+import { Partition } from '../partition';
+import { Group, GroupStateName, JoinRequest, JoinResult, SyncResult } from './group';
+import {
+  CommittedOffset,
+  decodeKey,
+  decodeOffsetValue,
+  encodeGroupKey,
+  encodeOffsetKey,
+  encodeOffsetValue,
+  offsetsPartitionFor,
+} from './offsetsRecords';
+
+export interface CoordinatorLocation {
+  errorCode: number;
+  errorMessage: string | null;
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string | null;
+}
+
+export interface FetchedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+  leaderEpoch: number;
+  metadata: string;
+  errorCode: number;
+}
+
+export interface GroupSummary {
+  groupId: string;
+  state: GroupStateName;
+  protocolType: string;
+}
+
+const MAX_METADATA = 4096;
+const COMMIT_TIMEOUT_MS = 5000;
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+  /** group -> "topic\u0000partition" -> committed offset */
+  private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  /** Offsets partitions this broker leads and has loaded, with the leader epoch they were loaded at. */
+  private readonly loaded = new Map<number, number>();
+
+  constructor(readonly broker: Broker) {}
+
+  private get config() {
+    return this.broker.config;
+  }
+
+  private offsetsPartitionCount(): number {
+    const t = this.broker.topicState(OFFSETS_TOPIC);
+    return t ? t.partitions.length : Number(this.config['offsets.topic.num.partitions']);
+  }
+
+  partitionFor(groupId: string): number {
+    return offsetsPartitionFor(groupId, this.offsetsPartitionCount());
+  }
+
+  // ---- coordinator discovery -------------------------------------------------------------------------------
+
+  async findCoordinator(key: string): Promise<CoordinatorLocation> {
+    const none = (errorCode: number, errorMessage: string | null = null): CoordinatorLocation => ({ errorCode, errorMessage, nodeId: -1, host: '', port: -1 });
+    if (!key) return none(ErrorCode.INVALID_REQUEST, 'group id must not be empty');
+    if (!this.broker.topicState(OFFSETS_TOPIC)) {
+      try {
+        await this.createOffsetsTopic();
+      } catch (err) {
+        return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, (err as Error).message);
+      }
+    }
+    const topic = this.broker.topicState(OFFSETS_TOPIC);
+    const p = topic?.partitions[this.partitionFor(key)];
+    const leader = p && p.leader >= 0 ? this.broker.image.brokers.find((b) => b.id === p.leader && !b.fenced) : undefined;
+    if (!leader) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'The coordinator is not available.');
+    return { errorCode: 0, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
+  }
+
+  private async createOffsetsTopic(): Promise<void> {
+    const live = this.broker.image.brokers.filter((b) => !b.fenced).length;
+    const rf = Math.max(1, Math.min(Number(this.config['offsets.topic.replication.factor']), live));
+    try {
+      await this.broker.controller.createTopic(
+        {
+          name: OFFSETS_TOPIC,
+          numPartitions: Number(this.config['offsets.topic.num.partitions']),
+          replicationFactor: rf,
+          internal: true,
+          configs: { 'cleanup.policy': 'compact', 'segment.bytes': '104857600', 'compression.type': 'producer' },
+        },
+        false,
+      );
+    } catch (err) {
+      if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
+    }
+    this.broker.applyMetadata(await this.broker.controller.metadata());
+  }
+
+  /** The local offsets partition for a group, if this broker coordinates it; else a coordinator error. */
+  private ownedPartition(groupId: string): Partition {
+    if (!groupId) throw new KafkaError(ErrorCode.INVALID_GROUP_ID);
+    const index = this.partitionFor(groupId);
+    const p = this.broker.partition(OFFSETS_TOPIC, index);
+    if (!p || !p.isLeader) throw new KafkaError(ErrorCode.NOT_COORDINATOR);
+    if (!this.loaded.has(index)) throw new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    return p;
+  }
+
+  private group(groupId: string, create: boolean): Group | undefined {
+    let g = this.groups.get(groupId);
+    if (!g && create) {
+      g = new Group(groupId, Number(this.config['group.initial.rebalance.delay.ms']));
+      g.onChange = (grp, what) => this.broker.logger.info(`group ${grp.groupId}: ${what}`);
+      this.groups.set(groupId, g);
+    }
+    return g;
+  }
+
+  // ---- membership ------------------------------------------------------------------------------------------
+
+  async join(groupId: string, req: JoinRequest): Promise<JoinResult> {
+    const fail = (errorCode: number): JoinResult => ({ errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: req.memberId, members: [] });
+    try {
+      this.ownedPartition(groupId);
+    } catch (err) {
+      return fail((err as KafkaError).code);
+    }
+    const min = Number(this.config['group.min.session.timeout.ms']);
+    const max = Number(this.config['group.max.session.timeout.ms']);
+    if (req.sessionTimeoutMs < min || req.sessionTimeoutMs > max) return fail(ErrorCode.INVALID_SESSION_TIMEOUT);
+    const g = this.group(groupId, true)!;
+    if (g.state === 'Dead') {
+      this.groups.delete(groupId);
+      return this.join(groupId, req);
+    }
+    return g.join(req);
+  }
+
+  async sync(groupId: string, memberId: string, generationId: number, assignments: Array<{ memberId: string; assignment: Buffer }>): Promise<SyncResult> {
+    const fail = (errorCode: number): SyncResult => ({ errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) });
+    try {
+      this.ownedPartition(groupId);
+    } catch (err) {
+      return fail((err as KafkaError).code);
+    }
+    const g = this.group(groupId, false);
+    if (!g) return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+    return g.sync(memberId, generationId, assignments);
+  }
+
+  heartbeat(groupId: string, memberId: string, generationId: number): number {
+    try {
+      this.ownedPartition(groupId);
+    } catch (err) {
+      return (err as KafkaError).code;
+    }
+    const g = this.group(groupId, false);
+    return g ? g.heartbeat(memberId, generationId) : ErrorCode.UNKNOWN_MEMBER_ID;
+  }
+
+  leave(groupId: string, members: Array<{ memberId: string; groupInstanceId: string | null }>): { errorCode: number; members: number[] } {
+    try {
+      this.ownedPartition(groupId);
+    } catch (err) {
+      return { errorCode: (err as KafkaError).code, members: members.map(() => (err as KafkaError).code) };
+    }
+    const g = this.group(groupId, false);
+    if (!g) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID, members: members.map(() => ErrorCode.UNKNOWN_MEMBER_ID) };
+    const codes = members.map((m) => g.leave(m.memberId, m.groupInstanceId));
+    return { errorCode: members.length === 1 ? codes[0] : 0, members: codes };
+  }
+
+  // ---- offsets ---------------------------------------------------------------------------------------------
+
+  async commitOffsets(groupId: string, memberId: string, generationId: number, offsets: OffsetToCommit[]): Promise<number[]> {
+    let partition: Partition;
+    try {
+      partition = this.ownedPartition(groupId);
+      const g = this.group(groupId, false);
+      if (g) g.checkCommit(memberId, generationId);
+      else if (generationId >= 0) throw new KafkaError(memberId ? ErrorCode.UNKNOWN_MEMBER_ID : ErrorCode.ILLEGAL_GENERATION);
+    } catch (err) {
+      return offsets.map(() => (err as KafkaError).code);
+    }
+    const now = Date.now();
+    const codes = offsets.map((o) => {
+      if ((o.metadata?.length ?? 0) > MAX_METADATA) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      const t = this.broker.topicState(o.topic);
+      if (!t || !t.partitions.some((p) => p.partition === o.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return 0;
+    });
+    const accepted = offsets.filter((_, i) => codes[i] === 0);
+    if (accepted.length === 0) return codes;
+    const values = accepted.map((o) => ({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now }));
+    const writeError = await this.append(
+      partition,
+      accepted.map((o, i) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: encodeOffsetValue(values[i]) })),
+    );
+    if (writeError) return codes.map((c) => (c === 0 ? writeError : c));
+    const cache = this.offsetsOf(groupId, true)!;
+    accepted.forEach((o, i) => cache.set(`${o.topic}\u0000${o.partition}`, values[i]));
+    if (!this.groups.has(groupId)) this.group(groupId, true);
+    return codes;
+  }
+
+  /** Appends records to an offsets partition and waits until they are replicated to the ISR. */
+  private async append(partition: Partition, records: Array<{ key: Buffer; value: Buffer | null }>): Promise<number> {
+    try {
+      const batch = buildBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) });
+      const info = partition.appendAsLeader(batch);
+      await partition.waitForHighWatermark(info.lastOffset + 1, COMMIT_TIMEOUT_MS);
+      return 0;
+    } catch (err) {
+      this.broker.logger.warn(`offsets write to ${partition.key} failed: ${(err as Error).message}`);
+      const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+      return code === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    }
+  }
+
+  private offsetsOf(groupId: string, create: boolean): Map<string, CommittedOffset> | undefined {
+    let m = this.offsets.get(groupId);
+    if (!m && create) {
+      m = new Map();
+      this.offsets.set(groupId, m);
+    }
+    return m;
+  }
+
+  /** Committed offsets; `topics` null = every partition the group has committed. */
+  fetchOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }> | null): { errorCode: number; offsets: FetchedOffset[] } {
+    try {
+      this.ownedPartition(groupId);
+    } catch (err) {
+      return { errorCode: (err as KafkaError).code, offsets: [] };
+    }
+    const cache = this.offsetsOf(groupId, false) ?? new Map<string, CommittedOffset>();
+    const wanted =
+      topics ??
+      [...cache.keys()].reduce<Array<{ name: string; partitions: number[] }>>((acc, k) => {
+        const [name, p] = k.split('\u0000');
+        let t = acc.find((x) => x.name === name);
+        if (!t) acc.push((t = { name, partitions: [] }));
+        t.partitions.push(Number(p));
+        return acc;
+      }, []);
+    const offsets: FetchedOffset[] = [];
+    for (const t of wanted) {
+      for (const p of t.partitions) {
+        const c = cache.get(`${t.name}\u0000${p}`);
+        offsets.push({ topic: t.name, partition: p, offset: c?.offset ?? -1, leaderEpoch: c?.leaderEpoch ?? -1, metadata: c?.metadata ?? '', errorCode: 0 });
+      }
+    }
+    return { errorCode: 0, offsets };
+  }
+
+  // ---- admin -----------------------------------------------------------------------------------------------
+
+  describe(groupId: string): { errorCode: number; group: Group | undefined; state: GroupStateName | 'Dead'; protocolType: string } {
+    try {
+      this.ownedPartition(groupId);
+    } catch (err) {
+      return { errorCode: (err as KafkaError).code, group: undefined, state: 'Dead', protocolType: '' };
+    }
+    const g = this.groups.get(groupId);
+    if (!g) return { errorCode: 0, group: undefined, state: 'Dead', protocolType: '' };
+    return { errorCode: 0, group: g, state: g.state, protocolType: g.protocolType ?? (this.offsets.has(groupId) ? 'consumer' : '') };
+  }
+
+  /** Groups coordinated here (those with members and those that only have committed offsets). */
+  list(): GroupSummary[] {
+    const out: GroupSummary[] = [];
+    const ids = new Set([...this.groups.keys(), ...this.offsets.keys()]);
+    for (const id of ids) {
+      const p = this.broker.partition(OFFSETS_TOPIC, this.partitionFor(id));
+      if (!p?.isLeader) continue;
+      const g = this.groups.get(id);
+      if (g?.state === 'Dead') continue;
+      out.push({ groupId: id, state: g?.state ?? 'Empty', protocolType: g?.protocolType ?? 'consumer' });
+    }
+    return out.sort((a, b) => a.groupId.localeCompare(b.groupId));
+  }
+
+  async deleteGroup(groupId: string): Promise<number> {
+    let partition: Partition;
+    try {
+      partition = this.ownedPartition(groupId);
+    } catch (err) {
+      return (err as KafkaError).code;
+    }
+    const g = this.groups.get(groupId);
+    const cache = this.offsets.get(groupId);
+    if ((!g || g.state === 'Dead') && !cache) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (g && !g.isEmpty) return ErrorCode.NON_EMPTY_GROUP;
+    const tombstones = [...(cache?.keys() ?? [])].map((k) => {
+      const [topic, p] = k.split('\u0000');
+      return { key: encodeOffsetKey(groupId, topic, Number(p)), value: null };
+    });
+    tombstones.push({ key: encodeGroupKey(groupId), value: null });
+    const err = await this.append(partition, tombstones);
+    if (err) return err;
+    g?.markDead();
+    this.groups.delete(groupId);
+    this.offsets.delete(groupId);
+    return 0;
+  }
+
+  async deleteOffsets(groupId: string, topics: Array<{ name: string; partitions: number[] }>): Promise<{ errorCode: number; partitions: Array<{ topic: string; partition: number; errorCode: number }> }> {
+    let partition: Partition;
+    try {
+      partition = this.ownedPartition(groupId);
+    } catch (err) {
+      return { errorCode: (err as KafkaError).code, partitions: [] };
+    }
+    const g = this.groups.get(groupId);
+    const cache = this.offsets.get(groupId);
+    if (!cache && !g) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: [] };
+    const subscribed = g && !g.isEmpty ? g.subscribedTopics() : new Set<string>();
+    const results: Array<{ topic: string; partition: number; errorCode: number }> = [];
+    const tombstones: Array<{ key: Buffer; value: null }> = [];
+    for (const t of topics) {
+      for (const p of t.partitions) {
+        if (subscribed === null || subscribed.has(t.name)) {
+          results.push({ topic: t.name, partition: p, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC });
+          continue;
+        }
+        results.push({ topic: t.name, partition: p, errorCode: 0 });
+        tombstones.push({ key: encodeOffsetKey(groupId, t.name, p), value: null });
+      }
+    }
+    if (tombstones.length) {
+      const err = await this.append(partition, tombstones);
+      if (err) return { errorCode: err, partitions: [] };
+      for (const r of results) if (r.errorCode === 0) cache?.delete(`${r.topic}\u0000${r.partition}`);
+    }
+    return { errorCode: 0, partitions: results };
+  }
+
+  // ---- leadership changes ----------------------------------------------------------------------------------
+
+  /** Loads offsets partitions we now lead; unloads groups of partitions we no longer lead. */
+  metadataChanged(): void {
+    const topic = this.broker.topicState(OFFSETS_TOPIC);
+    const count = topic?.partitions.length ?? 0;
+    for (let i = 0; i < count; i++) {
+      const p = this.broker.partition(OFFSETS_TOPIC, i);
+      const leads = !!p && p.isLeader;
+      const loadedAt = this.loaded.get(i);
+      if (leads && loadedAt !== p!.leaderEpoch) this.load(p!);
+      else if (!leads && loadedAt !== undefined) this.unload(i);
+    }
+    for (const i of [...this.loaded.keys()]) if (i >= count) this.unload(i);
+  }
+
+  private load(p: Partition): void {
+    this.unload(p.index);
+    let offset = p.logStartOffset;
+    let records = 0;
+    while (offset < p.logEndOffset) {
+      const data = p.log.read(offset, 1 << 20, p.logEndOffset);
+      if (data.length === 0) break;
+      for (const batch of splitBatches(data)) {
+        const { header, records: recs } = decodeBatch(batch);
+        for (const rec of recs) {
+          if (rec.offset < offset || !rec.key) continue;
+          this.applyRecord(rec.key, rec.value);
+          records++;
+        }
+        offset = header.baseOffset + header.lastOffsetDelta + 1;
+      }
+    }
+    this.loaded.set(p.index, p.leaderEpoch);
+    if (records > 0) this.broker.logger.info(`loaded ${records} offset record(s) from ${p.key}`);
+  }
+
+  private applyRecord(key: Buffer, value: Buffer | null): void {
+    const k = decodeKey(key);
+    if (!k) return;
+    if (k.kind === 'group') {
+      if (value === null) this.offsets.delete(k.group);
+      return;
+    }
+    const cacheKey = `${k.topic}\u0000${k.partition}`;
+    if (value === null) this.offsetsOf(k.group, false)?.delete(cacheKey);
+    else this.offsetsOf(k.group, true)!.set(cacheKey, decodeOffsetValue(value));
+  }
+
+  private unload(index: number): void {
+    if (!this.loaded.delete(index)) return;
+    const count = this.offsetsPartitionCount();
+    for (const [id, g] of [...this.groups]) {
+      if (offsetsPartitionFor(id, count) !== index) continue;
+      g.unload(ErrorCode.NOT_COORDINATOR);
+      this.groups.delete(id);
+    }
+    for (const id of [...this.offsets.keys()]) if (offsetsPartitionFor(id, count) === index) this.offsets.delete(id);
+  }
+
+  connectionClosed(_conn: Connection): void {
+    // Kafka keeps members until their session times out, whatever happens to their connections.
+  }
+
+  shutdown(): void {
+    for (const g of this.groups.values()) g.unload(ErrorCode.NOT_COORDINATOR);
+    this.groups.clear();
+    this.loaded.clear();
+  }
+}

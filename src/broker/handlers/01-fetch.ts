@@ -1,0 +1,141 @@
+// Fetch: consumers read up to the high watermark (the last stable offset equals it, as there are no
+// transactions); followers (replica id >= 0) read up to the log end and report their position, which moves
+// the high watermark. Long poll: answer at once when MinBytes are available or MaxWaitMs is 0, otherwise
+// wait for new data on any requested partition until MaxWaitMs. A mid-batch offset gets the whole batch;
+// at least one batch is returned even when larger than the byte limits (KIP-74), or a consumer would stall.
+
+import { Fetch } from '../../protocol/apis/01-fetch';
+import { ErrorCode, KafkaError } from '../../protocol/errorCode';
+import { RequestOf, ResponseOf } from '../../protocol/schema';
+import { HandlerContext } from '../handlerContext';
+import { Partition } from '../partition';
+import { OffsetOutOfRangeError } from '../state/partitionLog';
+
+type Req = RequestOf<typeof Fetch>;
+type Res = ResponseOf<typeof Fetch>;
+type PartitionRes = Res['responses'][number]['partitions'][number];
+
+const EMPTY = Buffer.alloc(0);
+
+function partitionResult(partitionIndex: number, errorCode: number, p?: Partition): PartitionRes {
+  return {
+    partitionIndex,
+    errorCode,
+    highWatermark: p ? p.highWatermark : -1,
+    lastStableOffset: p ? p.highWatermark : -1,
+    logStartOffset: p ? p.logStartOffset : -1,
+    divergingEpoch: { epoch: -1, endOffset: -1 },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1, epoch: -1 },
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: EMPTY,
+  };
+}
+
+export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
+  const { broker } = ctx;
+  const isFollower = req.replicaId >= 0;
+
+  const readAll = (): { res: Res; bytes: number; hasError: boolean } => {
+    let budget = req.maxBytes;
+    let bytes = 0;
+    let hasError = false;
+    const responses = req.topics.map((t) => ({
+      topic: t.topic,
+      topicId: t.topicId,
+      partitions: t.partitions.map((fp) => {
+        const p = broker.partition(t.topic, fp.partition);
+        if (!p) {
+          hasError = true;
+          const known = broker.topicState(t.topic)?.partitions.some((x) => x.partition === fp.partition);
+          return partitionResult(fp.partition, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        if (!p.isLeader) {
+          hasError = true;
+          const res = partitionResult(fp.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+          res.currentLeader = { leaderId: p.state.leader, leaderEpoch: p.state.leaderEpoch };
+          return res;
+        }
+        try {
+          p.checkLeaderEpoch(fp.currentLeaderEpoch);
+        } catch (err) {
+          hasError = true;
+          return partitionResult(fp.partition, (err as KafkaError).code, p);
+        }
+        if (isFollower) {
+          const diverging = divergence(p, fp.lastFetchedEpoch, fp.fetchOffset);
+          if (diverging) {
+            hasError = true; // answer at once so the follower can truncate
+            const res = partitionResult(fp.partition, 0, p);
+            res.divergingEpoch = diverging;
+            return res;
+          }
+          p.updateFollower(req.replicaId, fp.fetchOffset);
+        }
+        const limit = isFollower ? p.logEndOffset : p.highWatermark;
+        const res = partitionResult(fp.partition, 0, p);
+        try {
+          // The first partition with data may exceed the budget by one batch; later ones only use what is left.
+          const maxBytes = bytes === 0 ? Math.min(fp.partitionMaxBytes, Math.max(budget, 1)) : Math.min(fp.partitionMaxBytes, budget);
+          if (maxBytes > 0 || bytes === 0) {
+            const data = p.log.read(fp.fetchOffset, maxBytes, limit);
+            res.records = data;
+            bytes += data.length;
+            budget -= data.length;
+          }
+        } catch (err) {
+          hasError = true;
+          if (err instanceof OffsetOutOfRangeError) res.errorCode = ErrorCode.OFFSET_OUT_OF_RANGE;
+          else {
+            broker.logger.error(`read of ${p.key} at ${fp.fetchOffset} failed: ${(err as Error).message}`);
+            res.errorCode = ErrorCode.KAFKA_STORAGE_ERROR;
+          }
+        }
+        return res;
+      }),
+    }));
+    return { res: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes, hasError };
+  };
+
+  const first = readAll();
+  if (first.bytes >= Math.max(req.minBytes, 1) || req.maxWaitMs <= 0 || first.hasError || req.topics.length === 0) return first.res;
+
+  return new Promise<Res>((resolve) => {
+    const unsubscribes: Array<() => void> = [];
+    let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const finish = (res: Res) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      for (const u of unsubscribes) u();
+      resolve(res);
+    };
+    const onData = () => {
+      // Re-read on the next tick so a burst of appends is read once.
+      setImmediate(() => {
+        if (settled) return;
+        const again = readAll();
+        if (again.bytes >= Math.max(req.minBytes, 1) || again.hasError) finish(again.res);
+      });
+    };
+    for (const t of req.topics) for (const fp of t.partitions) {
+      const p = broker.partition(t.topic, fp.partition);
+      if (p) unsubscribes.push(p.onData(onData));
+    }
+    timer = setTimeout(() => finish(readAll().res), req.maxWaitMs);
+  });
+}
+
+/**
+ * For a follower fetch carrying its last fetched epoch: if our history says its log diverged, return the
+ * end offset of the largest epoch <= its epoch, so it truncates there (Kafka's DivergingEpoch, v12+).
+ */
+function divergence(p: Partition, lastFetchedEpoch: number, fetchOffset: number): { epoch: number; endOffset: number } | undefined {
+  if (lastFetchedEpoch < 0) return undefined;
+  const { epoch, endOffset } = p.log.leaderEpochs.endOffsetFor(lastFetchedEpoch);
+  if (epoch < 0) return undefined;
+  if (epoch < lastFetchedEpoch || endOffset < fetchOffset) return { epoch, endOffset };
+  return undefined;
+}

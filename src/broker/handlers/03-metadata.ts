@@ -1,0 +1,85 @@
+// Metadata: live brokers, a live broker named as controller, topics with leaders, replicas, ISR and offline
+// replicas. Unknown topics are auto-created when the request and the broker allow it (v0-3 always ask).
+// Partitions without a leader carry LEADER_NOT_AVAILABLE, which clients retry.
+
+import { Metadata } from '../../protocol/apis/03-metadata';
+import { ErrorCode, KafkaError } from '../../protocol/errorCode';
+import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
+import { topicNameProblem } from '../configs';
+import { HandlerContext } from '../handlerContext';
+import { liveBrokers, TopicState } from '../metadata';
+
+type Res = ResponseOf<typeof Metadata>;
+type TopicRes = Res['topics'][number];
+
+export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: HandlerContext): Promise<Res> {
+  const { broker, version } = ctx;
+  const requested = req.topics === null || (version === 0 && req.topics.length === 0) ? null : req.topics;
+  const autoCreate = (version < 4 || req.allowAutoTopicCreation) && broker.config['auto.create.topics.enable'] === 'true';
+  const topics: TopicRes[] = [];
+
+  if (requested === null) {
+    for (const t of broker.image.topics) topics.push(describeTopic(t, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
+  } else {
+    for (const { name, topicId } of requested) {
+      const lookupName = name ?? broker.image.topics.find((t) => t.id === topicId)?.name ?? null;
+      if (lookupName === null) {
+        topics.push(errorTopic(null, ErrorCode.UNKNOWN_TOPIC_ID, topicId));
+        continue;
+      }
+      let topic = broker.topicState(lookupName);
+      if (!topic) {
+        if (topicNameProblem(lookupName)) {
+          topics.push(errorTopic(lookupName, ErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        if (!autoCreate) {
+          topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          continue;
+        }
+        try {
+          topic = await broker.controller.createTopic({ name: lookupName, numPartitions: -1, replicationFactor: -1 }, false);
+        } catch (err) {
+          const code = err instanceof KafkaError && err.code !== ErrorCode.TOPIC_ALREADY_EXISTS ? err.code : ErrorCode.LEADER_NOT_AVAILABLE;
+          topics.push(errorTopic(lookupName, code === ErrorCode.INVALID_REPLICATION_FACTOR ? ErrorCode.LEADER_NOT_AVAILABLE : code));
+          continue;
+        }
+        broker.applyMetadata(await broker.controller.metadata());
+        topic = broker.topicState(lookupName) ?? topic;
+      }
+      topics.push(describeTopic(topic, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
+    }
+  }
+
+  return {
+    throttleTimeMs: 0,
+    brokers: liveBrokers(broker.image).map((b) => ({ nodeId: b.id, host: b.host, port: b.port, rack: b.rack })),
+    clusterId: broker.image.clusterId,
+    controllerId: broker.image.controllerId,
+    topics,
+    clusterAuthorizedOperations: -2147483648,
+  };
+}
+
+function describeTopic(t: TopicState, fenced: number[]): TopicRes {
+  return {
+    errorCode: 0,
+    name: t.name,
+    topicId: t.id,
+    isInternal: t.internal,
+    partitions: t.partitions.map((p) => ({
+      errorCode: p.leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : 0,
+      partitionIndex: p.partition,
+      leaderId: p.leader,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: p.replicas,
+      isrNodes: p.isr,
+      offlineReplicas: p.replicas.filter((r) => fenced.includes(r)),
+    })),
+    topicAuthorizedOperations: -2147483648,
+  };
+}
+
+function errorTopic(name: string | null, errorCode: number, topicId = ZERO_UUID): TopicRes {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: -2147483648 };
+}

@@ -1,0 +1,51 @@
+// CreateTopics: validated and applied by the controller; v5+ responses echo the resulting configs.
+import { CreateTopics } from '../../protocol/apis/19-create-topics';
+import { ErrorCode, KafkaError } from '../../protocol/errorCode';
+import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
+import { ConfigSource, effectiveTopicConfig, TOPIC_CONFIGS } from '../configs';
+import { HandlerContext } from '../handlerContext';
+
+type Res = ResponseOf<typeof CreateTopics>;
+
+export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ctx: HandlerContext): Promise<Res> {
+  const { broker } = ctx;
+  const seen = new Map<string, number>();
+  for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+  const topics: Res['topics'] = [];
+  for (const t of req.topics) {
+    const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
+    if ((seen.get(t.name) ?? 0) > 1) {
+      topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${t.name}` });
+      continue;
+    }
+    try {
+      const configs = Object.fromEntries(t.configs.map((c) => [c.name, c.value]));
+      const created = await broker.controller.createTopic(
+        { name: t.name, numPartitions: t.numPartitions, replicationFactor: t.replicationFactor, assignments: t.assignments, configs },
+        req.validateOnly,
+      );
+      const effective = effectiveTopicConfig(created.configs, broker.config);
+      topics.push({
+        ...base,
+        topicId: req.validateOnly ? ZERO_UUID : created.id,
+        errorCode: 0,
+        errorMessage: null,
+        numPartitions: created.partitions.length,
+        replicationFactor: created.partitions[0]?.replicas.length ?? -1,
+        configs: TOPIC_CONFIGS.map((def) => ({
+          name: def.name,
+          value: effective[def.name],
+          readOnly: false,
+          configSource: created.configs[def.name] !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : ConfigSource.DEFAULT_CONFIG,
+          isSensitive: false,
+        })),
+      });
+    } catch (err) {
+      const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
+      if (!(err instanceof KafkaError)) broker.logger.error(`create topic ${t.name} failed: ${(err as Error).stack}`);
+      topics.push({ ...base, errorCode: code, errorMessage: (err as Error).message });
+    }
+  }
+  if (!req.validateOnly) broker.applyMetadata(await broker.controller.metadata());
+  return { throttleTimeMs: 0, topics };
+}

@@ -1,0 +1,56 @@
+// Every served API and the version range it serves. ApiVersions answers from this table, so nothing is
+// advertised that is not implemented (clients infer broker features from it).
+import * as apis from '../../protocol/apis';
+import { Router } from '../router';
+import { handleProduce } from './00-produce';
+import { handleFetch } from './01-fetch';
+import { handleListOffsets } from './02-list-offsets';
+import { handleMetadata } from './03-metadata';
+import { handleApiVersions } from './18-api-versions';
+import { handleCreateTopics } from './19-create-topics';
+import { handleAlterConfigs, handleDescribeConfigs, handleIncrementalAlterConfigs } from './configs-admin';
+import {
+  handleDeleteGroups,
+  handleDescribeGroups,
+  handleFindCoordinator,
+  handleHeartbeat,
+  handleJoinGroup,
+  handleLeaveGroup,
+  handleListGroups,
+  handleOffsetCommit,
+  handleOffsetDelete,
+  handleOffsetFetch,
+  handleSyncGroup,
+} from './groups';
+import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
+import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
+
+export function buildRouter(): Router {
+  return new Router()
+    .register(apis.Produce, handleProduce)
+    .register(apis.Fetch, handleFetch)
+    .register(apis.ListOffsets, handleListOffsets)
+    .register(apis.Metadata, handleMetadata)
+    .register(apis.OffsetCommit, handleOffsetCommit)
+    .register(apis.OffsetFetch, handleOffsetFetch)
+    .register(apis.FindCoordinator, handleFindCoordinator)
+    .register(apis.JoinGroup, handleJoinGroup)
+    .register(apis.Heartbeat, handleHeartbeat)
+    .register(apis.LeaveGroup, handleLeaveGroup)
+    .register(apis.SyncGroup, handleSyncGroup)
+    .register(apis.DescribeGroups, handleDescribeGroups)
+    .register(apis.ListGroups, handleListGroups)
+    .register(apis.ApiVersions, handleApiVersions)
+    .register(apis.CreateTopics, handleCreateTopics)
+    .register(apis.DeleteTopics, handleDeleteTopics)
+    .register(apis.DeleteRecords, handleDeleteRecords)
+    .register(apis.InitProducerId, handleInitProducerId)
+    .register(apis.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch)
+    .register(apis.DescribeConfigs, handleDescribeConfigs)
+    .register(apis.AlterConfigs, handleAlterConfigs)
+    .register(apis.CreatePartitions, handleCreatePartitions)
+    .register(apis.DeleteGroups, handleDeleteGroups)
+    .register(apis.IncrementalAlterConfigs, handleIncrementalAlterConfigs)
+    .register(apis.OffsetDelete, handleOffsetDelete)
+    .register(apis.DescribeCluster, handleDescribeCluster);
+}

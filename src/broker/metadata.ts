@@ -1,0 +1,86 @@
+// The cluster metadata image: brokers, topics and partition leadership. The controller owns and persists it;
+// brokers receive copies and act on the partitions they replicate. Plain data, so it can cross a process
+// boundary as JSON.
+
+export interface BrokerInfo {
+  id: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  /** A fenced broker is registered but not alive: it appears in no ISR and leads nothing. */
+  fenced: boolean;
+}
+
+export interface PartitionState {
+  partition: number;
+  replicas: number[];
+  isr: number[];
+  /** -1 when offline (no live in-sync replica). */
+  leader: number;
+  leaderEpoch: number;
+  /** Bumped on every change to this partition (leader, ISR or replicas). */
+  partitionEpoch: number;
+  addingReplicas: number[];
+  removingReplicas: number[];
+}
+
+export interface TopicState {
+  name: string;
+  id: string;
+  internal: boolean;
+  /** Overrides only (source DYNAMIC_TOPIC_CONFIG); defaults are derived. */
+  configs: Record<string, string>;
+  partitions: PartitionState[];
+}
+
+export interface MetadataImage {
+  clusterId: string;
+  controllerId: number;
+  /** Increments on every change, so a broker can ignore stale copies. */
+  epoch: number;
+  brokers: BrokerInfo[];
+  topics: TopicState[];
+  /** Next producer id block start (InitProducerId). */
+  nextProducerId: number;
+}
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+export function findTopic(image: MetadataImage, name: string): TopicState | undefined {
+  return image.topics.find((t) => t.name === name);
+}
+
+export function liveBrokers(image: MetadataImage): BrokerInfo[] {
+  return image.brokers.filter((b) => !b.fenced);
+}
+
+/**
+ * Kafka's rack-unaware replica assignment (AdminUtils.assignReplicasToBrokersRackUnaware): leaders spread
+ * round-robin from a start index, followers shifted so that replicas of consecutive partitions do not pile
+ * onto the same brokers.
+ */
+export function assignReplicas(
+  brokerIds: number[],
+  partitions: number,
+  replicationFactor: number,
+  opts: { startIndex?: number; replicaShift?: number; startPartition?: number } = {},
+): number[][] {
+  const ids = [...brokerIds].sort((a, b) => a - b);
+  const n = ids.length;
+  const startIndex = opts.startIndex ?? Math.floor(Math.random() * n);
+  let shift = opts.replicaShift ?? Math.floor(Math.random() * n);
+  let current = Math.max(0, opts.startPartition ?? 0);
+  const out: number[][] = [];
+  for (let i = 0; i < partitions; i++) {
+    if (current > 0 && current % n === 0) shift += 1;
+    const first = (current + startIndex) % n;
+    const replicas = [ids[first]];
+    for (let j = 0; j < replicationFactor - 1; j++) {
+      const s = 1 + ((shift + j) % (n - 1));
+      replicas.push(ids[(first + s) % n]);
+    }
+    out.push(replicas);
+    current++;
+  }
+  return out;
+}

@@ -1,0 +1,186 @@
+// One partition replica on this broker: its durable log plus the leader-side bookkeeping that decides the
+// high watermark (what consumers may see) and the in-sync replica set. Single-replica partitions are simply
+// the case where the ISR is the leader alone.
+
+import { ErrorCode, KafkaError } from '../protocol/errorCode';
+import { AppendInfo, PartitionLog } from './state/partitionLog';
+import { PartitionState } from './metadata';
+
+export interface FollowerState {
+  /** The follower's log end offset, learnt from its fetch offset. */
+  leo: number;
+  /** Last time the follower had fetched up to the leader's LEO (Kafka's lastCaughtUpTimeMs). */
+  lastCaughtUpMs: number;
+  /** The leader's LEO and the time at the follower's previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
+  lastFetchLeaderLeo: number;
+  lastFetchMs: number;
+}
+
+/** Asks the controller for a new ISR; the partition learns the outcome from the next metadata image. */
+export type IsrChangeRequester = (p: Partition, isr: number[]) => void;
+
+export class Partition {
+  state: PartitionState;
+  readonly followers = new Map<number, FollowerState>();
+  private readonly dataListeners = new Set<() => void>();
+
+  constructor(
+    readonly topic: string,
+    readonly topicId: string,
+    readonly index: number,
+    readonly log: PartitionLog,
+    readonly localBrokerId: number,
+    state: PartitionState,
+    public config: Record<string, string>,
+    private readonly requestIsrChange: IsrChangeRequester = () => {},
+  ) {
+    this.state = state;
+  }
+
+  get key(): string {
+    return `${this.topic}-${this.index}`;
+  }
+
+  get isLeader(): boolean {
+    return this.state.leader === this.localBrokerId;
+  }
+
+  get leaderEpoch(): number {
+    return this.state.leaderEpoch;
+  }
+
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+
+  get logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  get logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  /** min.insync.replicas as it applies to this partition (never more than its replication factor). */
+  get effectiveMinIsr(): number {
+    return Math.min(Number(this.config['min.insync.replicas'] ?? '1'), this.state.replicas.length);
+  }
+
+  /** Called when the controller's view of this partition changes. */
+  applyState(state: PartitionState): void {
+    const becameLeader = state.leader === this.localBrokerId && (this.state.leader !== this.localBrokerId || state.leaderEpoch !== this.state.leaderEpoch);
+    this.state = state;
+    if (becameLeader) {
+      if (this.log.leaderEpochs.latestEpoch() < state.leaderEpoch) {
+        // Record where this epoch starts so followers and clients can find divergence points.
+        this.log.leaderEpochs.assign(state.leaderEpoch, this.log.logEndOffset);
+      }
+      const now = Date.now();
+      this.followers.clear();
+      for (const r of state.replicas) if (r !== this.localBrokerId) this.followers.set(r, { leo: -1, lastCaughtUpMs: now, lastFetchLeaderLeo: -1, lastFetchMs: now });
+    }
+    this.maybeIncrementHighWatermark();
+  }
+
+  /** Checks a client-supplied leader epoch the way Kafka fences stale and future epochs. */
+  checkLeaderEpoch(requested: number): void {
+    if (requested === -1) return;
+    if (requested < this.state.leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH);
+    if (requested > this.state.leaderEpoch) throw new KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH);
+  }
+
+  appendAsLeader(batch: Buffer): AppendInfo {
+    if (!this.isLeader) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const info = this.log.appendAsLeader(batch, this.state.leaderEpoch);
+    this.maybeIncrementHighWatermark();
+    this.notifyData();
+    return info;
+  }
+
+  /** Record a follower's fetch position; may advance the high watermark. */
+  updateFollower(replicaId: number, fetchOffset: number, now = Date.now()): void {
+    if (!this.state.replicas.includes(replicaId)) return;
+    const f = this.followers.get(replicaId) ?? { leo: -1, lastCaughtUpMs: 0, lastFetchLeaderLeo: -1, lastFetchMs: 0 };
+    const leaderLeo = this.log.logEndOffset;
+    f.leo = fetchOffset;
+    // Caught up now, or caught up to where the leader was at the previous fetch (a follower chasing a busy
+    // leader is never exactly at its end, yet is in sync).
+    if (fetchOffset >= leaderLeo) f.lastCaughtUpMs = now;
+    else if (fetchOffset >= f.lastFetchLeaderLeo && f.lastFetchLeaderLeo >= 0) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
+    f.lastFetchLeaderLeo = leaderLeo;
+    f.lastFetchMs = now;
+    this.followers.set(replicaId, f);
+    this.maybeExpandIsr(replicaId, f);
+    this.maybeIncrementHighWatermark();
+  }
+
+  /** A follower that reached the HW (and this leader's epoch start) rejoins the ISR (Kafka's isFollowerInSync). */
+  private maybeExpandIsr(replicaId: number, f: FollowerState): void {
+    if (!this.isLeader || this.state.isr.includes(replicaId)) return;
+    const epochStart = this.log.leaderEpochs.startOffset(this.state.leaderEpoch);
+    if (f.leo >= this.highWatermark && f.leo >= Math.max(epochStart, 0)) {
+      this.requestIsrChange(this, [...this.state.isr, replicaId]);
+    }
+  }
+
+  /** ISR members that have not caught up within lagMs leave the ISR (Kafka's maybeShrinkIsr). */
+  maybeShrinkIsr(lagMs: number, now = Date.now()): void {
+    if (!this.isLeader) return;
+    const out = this.state.isr.filter((r) => {
+      if (r === this.localBrokerId) return false;
+      const f = this.followers.get(r);
+      return !f || now - f.lastCaughtUpMs > lagMs;
+    });
+    if (out.length > 0) this.requestIsrChange(this, this.state.isr.filter((r) => !out.includes(r)));
+  }
+
+  /**
+   * HW = the smallest LEO among ISR members (the leader included), and it only moves while the ISR is at
+   * least min.insync.replicas (Kafka >= 3.7, KAFKA-15583): acks=1 writes to a shrunken ISR succeed but stay
+   * invisible until the ISR recovers.
+   */
+  maybeIncrementHighWatermark(): void {
+    if (!this.isLeader) return;
+    if (this.state.isr.length < this.effectiveMinIsr) return;
+    let hw = this.log.logEndOffset;
+    for (const r of this.state.isr) {
+      if (r === this.localBrokerId) continue;
+      const f = this.followers.get(r);
+      hw = Math.min(hw, f ? Math.max(f.leo, 0) : 0);
+    }
+    if (hw > this.log.highWatermark) {
+      this.log.setHighWatermark(hw);
+      this.notifyData();
+    }
+  }
+
+  /** Subscribe to "something new may be readable" (appends and HW moves). Returns an unsubscribe function. */
+  onData(listener: () => void): () => void {
+    this.dataListeners.add(listener);
+    return () => this.dataListeners.delete(listener);
+  }
+
+  notifyData(): void {
+    for (const l of [...this.dataListeners]) l();
+  }
+
+  /** Resolves once the HW reaches `offset`, or rejects on timeout / leadership loss / ISR below min. */
+  waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {
+    if (this.highWatermark >= offset) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.highWatermark >= offset) return done(null);
+        if (!this.isLeader) return done(new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER));
+        if (this.state.isr.length < this.effectiveMinIsr) return done(new KafkaError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND));
+      };
+      const timer = setTimeout(() => done(new KafkaError(ErrorCode.REQUEST_TIMED_OUT)), Math.max(0, timeoutMs));
+      const unsubscribe = this.onData(check);
+      const done = (err: Error | null) => {
+        clearTimeout(timer);
+        unsubscribe();
+        if (err) reject(err);
+        else resolve();
+      };
+    });
+  }
+}

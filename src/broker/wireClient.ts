@@ -1,0 +1,135 @@
+// A minimal Kafka client connection built on our own codec: one socket, pipelined requests matched to
+// responses by correlation id. Followers use it to fetch from leaders; tests use it to send exact requests.
+
+import { connect, Socket } from 'node:net';
+import { FrameDecoder, responseHeaderIsFlexible, skipTaggedFields, writeRequestHeader } from '../protocol/frame';
+import { Reader } from '../protocol/primitives/reader';
+import { Writer } from '../protocol/primitives/writer';
+import { ApiDef, ctxFor } from '../protocol/schema';
+
+interface Pending {
+  def: ApiDef<unknown, unknown>;
+  version: number;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class WireClient {
+  private socket: Socket | undefined;
+  private readonly decoder = new FrameDecoder(256 * 1024 * 1024);
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private closedError: Error | undefined;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly clientId = 'minikafka',
+  ) {}
+
+  connect(timeoutMs = 5000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: this.host, port: this.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${this.host}:${this.port} timed out`));
+      }, timeoutMs);
+      socket.setNoDelay(true);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        this.socket = socket;
+        resolve();
+      });
+      socket.on('data', (d) => this.onData(d));
+      socket.on('error', (err) => {
+        clearTimeout(timer);
+        this.fail(err);
+        reject(err);
+      });
+      socket.on('close', () => this.fail(new Error(`connection to ${this.host}:${this.port} closed`)));
+    });
+  }
+
+  get isOpen(): boolean {
+    return !!this.socket && !this.closedError;
+  }
+
+  private fail(err: Error): void {
+    this.closedError ??= err;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
+  }
+
+  private onData(data: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.decoder.push(data);
+    } catch (err) {
+      this.fail(err as Error);
+      this.socket?.destroy();
+      return;
+    }
+    for (const frame of frames) {
+      const r = new Reader(frame);
+      const correlationId = r.int32();
+      const p = this.pending.get(correlationId);
+      if (!p) continue;
+      this.pending.delete(correlationId);
+      clearTimeout(p.timer);
+      try {
+        const ctx = ctxFor(p.def, p.version);
+        if (responseHeaderIsFlexible(p.def.key, ctx.flexible)) skipTaggedFields(r);
+        p.resolve(p.def.response.read(r, ctx));
+      } catch (err) {
+        p.reject(err as Error);
+      }
+    }
+  }
+
+  /** Sends a request and resolves with the decoded response. `expectResponse: false` for acks=0 produce. */
+  request<Req, Res>(def: ApiDef<Req, Res>, version: number, body: Req, timeoutMs = 30000, expectResponse = true): Promise<Res> {
+    if (!this.socket || this.closedError) return Promise.reject(this.closedError ?? new Error('not connected'));
+    const correlationId = this.nextCorrelationId++;
+    const ctx = ctxFor(def as ApiDef<unknown, unknown>, version);
+    const w = new Writer(256);
+    w.int32(0);
+    writeRequestHeader(w, { apiKey: def.key, apiVersion: version, correlationId, clientId: this.clientId }, ctx.flexible);
+    def.request.write(w, body, ctx);
+    const chunks = w.toChunks();
+    chunks[0].writeInt32BE(w.length - 4, 0);
+    for (const c of chunks) this.socket.write(c);
+    if (!expectResponse) return Promise.resolve(undefined as Res);
+    return new Promise<Res>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(correlationId);
+        reject(new Error(`${def.name} request timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(correlationId, { def: def as ApiDef<unknown, unknown>, version, resolve: resolve as (v: unknown) => void, reject, timer });
+    });
+  }
+
+  /** Writes raw bytes (fuzzing and malformed-request tests). */
+  writeRaw(buf: Buffer): void {
+    this.socket?.write(buf);
+  }
+
+  /** Resolves when the server closes the connection (or after timeoutMs with false). */
+  waitClosed(timeoutMs: number): Promise<boolean> {
+    if (this.closedError) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.socket?.once('close', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  close(): void {
+    this.socket?.destroy();
+  }
+}

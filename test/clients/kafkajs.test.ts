@@ -1,0 +1,191 @@
+// kafkajs 2.2.4, unmodified, against a real broker on a loopback socket.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel, Admin, ConfigResourceTypes } from 'kafkajs';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const SnappyCodec = require('kafkajs-snappy');
+import * as lz4js from 'lz4js';
+import { startTestBroker, TestBroker } from '../helpers/broker';
+
+CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
+// kafkajs-lz4 needs a native module; this codec uses the pure-JS lz4js package directly.
+CompressionCodecs[CompressionTypes.LZ4] = () => ({
+  async compress(encoder: { buffer: Buffer }) {
+    return Buffer.from(lz4js.compress(encoder.buffer));
+  },
+  async decompress(buffer: Buffer) {
+    return Buffer.from(lz4js.decompress(buffer));
+  },
+});
+
+let broker: TestBroker;
+let kafka: Kafka;
+let admin: Admin;
+
+function client(bootstrap: string): Kafka {
+  return new Kafka({ clientId: 'kafkajs-test', brokers: [bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } });
+}
+
+before(async () => {
+  broker = await startTestBroker({ 'group.initial.rebalance.delay.ms': '0' });
+  kafka = client(broker.bootstrap);
+  admin = kafka.admin();
+  await admin.connect();
+});
+
+after(async () => {
+  await admin?.disconnect();
+  await broker?.cleanup();
+});
+
+async function consumeAll(topic: string, expected: number, groupId = `g-${topic}-${Math.random()}`): Promise<Array<{ partition: number; offset: string; key: string | null; value: string | null; headers: Record<string, string> }>> {
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 500, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const got: Array<{ partition: number; offset: string; key: string | null; value: string | null; headers: Record<string, string> }> = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out with ${got.length}/${expected} messages`)), 20000);
+    consumer
+      .run({
+        autoCommitInterval: 100,
+        eachMessage: async ({ partition, message }) => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+          got.push({ partition, offset: message.offset, key: message.key?.toString() ?? null, value: message.value?.toString() ?? null, headers });
+          if (got.length >= expected) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  return got;
+}
+
+describe('kafkajs', () => {
+  test('creates a topic and sees it in metadata with a leader', async () => {
+    assert.equal(await admin.createTopics({ topics: [{ topic: 'created', numPartitions: 3 }], waitForLeaders: true }), true);
+    const md = await admin.fetchTopicMetadata({ topics: ['created'] });
+    assert.equal(md.topics[0].partitions.length, 3);
+    for (const p of md.topics[0].partitions) assert.equal(p.leader, 1);
+    await assert.rejects(admin.createTopics({ topics: [{ topic: 'bad name!' }] }), (err: { errors?: Array<{ type: string; message: string }> }) => {
+      assert.equal(err.errors?.[0].type, 'INVALID_TOPIC_EXCEPTION');
+      return true;
+    });
+    await assert.rejects(admin.createTopics({ topics: [{ topic: 'created' }] }), (err: { errors?: Array<{ type: string }> }) => err.errors?.[0].type === 'TOPIC_ALREADY_EXISTS');
+  });
+
+  for (const [name, codec] of [
+    ['none', CompressionTypes.None],
+    ['gzip', CompressionTypes.GZIP],
+    ['snappy', CompressionTypes.Snappy],
+    ['lz4', CompressionTypes.LZ4],
+  ] as const) {
+    test(`produces with ${name} compression and consumes from the beginning`, async () => {
+      const topic = `codec-${name}`;
+      await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+      const producer = kafka.producer();
+      await producer.connect();
+      const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i % 5}`, value: `value ${i} ${'x'.repeat(i)}`, headers: { n: String(i) } }));
+      const res = await producer.send({ topic, messages, compression: codec, acks: -1 });
+      assert.ok(res.every((r) => r.errorCode === 0));
+      await producer.disconnect();
+      const got = await consumeAll(topic, 50);
+      assert.deepEqual(got.map((m) => m.value).sort(), messages.map((m) => m.value).sort());
+      // Same key, same partition, in order.
+      for (const key of ['k0', 'k1']) {
+        const values = got.filter((m) => m.key === key).map((m) => Number(m.value!.split(' ')[1]));
+        assert.deepEqual(values, [...values].sort((a, b) => a - b));
+        assert.equal(new Set(got.filter((m) => m.key === key).map((m) => m.partition)).size, 1);
+      }
+      assert.equal(got.find((m) => m.value === 'value 7 xxxxxxx')?.headers.n, '7');
+    });
+  }
+
+  test('lists offsets: earliest, latest and by timestamp', async () => {
+    const topic = 'offsets-by-time';
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    const t0 = Date.now() - 100000;
+    for (let i = 0; i < 10; i++) await producer.send({ topic, messages: [{ value: `m${i}`, timestamp: String(t0 + i * 1000) }] });
+    await producer.disconnect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    assert.deepEqual(offsets.map((o) => [o.low, o.high]), [['0', '10']]);
+    const byTime = await admin.fetchTopicOffsetsByTimestamp(topic, t0 + 4500);
+    assert.equal(byTime[0].offset, '5');
+  });
+
+  test('describes and alters topic configs', async () => {
+    const topic = 'configured';
+    await admin.createTopics({ topics: [{ topic, configEntries: [{ name: 'retention.ms', value: '3600000' }] }], waitForLeaders: true });
+    const described = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+    const entries = described.resources[0].configEntries;
+    assert.equal(entries.find((e) => e.configName === 'retention.ms')?.configValue, '3600000');
+    assert.equal(entries.find((e) => e.configName === 'cleanup.policy')?.configValue, 'delete');
+    assert.ok(entries.length >= 20, 'every topic config is listed');
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: '1000' }] }] });
+    const again = await admin.describeConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }], includeSynonyms: false });
+    assert.equal(again.resources[0].configEntries.find((e) => e.configName === 'retention.ms')?.configValue, '1000');
+    await assert.rejects(
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [{ name: 'retention.ms', value: 'soon' }] }] }),
+      /config/i,
+    );
+  });
+
+  test('two consumers in one group split the partitions, and rebalance when one leaves', async () => {
+    const topic = 'grouped';
+    await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
+    const groupId = 'split-group';
+    const assigned = new Map<string, Set<number>>();
+    const makeConsumer = async (name: string) => {
+      const c = kafka.consumer({ groupId, sessionTimeout: 10000, heartbeatInterval: 300, rebalanceTimeout: 5000, maxWaitTimeInMs: 100 });
+      c.on(c.events.GROUP_JOIN, (e) => {
+        assigned.set(name, new Set((e.payload.memberAssignment[topic] ?? []) as number[]));
+      });
+      await c.connect();
+      await c.subscribe({ topic, fromBeginning: true });
+      await c.run({ eachMessage: async () => {} });
+      return c;
+    };
+    const a = await makeConsumer('a');
+    const b = await makeConsumer('b');
+    await waitFor(() => (assigned.get('a')?.size ?? 0) + (assigned.get('b')?.size ?? 0) === 4 && (assigned.get('a')?.size ?? 0) === 2, 20000, () => JSON.stringify([...assigned].map(([k, v]) => [k, [...v]])));
+    const union = new Set([...assigned.get('a')!, ...assigned.get('b')!]);
+    assert.equal(union.size, 4, 'partitions are split without overlap');
+    assigned.delete('a');
+    await b.disconnect();
+    await waitFor(() => assigned.get('a')?.size === 4, 20000, () => JSON.stringify([...assigned].map(([k, v]) => [k, [...v]])));
+    await a.disconnect();
+  });
+
+  test('commits offsets and reads them back', async () => {
+    const topic = 'committed';
+    await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+    await admin.setOffsets({ groupId: 'committer', topic, partitions: [{ partition: 0, offset: '0' }, { partition: 1, offset: '0' }] });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ value: 'a', partition: 0 }, { value: 'b', partition: 0 }, { value: 'c', partition: 1 }] });
+    await producer.disconnect();
+    const got = await consumeAll(topic, 3, 'committer');
+    assert.equal(got.length, 3);
+    await waitFor(async () => {
+      const offsets = await admin.fetchOffsets({ groupId: 'committer', topics: [topic] });
+      const parts = offsets[0].partitions.sort((x, y) => x.partition - y.partition);
+      return parts[0].offset === '2' && parts[1].offset === '1';
+    }, 10000);
+    const groups = await admin.listGroups();
+    assert.ok(groups.groups.some((g) => g.groupId === 'committer'));
+  });
+});
+
+export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, describe?: () => string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${describe ? `: ${describe()}` : ''}`);
+}
