@@ -297,9 +297,122 @@ export class Controller extends EventEmitter {
     if (next.length !== p.isr.length || next.some((r) => !p.isr.includes(r))) {
       p.isr = p.replicas.filter((r) => next.includes(r));
       p.partitionEpoch++;
+      this.maybeCompleteReassignment(topic, p);
       this.commit(`ISR of ${topicName}-${partition} is now [${p.isr.join(',')}]`);
     }
     return structuredClone(p);
+  }
+
+  /**
+   * Controlled shutdown (SIGTERM, `minikafka broker stop`): move leadership away and leave every ISR before
+   * the process exits, so clients fail over at once instead of waiting for a session timeout.
+   */
+  controlledShutdown(id: number): void {
+    let moved = 0;
+    for (const topic of this.image.topics) {
+      for (const p of topic.partitions) {
+        if (!p.replicas.includes(id)) continue;
+        if (p.leader === id) {
+          const next = p.replicas.find((r) => r !== id && p.isr.includes(r) && this.isLive(r));
+          if (next === undefined) continue; // nobody can take over: keep serving until the process exits
+          p.leader = next;
+          p.isr = p.isr.filter((r) => r !== id);
+          p.leaderEpoch++;
+          p.partitionEpoch++;
+          moved++;
+        } else if (p.isr.includes(id) && p.isr.length > 1) {
+          p.isr = p.isr.filter((r) => r !== id);
+          p.partitionEpoch++;
+        }
+      }
+    }
+    this.commit(`controlled shutdown of broker ${id}: ${moved} leader(s) moved`);
+  }
+
+  /**
+   * ElectLeaders: preferred (type 0) moves leadership back to the first replica when it is alive and in
+   * sync; unclean (type 1) elects any live replica for a partition that has no leader.
+   */
+  electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Array<{ topic: string; partition: number; errorCode: number; message: string | null }> {
+    const targets = partitions ?? this.image.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition })));
+    const results = targets.map(({ topic, partition }) => {
+      const t = this.image.topics.find((x) => x.name === topic);
+      const p = t?.partitions[partition];
+      const result = (errorCode: number, message: string | null = null) => ({ topic, partition, errorCode, message });
+      if (!t || !p) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      if (type === 0) {
+        const preferred = p.replicas[0];
+        if (p.leader === preferred) return result(ErrorCode.ELECTION_NOT_NEEDED, 'Leader is already the preferred replica');
+        if (!this.isLive(preferred) || !p.isr.includes(preferred)) return result(ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE, `Preferred replica ${preferred} is not alive or not in sync`);
+        p.leader = preferred;
+      } else {
+        if (p.leader !== -1 && this.isLive(p.leader)) return result(ErrorCode.ELECTION_NOT_NEEDED, 'Partition already has a leader');
+        const live = p.replicas.find((r) => this.isLive(r));
+        if (live === undefined) return result(ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE, 'No replica is alive');
+        const inSync = p.replicas.find((r) => p.isr.includes(r) && this.isLive(r));
+        p.leader = inSync ?? live;
+        if (inSync === undefined) p.isr = [live];
+      }
+      p.leaderEpoch++;
+      p.partitionEpoch++;
+      return result(0);
+    });
+    if (results.some((r) => r.errorCode === 0)) this.commit(`elected leaders (${type === 0 ? 'preferred' : 'unclean'})`);
+    return results;
+  }
+
+  /**
+   * Starts (replicas given) or cancels (null) a partition reassignment, as Kafka does it: the replica set
+   * becomes target + removing; new replicas catch up and join the ISR; once every target replica is in sync
+   * the removing ones are dropped and, if needed, leadership moves into the target set.
+   */
+  reassignPartition(topic: string, partition: number, target: number[] | null): void {
+    const t = this.image.topics.find((x) => x.name === topic);
+    const p = t?.partitions[partition];
+    if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    if (target === null) {
+      if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) throw new KafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
+      p.replicas = p.replicas.filter((r) => !p.addingReplicas.includes(r));
+      p.isr = p.isr.filter((r) => p.replicas.includes(r));
+      p.addingReplicas = [];
+      p.removingReplicas = [];
+      if (!p.replicas.includes(p.leader)) this.electLeader(t, p);
+      p.partitionEpoch++;
+      this.commit(`cancelled reassignment of ${topic}-${partition}`);
+      return;
+    }
+    if (target.length === 0 || new Set(target).size !== target.length) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Replica list must be non-empty and without duplicates');
+    const unknown = target.find((id) => !this.image.brokers.some((b) => b.id === id));
+    if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Broker ${unknown} does not exist`);
+    const original = p.replicas.filter((r) => !p.addingReplicas.includes(r));
+    p.addingReplicas = target.filter((r) => !original.includes(r));
+    p.removingReplicas = original.filter((r) => !target.includes(r));
+    p.replicas = [...target, ...p.removingReplicas];
+    p.partitionEpoch++;
+    this.maybeCompleteReassignment(t, p);
+    this.commit(`reassigning ${topic}-${partition} to [${target.join(',')}]`);
+  }
+
+  private maybeCompleteReassignment(t: TopicState, p: PartitionState): boolean {
+    if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) return false;
+    const target = p.replicas.filter((r) => !p.removingReplicas.includes(r));
+    if (!target.every((r) => p.isr.includes(r))) return false;
+    p.replicas = target;
+    p.isr = p.isr.filter((r) => target.includes(r));
+    p.addingReplicas = [];
+    p.removingReplicas = [];
+    if (!target.includes(p.leader)) this.electLeader(t, p);
+    p.partitionEpoch++;
+    this.logger.info(`reassignment of ${t.name}-${p.partition} complete: [${target.join(',')}]`);
+    return true;
+  }
+
+  listReassignments(): Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }> {
+    return this.image.topics.flatMap((t) =>
+      t.partitions
+        .filter((p) => p.addingReplicas.length > 0 || p.removingReplicas.length > 0)
+        .map((p) => ({ topic: t.name, partition: p.partition, replicas: p.replicas, addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas })),
+    );
   }
 
   /** Hands out a block of producer ids (InitProducerId). */

@@ -12,6 +12,9 @@ export interface ControllerChannel {
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
   alterIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<PartitionState>;
   allocateProducerIds(): Promise<{ start: number; length: number }>;
+  electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; errorCode: number; message: string | null }>>;
+  reassignPartition(topic: string, partition: number, replicas: number[] | null): Promise<void>;
+  listReassignments(): Promise<Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>;
   /** The newest metadata image (brokers apply it before answering when they need to be current). */
   metadata(): Promise<MetadataImage>;
 }
@@ -25,6 +28,9 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
     alterIsr: async (topic, partition, epoch, isr) => controller.alterIsr(topic, partition, epoch, isr),
     allocateProducerIds: async () => controller.allocateProducerIds(),
+    electLeaders: async (type, partitions) => controller.electLeaders(type, partitions),
+    reassignPartition: async (topic, partition, replicas) => controller.reassignPartition(topic, partition, replicas),
+    listReassignments: async () => controller.listReassignments(),
     metadata: async () => controller.snapshot(),
   };
 }

@@ -22,6 +22,7 @@ import {
   handleOffsetFetch,
   handleSyncGroup,
 } from './groups';
+import { handleAlterPartitionReassignments, handleElectLeaders, handleListPartitionReassignments } from './leadership-admin';
 import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
 import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
 
@@ -52,5 +53,8 @@ export function buildRouter(): Router {
     .register(apis.DeleteGroups, handleDeleteGroups)
     .register(apis.IncrementalAlterConfigs, handleIncrementalAlterConfigs)
     .register(apis.OffsetDelete, handleOffsetDelete)
+    .register(apis.ElectLeaders, handleElectLeaders)
+    .register(apis.AlterPartitionReassignments, handleAlterPartitionReassignments)
+    .register(apis.ListPartitionReassignments, handleListPartitionReassignments)
     .register(apis.DescribeCluster, handleDescribeCluster);
 }

@@ -1,0 +1,30 @@
+// Messages between the supervisor (which holds the controller) and a broker process, over the Node IPC
+// channel of a forked child. Plain JSON-able data only.
+
+import type { BrokerConfig } from '../configs';
+import type { ControllerChannel } from '../controllerChannel';
+import type { MetadataImage } from '../metadata';
+
+export interface BrokerProcessOptions {
+  nodeId: number;
+  host: string;
+  port: number;
+  logDir: string;
+  config: Partial<BrokerConfig>;
+  heartbeatIntervalMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export type ControllerMethod = Exclude<keyof ControllerChannel, 'metadata'> | 'metadata';
+
+export type BrokerToSupervisor =
+  | { type: 'ready'; host: string; port: number; pid: number }
+  | { type: 'heartbeat' }
+  | { type: 'call'; id: number; method: ControllerMethod; args: unknown[] };
+
+export type SupervisorToBroker =
+  | { type: 'metadata'; image: MetadataImage }
+  | { type: 'reply'; id: number; result?: unknown; error?: { code: number; message: string } }
+  | { type: 'shutdown' };
+
+export const BROKER_OPTIONS_ENV = 'MINIKAFKA_BROKER_OPTIONS';
