@@ -1,7 +1,7 @@
 // One build script, several bundles: the CLI (node), the broker process (node), the extension (node, cjs,
 // vscode external) and the webviews (browser). `--production` minifies; `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -18,8 +18,12 @@ const node = {
 
 const builds = [
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-  { ...node, entryPoints: ['bench/broker.ts'], outfile: 'dist/bench/broker.js', external: ['kafkajs'] },
+  { ...node, entryPoints: ['src/broker/cluster/brokerMain.ts'], outfile: 'dist/broker.js' },
 ];
+// Benchmarks: every bench/*.ts becomes dist/bench/*.js.
+for (const name of existsSync('bench') ? readdirSync('bench').filter((n) => n.endsWith('.ts')) : []) {
+  builds.push({ ...node, entryPoints: [`bench/${name}`], outfile: `dist/bench/${name.replace(/\.ts$/, '.js')}` });
+}
 if (existsSync('src/extension/extension.ts')) {
   builds.push({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 }

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const opts = JSON.parse(raw) as BrokerProcessOptions;
-  const logger = streamLogger(`broker ${opts.nodeId}`, opts.logLevel);
+  const logger = streamLogger('minikafka', opts.logLevel);
   const broker = new Broker({
     nodeId: opts.nodeId,
     host: opts.host,

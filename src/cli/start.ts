@@ -1,0 +1,135 @@
+// `minikafka start`: runs the mini-cluster (a supervisor holding the controller, one OS process per broker)
+// until interrupted, and `minikafka broker ...`: acts on one broker of a running mini-cluster.
+
+import { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ControlClient } from '../broker/cluster/controlClient';
+import { ControlServer, CONTROL_FILE } from '../broker/cluster/controlServer';
+import { Supervisor } from '../broker/cluster/supervisor';
+import { LogLevel, streamLogger } from '../broker/logger';
+import { UsageError } from './errors';
+
+function positiveInt(name: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got ${value}`);
+  return n;
+}
+
+function parseConfigs(list: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--config expects key=value, got ${item}`);
+    out[item.slice(0, eq).trim()] = item.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function refuseIfRunning(dir: string): void {
+  const file = join(dir, CONTROL_FILE);
+  if (!existsSync(file)) return;
+  try {
+    const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
+    process.kill(pid, 0);
+    throw new UsageError(`a mini-cluster is already running in ${dir} (supervisor pid ${pid}); stop it first`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // stale file from a supervisor that died: ignore it
+  }
+}
+
+export function registerStart(program: Command): void {
+  program
+    .command('start')
+    .description('start the mini-cluster and run until interrupted')
+    .option('--brokers <n>', 'number of brokers', '3')
+    .option('--port <port>', 'port of broker 1; the others take the next ports (taken ports fall back to free ones; 0 = all free ports)', '9092')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--dir <dir>', 'data directory', '.minikafka')
+    .option('--session-timeout-ms <ms>', 'a broker silent for this long is fenced (a dead process is fenced at once)', '3000')
+    .option('--config <key=value>', 'broker setting, e.g. min.insync.replicas=2 (repeatable)', collect, [])
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(async (opts) => {
+      const brokers = positiveInt('--brokers', opts.brokers);
+      const basePort = positiveInt('--port', opts.port, 0);
+      if (basePort > 65535) throw new UsageError(`invalid port: ${opts.port}`);
+      const dir = resolve(opts.dir);
+      refuseIfRunning(dir);
+      const level = opts.logLevel as LogLevel;
+      const logger = streamLogger('minikafka', level);
+      const supervisor = new Supervisor({
+        dir,
+        brokers,
+        host: opts.host,
+        basePort,
+        sessionTimeoutMs: positiveInt('--session-timeout-ms', opts.sessionTimeoutMs, 100),
+        config: parseConfigs(opts.config),
+        logger,
+        logLevel: level,
+      });
+      const started = Date.now();
+      let control: ControlServer | undefined;
+      let stopping = false;
+      const shutdown = async (why: string) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info(`${why}: stopping the mini-cluster`);
+        await supervisor.shutdown();
+        await control?.stop();
+        process.exit(0);
+      };
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      await supervisor.start();
+      control = new ControlServer(supervisor, dir, () => void shutdown('shutdown requested'));
+      await control.start();
+      const state = supervisor.state();
+      for (const b of state.brokers) process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
+      process.stdout.write(`data: ${dir}\n`);
+      process.stdout.write(`started ${state.brokers.length} broker(s) in ${Date.now() - started} ms\n`);
+      process.stdout.write(`bootstrap: ${supervisor.bootstrap}\n`);
+    });
+
+  const broker = program.command('broker').description('act on one broker of the running mini-cluster');
+  const actions: Array<[string, string]> = [
+    ['kill', 'kill -9 the broker process (a crash)'],
+    ['pause', 'freeze the broker process (SIGSTOP); it is fenced after the session timeout'],
+    ['resume', 'unfreeze a paused broker (SIGCONT)'],
+    ['stop', 'stop the broker gracefully, moving its leaderships first (controlled shutdown)'],
+    ['restart', 'start a stopped or crashed broker again (stopping it first if it runs)'],
+  ];
+  for (const [action, description] of actions) {
+    broker
+      .command(`${action} <id>`)
+      .description(description)
+      .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
+      .action(async (id: string, opts: { dir: string }) => {
+        const client = ControlClient.forDir(resolve(opts.dir));
+        const res = await client.broker(positiveInt('broker id', id), action as 'kill');
+        const done = { kill: 'killed (SIGKILL)', pause: 'paused (SIGSTOP)', resume: 'resumed (SIGCONT)', stop: 'stopped', restart: 'restarted' }[action];
+        process.stdout.write(`broker ${id}: ${done}${res.broker.pid && action !== 'kill' ? ` (pid ${res.broker.pid})` : ''}\n`);
+      });
+  }
+  broker
+    .command('list')
+    .description('list the brokers with their process state')
+    .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
+    .action(async (opts: { dir: string }) => {
+      const state = await ControlClient.forDir(resolve(opts.dir)).state();
+      for (const b of state.brokers) {
+        const flags = [b.isController ? 'controller' : '', b.fenced ? 'fenced' : ''].filter(Boolean).join(', ');
+        process.stdout.write(`${b.id}\t${b.host}:${b.port}\t${b.state}${b.pid ? `\tpid ${b.pid}` : ''}${flags ? `\t(${flags})` : ''}\n`);
+      }
+    });
+  broker
+    .command('add')
+    .description('add a broker to the running mini-cluster')
+    .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
+    .action(async (opts: { dir: string }) => {
+      const b = await ControlClient.forDir(resolve(opts.dir)).addBroker();
+      process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
+    });
+}
