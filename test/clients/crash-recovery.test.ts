@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
 import { spawnCli, CliProcess } from '../helpers/cli';
+import { ControlClient } from '../../src/broker/cluster/controlClient';
 import { tempDir } from '../helpers/broker';
 
 test('acknowledged messages survive kill -9 and restart', async () => {
@@ -26,6 +27,9 @@ test('acknowledged messages survive kill -9 and restart', async () => {
     }
     await producer.disconnect();
 
+    // kill -9 the broker process itself (no flush, no clean shutdown), then the supervisor.
+    const { brokers } = await ControlClient.forDir(dir).state();
+    for (const b of brokers) if (b.pid) process.kill(b.pid, 'SIGKILL');
     cli.kill('SIGKILL');
     await cli.exited;
     cli = await spawnCli(['start', '--brokers', '1', '--port', String(port), '--dir', dir]);

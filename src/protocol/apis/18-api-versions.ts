@@ -7,7 +7,9 @@
 import { api, array, int16, int32, int64, string, struct, tagged, v, bool } from '../schema';
 
 const apiKeyRange = struct({ apiKey: int16, minVersion: int16, maxVersion: int16 });
-const feature = struct({ name: string, minVersion: int16, maxVersion: int16 });
+const supportedFeature = struct({ name: string, minVersion: int16, maxVersion: int16 });
+// Finalized features list the max level first (FinalizedFeatureKey in ApiVersionsResponse.json).
+const finalizedFeature = struct({ name: string, maxVersionLevel: int16, minVersionLevel: int16 });
 
 export const ApiVersions = api({
   key: 18,
@@ -23,9 +25,9 @@ export const ApiVersions = api({
     errorCode: int16,
     apiKeys: array(apiKeyRange),
     throttleTimeMs: v(int32, '1+'),
-    supportedFeatures: tagged(array(feature), 0, '3+'),
+    supportedFeatures: tagged(array(supportedFeature), 0, '3+'),
     finalizedFeaturesEpoch: tagged(int64, 1, '3+', -1),
-    finalizedFeatures: tagged(array(feature), 2, '3+'),
+    finalizedFeatures: tagged(array(finalizedFeature), 2, '3+'),
     zkMigrationReady: tagged(bool, 3, '3+', false),
   }),
 });

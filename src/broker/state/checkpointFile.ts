@@ -1,0 +1,49 @@
+// Small text files that must never be seen half-written (leader-epoch-checkpoint, offsets checkpoint):
+// written to a temporary file, fsynced, then renamed over the old one, so a crash leaves either the old or the new.
+
+import * as fs from 'node:fs';
+
+export const TMP_SUFFIX = '.tmp';
+
+export function writeFileAtomically(filePath: string, content: string | Buffer): void {
+  const tmp = filePath + TMP_SUFFIX;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, content);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, filePath);
+}
+
+/** The file's text, or null when it does not exist. */
+export function readTextIfExists(filePath: string): string | null {
+  try {
+    return fs.readFileSync(filePath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+export function unlinkIfExists(filePath: string): void {
+  try {
+    fs.unlinkSync(filePath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+/** fsync a directory so that file creations and renames in it survive a power loss. */
+export function fsyncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some platforms cannot fsync directories; the data files themselves are still synced.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}

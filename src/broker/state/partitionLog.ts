@@ -1,0 +1,670 @@
+// The durable log of one partition replica (Kafka's UnifiedLog + LocalLog, without compaction or transactions).
+//
+// Directory layout (`<logdir>/<topic>-<partition>/`):
+//   <20-digit base offset>.log / .index / .timeindex   segments (see segment.ts)
+//   leader-epoch-checkpoint                            epoch -> start offset (Kafka's text format)
+//   partition-offsets-checkpoint                       log start offset and high watermark
+//   .clean-shutdown                                    present only after close(); lets open() skip the full scan
+//
+// Durability (Kafka's default): no fsync per append; the active segment and checkpoints are fsynced on roll, flush()
+// and close(). After a crash the last segment is fully re-validated and cut at the first invalid byte.
+// Everything is synchronous: the broker is single-threaded and the page cache makes these calls cheap.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ATTR_TIMESTAMP_TYPE, BATCH } from '../../protocol/records/batchHeader';
+import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
+import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
+import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
+import { RecordTimestamp, TimestampDecoder } from './recordTimestamps';
+import { DELETED_SUFFIX, LogSegment, deleteSegmentFiles, parseSegmentLogName } from './segment';
+
+export interface LogConfig {
+  segmentBytes: number;
+  segmentMs: number;
+  /** -1 = keep forever. */
+  retentionMs: number;
+  /** -1 = no size limit. */
+  retentionBytes: number;
+  indexIntervalBytes: number;
+  /** Kafka's file.delete.delay.ms; 0/undefined deletes segment files at once. */
+  fileDeleteDelayMs?: number;
+}
+
+export interface AppendInfo {
+  baseOffset: number;
+  lastOffset: number;
+  maxTimestamp: number;
+  /** The batch's MaxTimestamp when it uses LogAppendTime, else -1. */
+  logAppendTime: number;
+  size: number;
+}
+
+export interface LogLogger {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface PartitionLogOptions {
+  logger?: LogLogger;
+  now?: () => number;
+  /** Record timestamps of a compressed batch (the log has no codecs); used by offsetForTimestamp. */
+  decodeTimestamps?: TimestampDecoder;
+}
+
+/** Fetch/ListOffsets offset outside [logStartOffset, logEndOffset] (Kafka error OFFSET_OUT_OF_RANGE). */
+export class OffsetOutOfRangeError extends Error {
+  override name = 'OffsetOutOfRangeError';
+  constructor(
+    readonly offset: number,
+    readonly logStartOffset: number,
+    readonly logEndOffset: number,
+  ) {
+    super(`offset ${offset} is out of range [${logStartOffset}, ${logEndOffset}]`);
+  }
+}
+
+/** Follower data that does not start at the log end offset. */
+export class UnexpectedAppendOffsetError extends Error {
+  override name = 'UnexpectedAppendOffsetError';
+  constructor(
+    readonly firstOffset: number,
+    readonly logEndOffset: number,
+  ) {
+    super(`appended batches start at offset ${firstOffset}, but the log end offset is ${logEndOffset}`);
+  }
+}
+
+/** Bytes that are not a valid RecordBatch v2 (Kafka error CORRUPT_MESSAGE). */
+export class CorruptBatchError extends Error {
+  override name = 'CorruptBatchError';
+}
+
+export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
+export const OFFSETS_CHECKPOINT_FILE = 'partition-offsets-checkpoint';
+export const CLEAN_SHUTDOWN_FILE = '.clean-shutdown';
+/** The high watermark is checkpointed lazily: at most this often from setHighWatermark, and on roll/flush/close. */
+export const HW_CHECKPOINT_INTERVAL_MS = 5000;
+
+const OFFSETS_CHECKPOINT_VERSION = 0;
+/** Relative offsets in .index/.timeindex are int32. */
+const MAX_RELATIVE_OFFSET = 0x7fffffff;
+const EMPTY = Buffer.alloc(0);
+
+const defaultLogger: LogLogger = {
+  info: () => {},
+  warn: (msg) => console.warn(msg),
+};
+
+/** `end` is the offset after the segment (the next segment's base, or the LEO for the active one). */
+type SegmentPredicate = (segment: LogSegment, end: number, isLast: boolean) => boolean;
+
+/** Segments entirely below the log start offset (the active segment always stays). */
+const belowLogStart = (logStart: number): SegmentPredicate => (_segment, end, isLast) => !isLast && end <= logStart;
+
+export class PartitionLog {
+  readonly leaderEpochs: LeaderEpochCache;
+  private config: LogConfig;
+  private readonly logger: LogLogger;
+  private readonly now: () => number;
+  private readonly decodeTimestamps: TimestampDecoder | undefined;
+  /** Ordered by base offset, contiguous; the last one is the active segment. Never empty while open. */
+  private segments: LogSegment[] = [];
+  private startOffset = 0;
+  private hw = 0;
+  private checkpointed = { logStartOffset: -1, highWatermark: -1 };
+  private lastCheckpointAtMs = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  private constructor(
+    readonly dir: string,
+    config: LogConfig,
+    opts: PartitionLogOptions,
+  ) {
+    this.config = { ...config };
+    this.logger = opts.logger ?? defaultLogger;
+    this.now = opts.now ?? Date.now;
+    this.decodeTimestamps = opts.decodeTimestamps;
+    this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), () => this.logEndOffset);
+  }
+
+  /** Opens the log in `dir`, creating an empty one at offset 0 or recovering what a crash left. */
+  static open(dir: string, config: LogConfig, opts: PartitionLogOptions = {}): PartitionLog {
+    const log = new PartitionLog(dir, config, opts);
+    log.load();
+    return log;
+  }
+
+  get logStartOffset(): number {
+    return this.startOffset;
+  }
+
+  /** The next offset to assign. */
+  get logEndOffset(): number {
+    return this.activeSegment.nextOffset;
+  }
+
+  get highWatermark(): number {
+    return this.hw;
+  }
+
+  /** Clamped to [logStartOffset, logEndOffset]; checkpointed at most every HW_CHECKPOINT_INTERVAL_MS (and on flush). */
+  setHighWatermark(hw: number): void {
+    this.ensureOpen();
+    this.hw = Math.min(Math.max(hw, this.startOffset), this.logEndOffset);
+    if (this.now() - this.lastCheckpointAtMs >= HW_CHECKPOINT_INTERVAL_MS) this.writeOffsetsCheckpoint();
+  }
+
+  updateConfig(config: LogConfig): void {
+    this.config = { ...config };
+  }
+
+  sizeInBytes(): number {
+    return this.segments.reduce((sum, segment) => sum + segment.size, 0);
+  }
+
+  segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (diagnostics, tests). */
+  segmentBaseOffsets(): number[] {
+    return this.segments.map((segment) => segment.baseOffset);
+  }
+
+  private get activeSegment(): LogSegment {
+    return this.segments[this.segments.length - 1];
+  }
+
+  // ---------------------------------------------------------------- opening and recovery
+
+  private load(): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    this.removeLeftoverFiles();
+    const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
+    // From here on a crash is unclean again.
+    unlinkIfExists(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
+    const checkpoint = this.readOffsetsCheckpoint();
+
+    this.loadSegments(cleanShutdown);
+    if (this.segments.length === 0) {
+      this.segments.push(LogSegment.create(this.dir, checkpoint?.logStartOffset ?? 0, this.now()));
+    }
+    this.activeSegment.openIndexesForAppend();
+
+    this.startOffset = Math.max(checkpoint?.logStartOffset ?? 0, this.segments[0].baseOffset);
+    if (this.startOffset > this.logEndOffset) {
+      // The checkpoint is ahead of the data that survived: the data below it was deleted anyway.
+      this.logger.warn(`${this.dir}: log start offset ${this.startOffset} is past the recovered log end ${this.logEndOffset}; starting an empty log there`);
+      this.replaceSegmentsWithEmptyOneAt(this.startOffset);
+    }
+    this.hw = Math.min(Math.max(checkpoint?.highWatermark ?? 0, this.startOffset), this.logEndOffset);
+    this.loadLeaderEpochs();
+    this.writeOffsetsCheckpoint();
+  }
+
+  private removeLeftoverFiles(): void {
+    for (const name of fs.readdirSync(this.dir)) {
+      if (name.endsWith(TMP_SUFFIX) || name.endsWith(DELETED_SUFFIX)) unlinkIfExists(path.join(this.dir, name));
+    }
+  }
+
+  /**
+   * Old segments are trusted if their indexes are consistent (cheap check); the active one is fully re-validated
+   * unless the last shutdown was clean. A segment whose data had to be cut ends the log: later segments would leave
+   * a gap in the offsets, so they are deleted (a follower re-fetches them).
+   */
+  private loadSegments(cleanShutdown: boolean): void {
+    const baseOffsets = fs
+      .readdirSync(this.dir)
+      .map(parseSegmentLogName)
+      .filter((base): base is number => base !== null)
+      .sort((a, b) => a - b);
+    for (let i = 0; i < baseOffsets.length; i++) {
+      const isLast = i === baseOffsets.length - 1;
+      const nextBase = isLast ? null : baseOffsets[i + 1];
+      const segment = LogSegment.openExisting(this.dir, baseOffsets[i], this.now());
+      this.segments.push(segment);
+      const continuous = this.loadSegment(segment, nextBase, isLast && !cleanShutdown);
+      if (!continuous) {
+        const later = baseOffsets.slice(i + 1);
+        this.logger.warn(
+          `${this.dir}: ${segment.name} now ends at offset ${segment.nextOffset}, before the next segment; deleting ${later.length} later segment(s)`,
+        );
+        for (const base of later) deleteSegmentFiles(this.dir, base);
+        return;
+      }
+      if (!isLast) segment.releaseFile();
+    }
+  }
+
+  /** Loads or recovers one segment; false when it no longer ends where the next segment starts. */
+  private loadSegment(segment: LogSegment, nextBase: number | null, fullScan: boolean): boolean {
+    if (!fullScan) {
+      const problem = segment.loadAndVerify(nextBase);
+      if (problem === null) return true;
+      this.logger.warn(`${this.dir}: ${segment.name}: ${problem}; rebuilding it from the log`);
+    }
+    const sizeBefore = segment.size;
+    const { truncatedBytes, problem } = segment.recover(this.config.indexIntervalBytes, nextBase !== null);
+    if (truncatedBytes > 0) {
+      this.logger.warn(
+        `${this.dir}: ${segment.name}: cut ${truncatedBytes} of ${sizeBefore} bytes at position ${segment.size} ` +
+          `(log now ends at offset ${segment.nextOffset}): ${problem}`,
+      );
+    } else if (fullScan) {
+      this.logger.info(`${this.dir}: ${segment.name}: recovered ${segment.size} bytes up to offset ${segment.nextOffset}`);
+    }
+    return nextBase === null || segment.nextOffset === nextBase;
+  }
+
+  private loadLeaderEpochs(): void {
+    if (!this.leaderEpochs.load()) {
+      const hasData = this.logEndOffset > this.segments[0].baseOffset;
+      if (hasData) this.logger.warn(`${this.dir}: ${LEADER_EPOCH_CHECKPOINT_FILE} missing or corrupt; rebuilding it from batch headers`);
+      this.leaderEpochs.replaceAll(hasData ? this.epochsFromBatchHeaders() : []);
+    }
+    this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    this.leaderEpochs.truncateFromStart(this.startOffset);
+  }
+
+  private epochsFromBatchHeaders(): EpochEntry[] {
+    const entries: EpochEntry[] = [];
+    for (const segment of this.segments) {
+      segment.forEachBatch((batch) => {
+        const latest = entries.length === 0 ? -1 : entries[entries.length - 1].epoch;
+        if (batch.partitionLeaderEpoch > latest) entries.push({ epoch: batch.partitionLeaderEpoch, startOffset: batch.baseOffset });
+      });
+    }
+    return entries;
+  }
+
+  // ---------------------------------------------------------------- checkpoints
+
+  private readOffsetsCheckpoint(): { logStartOffset: number; highWatermark: number } | null {
+    const text = readTextIfExists(path.join(this.dir, OFFSETS_CHECKPOINT_FILE));
+    if (text === null) return null;
+    const values = new Map<string, number>();
+    const lines = text.split('\n').filter((line) => line.trim() !== '');
+    for (const line of lines.slice(1)) {
+      const [key, value] = line.trim().split(/\s+/);
+      values.set(key, Number(value));
+    }
+    const logStartOffset = values.get('logStartOffset');
+    const highWatermark = values.get('highWatermark');
+    const valid = (n: number | undefined): n is number => n !== undefined && Number.isSafeInteger(n) && n >= 0;
+    if (Number(lines[0]) !== OFFSETS_CHECKPOINT_VERSION || !valid(logStartOffset) || !valid(highWatermark)) {
+      this.logger.warn(`${this.dir}: ${OFFSETS_CHECKPOINT_FILE} is unreadable; ignoring it`);
+      return null;
+    }
+    return { logStartOffset, highWatermark };
+  }
+
+  /** Atomically rewrites the log start / HW checkpoint if either changed since the last write. */
+  private writeOffsetsCheckpoint(): void {
+    this.lastCheckpointAtMs = this.now();
+    if (this.checkpointed.logStartOffset === this.startOffset && this.checkpointed.highWatermark === this.hw) return;
+    const text = `${OFFSETS_CHECKPOINT_VERSION}\nlogStartOffset ${this.startOffset}\nhighWatermark ${this.hw}\n`;
+    writeFileAtomically(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
+    this.checkpointed = { logStartOffset: this.startOffset, highWatermark: this.hw };
+  }
+
+  // ---------------------------------------------------------------- appending
+
+  /**
+   * Appends one already-validated batch as the leader: BaseOffset := LEO and PartitionLeaderEpoch := leaderEpoch are
+   * rewritten in `batch` itself (both are outside the CRC). A new epoch is recorded in the leader-epoch cache.
+   */
+  appendAsLeader(batch: Buffer, leaderEpoch: number): AppendInfo {
+    this.ensureOpen();
+    if (batch.length < BATCH.HEADER_SIZE) throw new CorruptBatchError(`batch of ${batch.length} bytes is shorter than a header`);
+    const header = batchInfoAt(batch, 0, 0);
+    if (header.size !== batch.length) throw new CorruptBatchError(`batch Length says ${header.size} bytes, buffer has ${batch.length}`);
+    if (batch.readInt8(BATCH.MAGIC) !== 2) throw new CorruptBatchError(`magic ${batch.readInt8(BATCH.MAGIC)}, expected 2`);
+    if (leaderEpoch < this.leaderEpochs.latestEpoch()) {
+      throw new Error(`leader epoch ${leaderEpoch} is older than the latest epoch ${this.leaderEpochs.latestEpoch()} in ${this.dir}`);
+    }
+
+    const baseOffset = this.logEndOffset;
+    const stored: BatchInfo = {
+      ...header,
+      baseOffset,
+      lastOffset: baseOffset + (header.lastOffset - header.baseOffset),
+      partitionLeaderEpoch: leaderEpoch,
+    };
+    this.maybeRollFor(batch.length, stored.lastOffset, stored.maxTimestamp);
+    if (leaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(leaderEpoch, baseOffset);
+    batch.writeBigInt64BE(BigInt(baseOffset), BATCH.BASE_OFFSET);
+    batch.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
+    this.activeSegment.append(batch, [stored], this.config.indexIntervalBytes);
+    return {
+      baseOffset,
+      lastOffset: stored.lastOffset,
+      maxTimestamp: stored.maxTimestamp,
+      logAppendTime: stored.attributes & ATTR_TIMESTAMP_TYPE ? stored.maxTimestamp : -1,
+      size: batch.length,
+    };
+  }
+
+  /**
+   * Appends batches fetched from the leader (offsets already assigned). They are validated (size, magic, CRC,
+   * contiguous offsets); a trailing partial batch is ignored, as Kafka's followers do. Data must start at the LEO,
+   * with one exception handled like Kafka: on an empty log whose start offset falls inside the leader's first batch
+   * (DeleteRecords moved it mid-batch), the log restarts at that batch's base offset and keeps its log start offset.
+   * Returns null when there was no whole batch.
+   */
+  appendAsFollower(batches: Buffer): AppendInfo | null {
+    this.ensureOpen();
+    const infos = parseFollowerBatches(batches);
+    if (infos.length === 0) return null;
+    const first = infos[0];
+    const last = infos[infos.length - 1];
+    const data = batches.subarray(0, last.position + last.size);
+
+    let restoreLogStart: number | null = null;
+    if (first.baseOffset !== this.logEndOffset) {
+      const startsInsideFirstBatch =
+        this.logEndOffset === this.startOffset && first.baseOffset < this.logEndOffset && first.lastOffset >= this.logEndOffset;
+      if (!startsInsideFirstBatch) throw new UnexpectedAppendOffsetError(first.baseOffset, this.logEndOffset);
+      restoreLogStart = this.startOffset;
+      this.truncateFullyAndStartAt(first.baseOffset);
+    }
+
+    const maxTimestamp = infos.reduce((max, info) => Math.max(max, info.maxTimestamp), -1);
+    this.maybeRollFor(data.length, last.lastOffset, maxTimestamp);
+    for (const info of infos) {
+      if (info.partitionLeaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(info.partitionLeaderEpoch, info.baseOffset);
+    }
+    this.activeSegment.append(data, infos, this.config.indexIntervalBytes);
+
+    if (restoreLogStart !== null) {
+      this.startOffset = restoreLogStart;
+      this.hw = Math.max(this.hw, restoreLogStart);
+      this.leaderEpochs.truncateFromStart(restoreLogStart);
+      this.writeOffsetsCheckpoint();
+    }
+    return { baseOffset: first.baseOffset, lastOffset: last.lastOffset, maxTimestamp, logAppendTime: -1, size: data.length };
+  }
+
+  // ---------------------------------------------------------------- rolling
+
+  /** Rolls the active segment if it is older than segmentMs (also checked on every append). */
+  maybeRoll(): void {
+    this.ensureOpen();
+    const now = this.now();
+    if (this.activeSegment.size > 0 && this.segmentTooOld(this.activeSegment, now, now)) this.roll();
+  }
+
+  private maybeRollFor(bytes: number, lastOffset: number, maxTimestamp: number): void {
+    const active = this.activeSegment;
+    if (active.size === 0) return;
+    const full = active.size + bytes > this.config.segmentBytes;
+    const relativeOffsetOverflow = lastOffset - active.baseOffset > MAX_RELATIVE_OFFSET;
+    if (full || relativeOffsetOverflow || this.segmentTooOld(active, maxTimestamp, this.now())) this.roll();
+  }
+
+  /**
+   * Kafka's rule: the segment's age is measured from its first batch's MaxTimestamp to the incoming timestamp
+   * (the clock for maybeRoll); segments whose batches carry no timestamp use their wall-clock creation time.
+   */
+  private segmentTooOld(segment: LogSegment, incomingTimestamp: number, now: number): boolean {
+    if (segment.firstBatchTimestamp >= 0 && incomingTimestamp >= 0) {
+      return incomingTimestamp - segment.firstBatchTimestamp > this.config.segmentMs;
+    }
+    return now - segment.createdAtMs > this.config.segmentMs;
+  }
+
+  private roll(): void {
+    const previous = this.activeSegment;
+    previous.seal();
+    const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
+    this.segments.push(next);
+    fsyncDirectory(this.dir);
+    this.writeOffsetsCheckpoint();
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /**
+   * Whole batches starting with the one containing `offset`, up to `maxBytes` (at least one batch, KIP-74), never a
+   * batch whose base offset is >= maxOffset (HW for consumers, LEO for followers). Continues into later segments.
+   */
+  read(offset: number, maxBytes: number, maxOffset: number): Buffer {
+    this.ensureOpen();
+    if (offset < this.startOffset || offset > this.logEndOffset) {
+      throw new OffsetOutOfRangeError(offset, this.startOffset, this.logEndOffset);
+    }
+    if (offset >= maxOffset) return EMPTY;
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      let position = 0;
+      if (parts.length === 0) {
+        const containing = segment.findBatchContaining(offset);
+        if (containing === null) continue;
+        position = containing.position;
+      }
+      const { data, exhausted } = segment.readBatches(position, maxBytes - total, maxOffset, parts.length === 0);
+      if (data.length > 0) parts.push(data);
+      total += data.length;
+      if (!exhausted) break;
+    }
+    if (parts.length === 0) return EMPTY;
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+  }
+
+  /**
+   * ListOffsets by timestamp: the first record at or after the log start with timestamp >= `timestamp`, or null.
+   * Exact inside uncompressed and LogAppendTime batches; compressed batches need the `decodeTimestamps` option
+   * (without it the containing batch's base offset is returned).
+   */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    for (let i = this.segmentIndexFor(this.startOffset); i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      if (segment.maxTimestamp < timestamp) continue;
+      const found = segment.findOffsetByTimestamp(timestamp, this.startOffset, this.decodeTimestamps);
+      if (found !== null) return clampToStart(found, this.startOffset);
+    }
+    return null;
+  }
+
+  /** ListOffsets -3 (KIP-734): the first record holding the largest timestamp in the log, or null if empty. */
+  maxTimestampOffset(): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    let best: LogSegment | null = null;
+    for (const segment of this.segments) {
+      if (segment.offsetOfMaxTimestamp >= 0 && (best === null || segment.maxTimestamp > best.maxTimestamp)) best = segment;
+    }
+    const found = best === null ? null : best.recordWithMaxTimestamp(this.decodeTimestamps);
+    return found === null ? null : clampToStart(found, this.startOffset);
+  }
+
+  /** Index of the segment whose range contains `offset` (the first one if it is below all of them). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segments[mid].baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return found;
+  }
+
+  // ---------------------------------------------------------------- deleting from the start
+
+  /**
+   * DeleteRecords: moves the log start offset forward (the caller checks offset <= HW; the HW is raised if needed to
+   * keep logStart <= HW) and deletes the segments entirely below it. Persisted before returning.
+   */
+  deleteRecordsBefore(offset: number): number {
+    this.ensureOpen();
+    if (offset > this.logEndOffset || offset < 0) throw new OffsetOutOfRangeError(offset, this.startOffset, this.logEndOffset);
+    if (offset <= this.startOffset) return this.startOffset;
+    this.advanceLogStart(offset);
+    this.deleteOldestSegments(this.deletableSegmentCount(belowLogStart(this.startOffset)));
+    return this.startOffset;
+  }
+
+  /**
+   * Deletes whole segments, oldest first, that are below the log start, older than retentionMs, or beyond
+   * retentionBytes — never one holding offsets at or above the HW. If every segment, including the active one,
+   * goes, a new empty active segment is rolled first (as Kafka does).
+   */
+  applyRetention(): { deletedSegments: number; newLogStartOffset: number } {
+    this.ensureOpen();
+    const now = this.now();
+    let deleted = this.deleteOldestSegments(this.deletableSegmentCount(belowLogStart(this.startOffset)));
+    const { retentionMs, retentionBytes } = this.config;
+    if (retentionMs >= 0) {
+      deleted += this.deleteOldestSegments(
+        this.deletableSegmentCount((segment) => now - segment.largestTimestampForRetention() > retentionMs),
+      );
+    }
+    if (retentionBytes >= 0) {
+      let excess = this.sizeInBytes() - retentionBytes;
+      deleted += this.deleteOldestSegments(
+        this.deletableSegmentCount((segment) => {
+          if (excess - segment.size < 0) return false;
+          excess -= segment.size;
+          return true;
+        }),
+      );
+    }
+    return { deletedSegments: deleted, newLogStartOffset: this.startOffset };
+  }
+
+  /** How many of the oldest segments satisfy `predicate` in a row, with the HW at or beyond their end. */
+  private deletableSegmentCount(predicate: SegmentPredicate): number {
+    let count = 0;
+    for (let i = 0; i < this.segments.length; i++) {
+      const segment = this.segments[i];
+      const isLast = i === this.segments.length - 1;
+      const end = isLast ? this.logEndOffset : this.segments[i + 1].baseOffset;
+      if (isLast && segment.size === 0) break;
+      if (this.hw < end || !predicate(segment, end, isLast)) break;
+      count++;
+    }
+    return count;
+  }
+
+  private deleteOldestSegments(count: number): number {
+    if (count === 0) return 0;
+    if (count === this.segments.length) this.roll();
+    const doomed = this.segments.splice(0, count);
+    this.advanceLogStart(this.segments[0].baseOffset);
+    for (const segment of doomed) segment.delete(this.config.fileDeleteDelayMs ?? 0);
+    this.logger.info(`${this.dir}: deleted ${count} segment(s); log start offset is ${this.startOffset}`);
+    return count;
+  }
+
+  /** Raises the log start offset (never lowers it) and persists it at once: deleted records must stay deleted. */
+  private advanceLogStart(offset: number): void {
+    if (offset <= this.startOffset) return;
+    this.startOffset = offset;
+    this.hw = Math.max(this.hw, offset);
+    this.leaderEpochs.truncateFromStart(offset);
+    this.writeOffsetsCheckpoint();
+  }
+
+  // ---------------------------------------------------------------- truncation (followers)
+
+  /**
+   * Drops every record >= `offset` (follower truncation to a divergence point). If `offset` falls inside a batch,
+   * that whole batch goes and the LEO becomes its base offset. Epochs starting at or after the new LEO are dropped.
+   */
+  truncateTo(offset: number): void {
+    this.ensureOpen();
+    if (offset >= this.logEndOffset) return;
+    if (offset < this.segments[0].baseOffset) {
+      this.truncateFullyAndStartAt(offset);
+      return;
+    }
+    const keep = this.segmentIndexFor(offset);
+    const doomed = this.segments.splice(keep + 1);
+    for (const segment of doomed) segment.delete(this.config.fileDeleteDelayMs ?? 0);
+    const segment = this.activeSegment;
+    segment.truncateTo(offset, this.config.indexIntervalBytes);
+    segment.openIndexesForAppend();
+    this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    this.startOffset = Math.min(this.startOffset, this.logEndOffset);
+    this.hw = Math.min(this.hw, this.logEndOffset);
+    this.writeOffsetsCheckpoint();
+    this.logger.info(`${this.dir}: truncated to offset ${this.logEndOffset} (requested ${offset})`);
+  }
+
+  /** Deletes everything and restarts the log empty at `offset` (log start = HW = offset, no epochs). */
+  truncateFullyAndStartAt(offset: number): void {
+    this.ensureOpen();
+    this.replaceSegmentsWithEmptyOneAt(offset);
+    this.startOffset = offset;
+    this.hw = offset;
+    this.leaderEpochs.clear();
+    this.writeOffsetsCheckpoint();
+  }
+
+  private replaceSegmentsWithEmptyOneAt(offset: number): void {
+    for (const segment of this.segments) segment.delete(this.config.fileDeleteDelayMs ?? 0);
+    this.segments = [LogSegment.create(this.dir, offset, this.now())];
+    fsyncDirectory(this.dir);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** fsyncs the active segment and its indexes, and writes the checkpoints. */
+  flush(): void {
+    this.ensureOpen();
+    this.activeSegment.flush();
+    this.writeOffsetsCheckpoint();
+  }
+
+  /** Flushes, closes every file and leaves the clean-shutdown marker (the next open skips the full scan). */
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    for (const segment of this.segments) segment.close();
+    fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+    fsyncDirectory(this.dir);
+    this.closed = true;
+  }
+
+  /** Closes the log and removes its directory (topic deletion). */
+  delete(): void {
+    if (!this.closed) {
+      for (const segment of this.segments) segment.close();
+      this.closed = true;
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error(`partition log ${this.dir} is closed`);
+  }
+}
+
+function clampToStart(found: RecordTimestamp, logStartOffset: number): { offset: number; timestamp: number } {
+  return { offset: Math.max(found.offset, logStartOffset), timestamp: found.timestamp };
+}
+
+/** Whole, valid, contiguous batches at the start of `data` (a trailing partial batch is left out). */
+function parseFollowerBatches(data: Buffer): BatchInfo[] {
+  const infos: BatchInfo[] = [];
+  let position = 0;
+  let expectedBase = data.length >= 8 ? Number(data.readBigInt64BE(0)) : 0;
+  while (position < data.length) {
+    const check = checkBatch(data, position, data.length - position, position, expectedBase);
+    if (check.kind === 'incomplete') break;
+    if (check.kind === 'corrupt') throw new CorruptBatchError(`follower data at byte ${position}: ${check.problem}`);
+    infos.push(check.info);
+    position += check.info.size;
+    expectedBase = check.info.lastOffset + 1;
+  }
+  return infos;
+}

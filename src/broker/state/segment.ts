@@ -1,0 +1,402 @@
+// One log segment: `<20-digit base offset>.log` holding raw batches exactly as stored, plus its sparse `.index`
+// and `.timeindex`. Only the last segment of a log (the active one) is appended to.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BATCH } from '../../protocol/records/batchHeader';
+import { BatchInfo, forEachBatchHeader, readFully, validateBatches } from './batchScan';
+import { unlinkIfExists } from './checkpointFile';
+import { OffsetIndex } from './offsetIndex';
+import { RecordTimestamp, TimestampDecoder, recordTimestamps } from './recordTimestamps';
+import { TimeIndex } from './timeIndex';
+
+export const LOG_SUFFIX = '.log';
+export const INDEX_SUFFIX = '.index';
+export const TIME_INDEX_SUFFIX = '.timeindex';
+/** Files of deleted segments are renamed with this suffix and removed after fileDeleteDelayMs. */
+export const DELETED_SUFFIX = '.deleted';
+
+const EMPTY = Buffer.alloc(0);
+
+export function segmentFileName(baseOffset: number, suffix: string): string {
+  return String(baseOffset).padStart(20, '0') + suffix;
+}
+
+/** Base offset of a `<20 digits>.log` file name, or null for any other file. */
+export function parseSegmentLogName(fileName: string): number | null {
+  const match = /^(\d{20})\.log$/.exec(fileName);
+  return match ? Number(match[1]) : null;
+}
+
+export function deleteSegmentFiles(dir: string, baseOffset: number): void {
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) unlinkIfExists(path.join(dir, segmentFileName(baseOffset, suffix)));
+}
+
+export class LogSegment {
+  /** Bytes of valid batches in the .log file. */
+  size = 0;
+  /** Offset after the last batch (the base offset while empty). */
+  nextOffset: number;
+  /** Largest batch MaxTimestamp in the segment, -1 if none. */
+  maxTimestamp = -1;
+  /** Last offset of the first batch that reached maxTimestamp. */
+  offsetOfMaxTimestamp = -1;
+  /** MaxTimestamp of the first batch: the reference for time-based rolling (as in Kafka). */
+  firstBatchTimestamp = -1;
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  private logPath: string;
+  private fd: number | null = null;
+  private bytesSinceLastIndexEntry = 0;
+
+  private constructor(
+    readonly dir: string,
+    readonly baseOffset: number,
+    /** Wall-clock creation (or load) time, used for rolling only when batches carry no timestamp. */
+    readonly createdAtMs: number,
+  ) {
+    this.logPath = path.join(dir, segmentFileName(baseOffset, LOG_SUFFIX));
+    this.offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, INDEX_SUFFIX)), baseOffset);
+    this.timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset);
+    this.nextOffset = baseOffset;
+  }
+
+  get name(): string {
+    return path.basename(this.logPath);
+  }
+
+  /** A new empty segment, ready to append to. */
+  static create(dir: string, baseOffset: number, nowMs: number): LogSegment {
+    const segment = new LogSegment(dir, baseOffset, nowMs);
+    segment.fd = fs.openSync(segment.logPath, 'w+');
+    segment.openIndexesForAppend();
+    return segment;
+  }
+
+  /** An existing segment; nothing is trusted until loadAndVerify() or recover() has run. */
+  static openExisting(dir: string, baseOffset: number, nowMs: number): LogSegment {
+    const segment = new LogSegment(dir, baseOffset, nowMs);
+    segment.size = fs.fstatSync(segment.file()).size;
+    return segment;
+  }
+
+  private file(): number {
+    if (this.fd === null) this.fd = fs.openSync(this.logPath, 'r+');
+    return this.fd;
+  }
+
+  // ---- loading and recovery ----
+
+  /**
+   * Trusts the index files if they are consistent, and checks (CRC included) only the batches after the last index
+   * entries, which is cheap. Returns why the segment needs recovery, or null when it is fine.
+   * `nextSegmentBase` (null for the last segment) must equal the offset after the last batch.
+   */
+  loadAndVerify(nextSegmentBase: number | null): string | null {
+    if (!this.offsetIndex.load()) return 'offset index missing or malformed';
+    if (!this.timeIndex.load()) return 'time index missing or malformed';
+    if (!this.offsetIndex.isConsistent(this.size, nextSegmentBase)) return 'offset index inconsistent with the log';
+    if (!this.timeIndex.isConsistent(nextSegmentBase)) return 'time index inconsistent with the log';
+
+    const lastIndexEntry = this.offsetIndex.lastEntry();
+    const lastTimeEntry = this.timeIndex.lastEntry();
+    // Both indexes get their entries at the same moments, so the time index's last entry is the running maximum up
+    // to the last offset-index entry: only the batches from there on need reading.
+    const from = lastIndexEntry === null ? 0 : lastIndexEntry.position;
+    const expectedBase = from === 0 ? this.baseOffset : this.baseOffsetAt(from);
+    if (expectedBase === null || (from > 0 && expectedBase <= this.baseOffset)) return 'offset index points at no batch';
+
+    this.maxTimestamp = lastTimeEntry === null ? -1 : lastTimeEntry.timestamp;
+    this.offsetOfMaxTimestamp = lastTimeEntry === null ? -1 : lastTimeEntry.offset;
+    let indexEntryMatches = lastIndexEntry === null;
+    const result = validateBatches(this.file(), from, this.size, expectedBase, (batch) => {
+      if (lastIndexEntry !== null && batch.position === lastIndexEntry.position) indexEntryMatches = batch.lastOffset === lastIndexEntry.offset;
+      this.noteMaxTimestamp(batch);
+    });
+    if (result.problem !== null) return `invalid batch at position ${result.validEnd}: ${result.problem}`;
+    if (!indexEntryMatches) return 'last offset index entry does not match its batch';
+    if (nextSegmentBase !== null && result.nextOffset !== nextSegmentBase) {
+      return `ends at offset ${result.nextOffset} but the next segment starts at ${nextSegmentBase}`;
+    }
+    this.nextOffset = result.nextOffset;
+    this.firstBatchTimestamp = this.size === 0 ? -1 : this.maxTimestampAt(0);
+    this.bytesSinceLastIndexEntry = this.size - (lastIndexEntry === null ? 0 : lastIndexEntry.position);
+    return null;
+  }
+
+  /**
+   * Validates every batch from the start (size, magic, CRC-32C, contiguous offsets), cuts the file at the first
+   * invalid byte and rebuilds both indexes. `sealed` adds the final time-index entry of an inactive segment.
+   */
+  recover(indexIntervalBytes: number, sealed: boolean): { truncatedBytes: number; problem: string | null } {
+    this.resetStats();
+    const result = validateBatches(this.file(), 0, this.size, this.baseOffset, (batch) => this.track(batch, batch.position, indexIntervalBytes));
+    const truncatedBytes = this.size - result.validEnd;
+    if (truncatedBytes > 0) {
+      fs.ftruncateSync(this.file(), result.validEnd);
+      this.size = result.validEnd;
+    }
+    this.nextOffset = result.nextOffset;
+    if (sealed) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    this.offsetIndex.writeAll();
+    this.timeIndex.writeAll();
+    return { truncatedBytes, problem: result.problem };
+  }
+
+  /** Drops the batch containing `offset` and everything after it; indexes and statistics are rebuilt. */
+  truncateTo(offset: number, indexIntervalBytes: number): void {
+    const cut = this.findBatchContaining(offset);
+    if (cut === null) return;
+    fs.ftruncateSync(this.file(), cut.position);
+    this.size = cut.position;
+    this.recover(indexIntervalBytes, false);
+  }
+
+  private resetStats(): void {
+    this.offsetIndex.clear();
+    this.timeIndex.clear();
+    this.nextOffset = this.baseOffset;
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.firstBatchTimestamp = -1;
+    this.bytesSinceLastIndexEntry = 0;
+  }
+
+  // ---- appending ----
+
+  /**
+   * Writes whole batches at the end of the file and indexes them. `batches` describe `data`, positions relative to it.
+   * No fsync: durability comes from replication, and flush() on roll/close (Kafka's default).
+   */
+  append(data: Buffer, batches: BatchInfo[], indexIntervalBytes: number): void {
+    const start = this.size;
+    const fd = this.file();
+    let written = 0;
+    try {
+      while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written, start + written);
+    } catch (err) {
+      // Never leave a partial batch behind a failed write (e.g. disk full): the next append would follow garbage.
+      try {
+        fs.ftruncateSync(fd, start);
+      } catch {
+        // recovery on the next open cuts it anyway
+      }
+      throw err;
+    }
+    this.size += data.length;
+    for (const batch of batches) this.track(batch, start + batch.position, indexIntervalBytes);
+  }
+
+  /** Updates statistics and adds index entries for a batch now stored at `position` (Kafka's index interval rule). */
+  private track(batch: BatchInfo, position: number, indexIntervalBytes: number): void {
+    if (position === 0) this.firstBatchTimestamp = batch.maxTimestamp;
+    this.noteMaxTimestamp(batch);
+    if (this.bytesSinceLastIndexEntry > indexIntervalBytes) {
+      this.offsetIndex.append(batch.lastOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceLastIndexEntry = 0;
+    }
+    this.bytesSinceLastIndexEntry += batch.size;
+    this.nextOffset = batch.lastOffset + 1;
+  }
+
+  private noteMaxTimestamp(batch: BatchInfo): void {
+    if (batch.maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = batch.maxTimestamp;
+      this.offsetOfMaxTimestamp = batch.lastOffset;
+    }
+  }
+
+  openIndexesForAppend(): void {
+    this.offsetIndex.openForAppend();
+    this.timeIndex.openForAppend();
+  }
+
+  /** The segment stops being active: final time-index entry (segment maximum), fsync, close index writers. */
+  seal(): void {
+    this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    this.flush();
+    this.offsetIndex.closeForAppend();
+    this.timeIndex.closeForAppend();
+  }
+
+  flush(): void {
+    if (this.fd !== null) fs.fsyncSync(this.fd);
+    this.offsetIndex.fsync();
+    this.timeIndex.fsync();
+  }
+
+  // ---- reading ----
+
+  /** The first batch whose last offset is >= `offset`, or null when the segment ends before it. */
+  findBatchContaining(offset: number): BatchInfo | null {
+    if (offset >= this.nextOffset) return null;
+    let found: BatchInfo | null = null;
+    forEachBatchHeader(this.file(), this.offsetIndex.lookup(offset), this.size, (batch) => {
+      if (batch.lastOffset < offset) return true;
+      found = batch;
+      return false;
+    });
+    return found;
+  }
+
+  /**
+   * Whole batches from `position`: as many as fit in `budget` bytes, stopping before a batch whose base offset is
+   * >= maxOffset; with `includeFirst` the first batch is returned even if larger than the budget (KIP-74).
+   * `exhausted` is true when the segment end was reached without hitting the budget or maxOffset.
+   */
+  readBatches(position: number, budget: number, maxOffset: number, includeFirst: boolean): { data: Buffer; exhausted: boolean } {
+    const available = this.size - position;
+    if (available <= 0) return { data: EMPTY, exhausted: true };
+    let length = Math.min(available, Math.max(0, budget));
+    if (includeFirst) length = Math.max(length, this.batchSizeAt(position));
+    if (length < BATCH.LOG_OVERHEAD) return { data: EMPTY, exhausted: false };
+    const buf = Buffer.allocUnsafe(length);
+    const got = readFully(this.file(), buf, length, position);
+    let end = 0;
+    let stoppedEarly = false;
+    while (end + BATCH.LOG_OVERHEAD <= got) {
+      const baseOffset = Number(buf.readBigInt64BE(end + BATCH.BASE_OFFSET));
+      const size = buf.readInt32BE(end + BATCH.LENGTH) + BATCH.LOG_OVERHEAD;
+      if (baseOffset >= maxOffset || end + size > got) {
+        stoppedEarly = true;
+        break;
+      }
+      end += size;
+    }
+    // Do not pin a large, mostly unused read buffer in the fetch response.
+    const data = end * 2 < length ? Buffer.from(buf.subarray(0, end)) : buf.subarray(0, end);
+    return { data, exhausted: !stoppedEarly && end === available };
+  }
+
+  /** The whole batch stored at `position`. */
+  readBatchAt(position: number, size: number): Buffer {
+    const buf = Buffer.allocUnsafe(size);
+    if (readFully(this.file(), buf, size, position) !== size) throw new Error(`${this.name}: short read at position ${position}`);
+    return buf;
+  }
+
+  forEachBatch(visit: (batch: BatchInfo) => boolean | void): void {
+    forEachBatchHeader(this.file(), 0, this.size, visit);
+  }
+
+  private batchSizeAt(position: number): number {
+    const head = Buffer.allocUnsafe(BATCH.LOG_OVERHEAD);
+    if (readFully(this.file(), head, BATCH.LOG_OVERHEAD, position) !== BATCH.LOG_OVERHEAD) return 0;
+    return head.readInt32BE(BATCH.LENGTH) + BATCH.LOG_OVERHEAD;
+  }
+
+  private baseOffsetAt(position: number): number | null {
+    if (position + BATCH.HEADER_SIZE > this.size) return null;
+    const head = Buffer.allocUnsafe(8);
+    readFully(this.file(), head, 8, position);
+    return Number(head.readBigInt64BE(0));
+  }
+
+  private maxTimestampAt(position: number): number {
+    const head = Buffer.allocUnsafe(BATCH.HEADER_SIZE);
+    readFully(this.file(), head, BATCH.HEADER_SIZE, position);
+    return Number(head.readBigInt64BE(BATCH.MAX_TIMESTAMP));
+  }
+
+  /** First record at or after `minOffset` with timestamp >= `timestamp`, or null if this segment has none. */
+  findOffsetByTimestamp(timestamp: number, minOffset: number, decode: TimestampDecoder | undefined): RecordTimestamp | null {
+    // Records up to the offset of the last time-index entry older than `timestamp` are all older: skip them.
+    const older = this.timeIndex.entryBefore(timestamp);
+    const from = older === null ? 0 : this.offsetIndex.lookup(older.offset);
+    let result: RecordTimestamp | null = null;
+    forEachBatchHeader(this.file(), from, this.size, (batch) => {
+      if (batch.maxTimestamp < timestamp || batch.lastOffset < minOffset) return true;
+      result = this.firstRecordInBatch(batch, decode, (r) => r.timestamp >= timestamp && r.offset >= minOffset);
+      return result === null;
+    });
+    return result;
+  }
+
+  /** The record holding this segment's largest timestamp (KIP-734), or null when the segment is empty. */
+  recordWithMaxTimestamp(decode: TimestampDecoder | undefined): RecordTimestamp | null {
+    if (this.offsetOfMaxTimestamp < 0) return null;
+    const batch = this.findBatchContaining(this.offsetOfMaxTimestamp);
+    if (batch === null) return null;
+    const maxTimestamp = this.maxTimestamp;
+    return this.firstRecordInBatch(batch, decode, (r) => r.timestamp === maxTimestamp);
+  }
+
+  /**
+   * The first record of a batch matching `wanted`. When record timestamps cannot be decoded (compressed batch and
+   * no decoder), the batch's base offset and MaxTimestamp stand in: the client then fetches the right batch.
+   */
+  private firstRecordInBatch(
+    batch: BatchInfo,
+    decode: TimestampDecoder | undefined,
+    wanted: (r: RecordTimestamp) => boolean,
+  ): RecordTimestamp | null {
+    let records: RecordTimestamp[] | null = null;
+    try {
+      records = recordTimestamps(this.readBatchAt(batch.position, batch.size), decode);
+    } catch {
+      records = null;
+    }
+    if (records === null) return { offset: batch.baseOffset, timestamp: batch.maxTimestamp };
+    return records.find(wanted) ?? null;
+  }
+
+  /** Largest timestamp for retention; the file's mtime when batches carry none (as Kafka does). */
+  largestTimestampForRetention(): number {
+    if (this.maxTimestamp >= 0) return this.maxTimestamp;
+    try {
+      return fs.statSync(this.logPath).mtimeMs;
+    } catch {
+      return -1;
+    }
+  }
+
+  // ---- lifecycle ----
+
+  /** Closes the log file (reopened lazily on the next read); index writers stay as they are. */
+  releaseFile(): void {
+    if (this.fd !== null) fs.closeSync(this.fd);
+    this.fd = null;
+  }
+
+  close(): void {
+    this.releaseFile();
+    this.offsetIndex.closeForAppend();
+    this.timeIndex.closeForAppend();
+  }
+
+  /**
+   * Removes the files. With a delay (Kafka's file.delete.delay.ms) they are first renamed to `*.deleted`, so a reader
+   * still holding the old path fails cleanly, and unlinked later; leftovers are removed on the next open.
+   */
+  delete(delayMs: number): void {
+    this.close();
+    if (delayMs <= 0) {
+      unlinkIfExists(this.logPath);
+      this.offsetIndex.deleteFile();
+      this.timeIndex.deleteFile();
+      return;
+    }
+    const renamed: string[] = [];
+    try {
+      fs.renameSync(this.logPath, this.logPath + DELETED_SUFFIX);
+      renamed.push(this.logPath + DELETED_SUFFIX);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    for (const index of [this.offsetIndex, this.timeIndex]) {
+      index.renameTo(index.path + DELETED_SUFFIX);
+      renamed.push(index.path);
+    }
+    const timer = setTimeout(() => {
+      for (const file of renamed) {
+        try {
+          fs.unlinkSync(file);
+        } catch {
+          // already gone (directory deleted, or removed by a later open)
+        }
+      }
+    }, delayMs);
+    timer.unref();
+  }
+}
