@@ -6,6 +6,7 @@ import { CompressionCodecs, CompressionTypes, Kafka, logLevel, Admin, ConfigReso
 const SnappyCodec = require('kafkajs-snappy');
 import * as lz4js from 'lz4js';
 import { startTestBroker, TestBroker } from '../helpers/broker';
+import { waitFor } from '../helpers/wait';
 
 CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
 // kafkajs-lz4 needs a native module; this codec uses the pure-JS lz4js package directly.
@@ -74,7 +75,8 @@ describe('kafkajs', () => {
       assert.equal(err.errors?.[0].type, 'INVALID_TOPIC_EXCEPTION');
       return true;
     });
-    await assert.rejects(admin.createTopics({ topics: [{ topic: 'created' }] }), (err: { errors?: Array<{ type: string }> }) => err.errors?.[0].type === 'TOPIC_ALREADY_EXISTS');
+    // kafkajs reports TOPIC_ALREADY_EXISTS as `false` rather than an error.
+    assert.equal(await admin.createTopics({ topics: [{ topic: 'created' }] }), false);
   });
 
   for (const [name, codec] of [
@@ -180,12 +182,3 @@ describe('kafkajs', () => {
     assert.ok(groups.groups.some((g) => g.groupId === 'committer'));
   });
 });
-
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, describe?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`condition not met within ${timeoutMs} ms${describe ? `: ${describe()}` : ''}`);
-}

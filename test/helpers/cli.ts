@@ -2,7 +2,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-export const CLI = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+/** dist/cli.js relative to this file's compiled location (out/test/helpers/); MINIKAFKA_CLI overrides it. */
+export const CLI = process.env.MINIKAFKA_CLI ?? join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 
 export interface CliProcess {
   child: ChildProcess;
