@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Runs the test tiers with Node's own test runner after compiling TypeScript to out/.
-// Usage: node scripts/test.mjs [tier...]   tiers: unit, clients, fuzz (default: all that exist)
+// Usage: node scripts/test.mjs [tier...]   tiers: unit, clients, fuzz, cluster (default: all that exist)
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'clients', 'fuzz'];
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ['unit', 'clients', 'fuzz', 'cluster'];
 
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });

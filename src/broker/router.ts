@@ -1,16 +1,17 @@
 // The registry of served APIs: each handler registers with its codec and the version range it serves, and
 // both request routing and the ApiVersions answer are derived from this one table (kfake's regKey idea).
 
-import { ApiDef } from '../protocol/schema';
+import { AnyApiDef, ApiDef } from '../protocol/schema';
 import type { HandlerContext } from './handlerContext';
 
 /** Returned by a handler that must not answer (Produce with acks=0). */
 export const NO_RESPONSE = Symbol('no response');
 export type HandlerResult<Res> = Res | typeof NO_RESPONSE;
-export type Handler<Req, Res> = (req: Req, ctx: HandlerContext) => HandlerResult<Res> | Promise<HandlerResult<Res>>;
+/** A handler receives the decoded request and returns the response to encode. */
+export type Handler<Req, ResIn> = (req: Req, ctx: HandlerContext) => HandlerResult<ResIn> | Promise<HandlerResult<ResIn>>;
 
 export interface Route {
-  def: ApiDef<any, any>;
+  def: AnyApiDef;
   minVersion: number;
   maxVersion: number;
   handle: Handler<any, any>;
@@ -19,7 +20,7 @@ export interface Route {
 export class Router {
   private readonly routes = new Map<number, Route>();
 
-  register<Req, Res>(def: ApiDef<Req, Res>, handle: Handler<Req, Res>, range?: { min?: number; max?: number }): this {
+  register<Req, Res, ReqIn, ResIn>(def: ApiDef<Req, Res, ReqIn, ResIn>, handle: Handler<Req, ResIn>, range?: { min?: number; max?: number }): this {
     if (this.routes.has(def.key)) throw new Error(`API ${def.name} registered twice`);
     const minVersion = range?.min ?? def.minVersion;
     const maxVersion = range?.max ?? def.maxVersion;

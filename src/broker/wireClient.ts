@@ -5,10 +5,10 @@ import { connect, Socket } from 'node:net';
 import { FrameDecoder, responseHeaderIsFlexible, skipTaggedFields, writeRequestHeader } from '../protocol/frame';
 import { Reader } from '../protocol/primitives/reader';
 import { Writer } from '../protocol/primitives/writer';
-import { ApiDef, ctxFor } from '../protocol/schema';
+import { AnyApiDef, ApiDef, ctxFor } from '../protocol/schema';
 
 interface Pending {
-  def: ApiDef<unknown, unknown>;
+  def: AnyApiDef;
   version: number;
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
@@ -91,10 +91,10 @@ export class WireClient {
   }
 
   /** Sends a request and resolves with the decoded response. `expectResponse: false` for acks=0 produce. */
-  request<Req, Res>(def: ApiDef<Req, Res>, version: number, body: Req, timeoutMs = 30000, expectResponse = true): Promise<Res> {
+  request<Req, Res, ReqIn, ResIn>(def: ApiDef<Req, Res, ReqIn, ResIn>, version: number, body: ReqIn, timeoutMs = 30000, expectResponse = true): Promise<Res> {
     if (!this.socket || this.closedError) return Promise.reject(this.closedError ?? new Error('not connected'));
     const correlationId = this.nextCorrelationId++;
-    const ctx = ctxFor(def as ApiDef<unknown, unknown>, version);
+    const ctx = ctxFor(def, version);
     const w = new Writer(256);
     w.int32(0);
     writeRequestHeader(w, { apiKey: def.key, apiVersion: version, correlationId, clientId: this.clientId }, ctx.flexible);
@@ -108,7 +108,7 @@ export class WireClient {
         this.pending.delete(correlationId);
         reject(new Error(`${def.name} request timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(correlationId, { def: def as ApiDef<unknown, unknown>, version, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.pending.set(correlationId, { def, version, resolve: resolve as (v: unknown) => void, reject, timer });
     });
   }
 

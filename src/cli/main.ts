@@ -6,10 +6,16 @@ import { Command, CommanderError } from 'commander';
 import { ControlError } from '../broker/cluster/controlClient';
 import { UsageError } from './errors';
 import { registerStart } from './start';
+import { registerTopicsCommand } from './topics';
+import { registerConsoleCommands } from './console';
+import { registerGroupsCommand } from './groups';
 
 const program = new Command();
 program.name('minikafka').description('An embedded Kafka mini-cluster: real Kafka wire protocol, no Java, no Docker.');
 registerStart(program);
+registerTopicsCommand(program);
+registerConsoleCommands(program);
+registerGroupsCommand(program);
 
 program.exitOverride();
 program.parseAsync(process.argv).catch((err: unknown) => {

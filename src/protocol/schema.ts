@@ -11,9 +11,13 @@ export interface Ctx {
   flexible: boolean;
 }
 
-export interface Type<T> {
+/**
+ * A wire type. T is what decoding produces (every field present); I is what encoding accepts, where fields
+ * that exist only in some versions (v(), tagged()) may be left out and take their defaults.
+ */
+export interface Type<T, I = T> {
   read(r: Reader, ctx: Ctx): T;
-  write(w: Writer, v: T, ctx: Ctx): void;
+  write(w: Writer, v: I, ctx: Ctx): void;
   /** The value a field of this type has in versions where it is absent. */
   readonly zero: T;
 }
@@ -97,7 +101,7 @@ export const bytes: Type<Buffer> = {
 /** The RECORDS type: nullable bytes holding record batches, served as-is. */
 export const records = nullableBytes;
 
-export function nullableArray<T>(item: Type<T>): Type<T[] | null> {
+export function nullableArray<T, I>(item: Type<T, I>): Type<T[] | null, I[] | null> {
   return describeArray(item, {
     zero: null,
     read(r, ctx) {
@@ -118,7 +122,7 @@ export function nullableArray<T>(item: Type<T>): Type<T[] | null> {
   });
 }
 
-export function array<T>(item: Type<T>): Type<T[]> {
+export function array<T, I>(item: Type<T, I>): Type<T[], I[]> {
   const inner = nullableArray(item);
   return describeArray(item, {
     zero: [],
@@ -132,7 +136,7 @@ export function array<T>(item: Type<T>): Type<T[]> {
 }
 
 /** A plain int32-count array that stays classic even in flexible versions (rare, used by old fixed layouts). */
-export function classicArray<T>(item: Type<T>): Type<T[]> {
+export function classicArray<T, I>(item: Type<T, I>): Type<T[], I[]> {
   return array(item);
 }
 
@@ -141,7 +145,7 @@ export function classicArray<T>(item: Type<T>): Type<T[]> {
 /** A struct field as compiled: inclusive version range, tag (flexible versions only) and absent-value default. */
 export interface FieldInfo {
   readonly name: string;
-  readonly type: Type<unknown>;
+  readonly type: Type<unknown, any>;
   readonly min: number;
   readonly max: number;
   readonly tag: number | undefined;
@@ -149,27 +153,27 @@ export interface FieldInfo {
 }
 
 const STRUCT_FIELDS = new WeakMap<object, readonly FieldInfo[]>();
-const ARRAY_ITEM = new WeakMap<object, Type<unknown>>();
+const ARRAY_ITEM = new WeakMap<object, Type<unknown, any>>();
 
-function describeArray<A>(item: Type<unknown>, type: Type<A>): Type<A> {
+function describeArray<A, AI>(item: Type<unknown, any>, type: Type<A, AI>): Type<A, AI> {
   ARRAY_ITEM.set(type, item);
   return type;
 }
 
 /** The fields of a type made by struct(), in declaration order; undefined for any other type. */
-export function structFields(type: Type<unknown>): readonly FieldInfo[] | undefined {
+export function structFields(type: Type<unknown, any>): readonly FieldInfo[] | undefined {
   return STRUCT_FIELDS.get(type);
 }
 
 /** The element type of a type made by array() or nullableArray(); undefined for any other type. */
-export function arrayItem(type: Type<unknown>): Type<unknown> | undefined {
+export function arrayItem(type: Type<unknown, any>): Type<unknown, any> | undefined {
   return ARRAY_ITEM.get(type);
 }
 
 // ---- structs ---------------------------------------------------------------------------------------------
 
-export interface FieldSpec<T> {
-  type: Type<T>;
+export interface FieldSpec<T, I = T> {
+  type: Type<T, I>;
   /** Inclusive version range, e.g. "3+" or "0-4". Absent = all versions. */
   versions?: string;
   /** Tagged field number (flexible versions only). */
@@ -178,23 +182,30 @@ export interface FieldSpec<T> {
   default?: T;
 }
 
-type FieldLike<T> = Type<T> | FieldSpec<T>;
-type ValueOf<F> = F extends FieldSpec<infer T> ? T : F extends Type<infer T> ? T : never;
-export type StructValue<F extends Record<string, FieldLike<unknown>>> = { [K in keyof F]: ValueOf<F[K]> };
+type FieldLike = Type<any, any> | FieldSpec<any, any>;
+type ValueOf<F> = F extends FieldSpec<infer T, any> ? T : F extends Type<infer T, any> ? T : never;
+type InputOf<F> = F extends FieldSpec<any, infer I> ? I : F extends Type<any, infer I> ? I : never;
+type VersionedKeys<F> = { [K in keyof F]: F[K] extends FieldSpec<any, any> ? K : never }[keyof F];
+/** A decoded struct: every field present. */
+export type StructValue<F extends Record<string, FieldLike>> = { [K in keyof F]: ValueOf<F[K]> };
+/** A struct to encode: fields declared with v() or tagged() may be omitted (their default is written). */
+export type StructInput<F extends Record<string, FieldLike>> = { [K in Exclude<keyof F, VersionedKeys<F>>]: InputOf<F[K]> } & {
+  [K in VersionedKeys<F>]?: InputOf<F[K]>;
+};
 
 /** A field present only in some versions: v(int32, "3+"). */
-export function v<T>(type: Type<T>, versions: string, defaultValue?: T): FieldSpec<T> {
+export function v<T, I>(type: Type<T, I>, versions: string, defaultValue?: T): FieldSpec<T, I> {
   return { type, versions, default: defaultValue };
 }
 
 /** A tagged field: tagged(int32, 0, "12+", -1). */
-export function tagged<T>(type: Type<T>, tag: number, versions = '0+', defaultValue?: T): FieldSpec<T> {
+export function tagged<T, I>(type: Type<T, I>, tag: number, versions = '0+', defaultValue?: T): FieldSpec<T, I> {
   return { type, tag, versions, default: defaultValue };
 }
 
 interface CompiledField {
   name: string;
-  type: Type<unknown>;
+  type: Type<unknown, any>;
   min: number;
   max: number;
   tag: number | undefined;
@@ -221,9 +232,9 @@ function cloneZero(v: unknown): unknown {
   return v;
 }
 
-export function struct<F extends Record<string, FieldLike<any>>>(fields: F): Type<StructValue<F>> {
+export function struct<F extends Record<string, FieldLike>>(fields: F): Type<StructValue<F>, StructInput<F>> {
   const compiled: CompiledField[] = Object.entries(fields).map(([name, f]) => {
-    const spec: FieldSpec<unknown> = 'type' in f ? (f as FieldSpec<unknown>) : { type: f as Type<unknown> };
+    const spec: FieldSpec<unknown, any> = 'type' in f ? (f as FieldSpec<unknown, any>) : { type: f as Type<unknown, any> };
     const [min, max] = parseVersions(spec.versions);
     return { name, type: spec.type, min, max, tag: spec.tag, dflt: spec.default ?? spec.type.zero };
   });
@@ -232,7 +243,7 @@ export function struct<F extends Record<string, FieldLike<any>>>(fields: F): Typ
 
   const zero = Object.fromEntries(compiled.map((f) => [f.name, cloneZero(f.dflt)])) as StructValue<F>;
 
-  const type: Type<StructValue<F>> = {
+  const type: Type<StructValue<F>, StructInput<F>> = {
     zero,
     read(r, ctx) {
       const out: Record<string, unknown> = {};
@@ -298,7 +309,7 @@ export const emptyStruct = struct({});
 
 // ---- API descriptors -------------------------------------------------------------------------------------
 
-export interface ApiDef<Req, Res> {
+export interface ApiDef<Req, Res, ReqIn = Req, ResIn = Res> {
   key: number;
   name: string;
   /** Versions this project can encode and decode. */
@@ -306,17 +317,25 @@ export interface ApiDef<Req, Res> {
   maxVersion: number;
   /** First flexible version, or Infinity if none. */
   flexibleFrom: number;
-  request: Type<Req>;
-  response: Type<Res>;
+  request: Type<Req, ReqIn>;
+  response: Type<Res, ResIn>;
 }
 
-export function api<Req, Res>(def: ApiDef<Req, Res>): ApiDef<Req, Res> {
+export type AnyApiDef = ApiDef<any, any, any, any>;
+
+export function api<Req, Res, ReqIn, ResIn>(def: ApiDef<Req, Res, ReqIn, ResIn>): ApiDef<Req, Res, ReqIn, ResIn> {
   return def;
 }
 
-export type RequestOf<A> = A extends ApiDef<infer Req, unknown> ? Req : never;
-export type ResponseOf<A> = A extends ApiDef<unknown, infer Res> ? Res : never;
+/** A decoded request (what a handler receives). */
+export type RequestOf<A> = A extends ApiDef<infer Req, any, any, any> ? Req : never;
+/** A decoded response (what a client receives). */
+export type ResponseOf<A> = A extends ApiDef<any, infer Res, any, any> ? Res : never;
+/** A request to encode (what a client sends; versioned fields optional). */
+export type RequestInputOf<A> = A extends ApiDef<any, any, infer ReqIn, any> ? ReqIn : never;
+/** A response to encode (what a handler returns; versioned fields optional). */
+export type ResponseInputOf<A> = A extends ApiDef<any, any, any, infer ResIn> ? ResIn : never;
 
-export function ctxFor(def: ApiDef<unknown, unknown>, version: number): Ctx {
+export function ctxFor(def: AnyApiDef, version: number): Ctx {
   return { version, flexible: version >= def.flexibleFrom };
 }

@@ -309,7 +309,9 @@ export class Group {
       return;
     }
     const m = this.check(memberId, generationId);
-    if (this.state === 'PreparingRebalance') throw new KafkaError(ErrorCode.REBALANCE_IN_PROGRESS);
+    // Kafka accepts commits from current members while a rebalance is being prepared (consumers commit as
+    // their partitions are revoked); only between join and sync is the assignment in flux.
+    if (this.state === 'CompletingRebalance') throw new KafkaError(ErrorCode.REBALANCE_IN_PROGRESS);
     this.scheduleSession(m);
   }
 

@@ -34,8 +34,12 @@ function partitionResult(partitionIndex: number, errorCode: number, p?: Partitio
 }
 
 export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
-  const { broker } = ctx;
-  const isFollower = req.replicaId >= 0;
+  const { broker, version } = ctx;
+  const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
+  const isFollower = replicaId >= 0;
+  // v13+ name topics by id: resolve them once (an unknown id is UNKNOWN_TOPIC_ID for its partitions).
+  const topicName = (t: Req['topics'][number]): string | undefined =>
+    version >= 13 ? broker.image.topics.find((x) => x.id === t.topicId)?.name : t.topic;
 
   const readAll = (): { res: Res; bytes: number; hasError: boolean } => {
     let budget = req.maxBytes;
@@ -45,10 +49,15 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
       topic: t.topic,
       topicId: t.topicId,
       partitions: t.partitions.map((fp) => {
-        const p = broker.partition(t.topic, fp.partition);
+        const name = topicName(t);
+        if (name === undefined) {
+          hasError = true;
+          return partitionResult(fp.partition, ErrorCode.UNKNOWN_TOPIC_ID);
+        }
+        const p = broker.partition(name, fp.partition);
         if (!p) {
           hasError = true;
-          const known = broker.topicState(t.topic)?.partitions.some((x) => x.partition === fp.partition);
+          const known = broker.topicState(name)?.partitions.some((x) => x.partition === fp.partition);
           return partitionResult(fp.partition, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
         if (!p.isLeader) {
@@ -71,7 +80,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
             res.divergingEpoch = diverging;
             return res;
           }
-          p.updateFollower(req.replicaId, fp.fetchOffset);
+          p.updateFollower(replicaId, fp.fetchOffset);
         }
         const limit = isFollower ? p.logEndOffset : p.highWatermark;
         const res = partitionResult(fp.partition, 0, p);
@@ -95,7 +104,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
         return res;
       }),
     }));
-    return { res: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses }, bytes, hasError };
+    return { res: { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] }, bytes, hasError };
   };
 
   const first = readAll();
@@ -121,7 +130,8 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
       });
     };
     for (const t of req.topics) for (const fp of t.partitions) {
-      const p = broker.partition(t.topic, fp.partition);
+      const name = topicName(t);
+      const p = name === undefined ? undefined : broker.partition(name, fp.partition);
       if (p) unsubscribes.push(p.onData(onData));
     }
     timer = setTimeout(() => finish(readAll().res), req.maxWaitMs);

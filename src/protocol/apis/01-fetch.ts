@@ -1,4 +1,5 @@
-// Fetch (key 1), versions 4-12, flexible from 12. v13+ address topics by id and are not advertised.
+// Fetch (key 1), versions 4-17, flexible from 12. v13+ address topics by id (Metadata v10+ gives stable ids);
+// v15 moves the replica id into the ReplicaState tag; v16 adds NodeEndpoints; v17 ReplicaDirectoryId.
 // v4 isolation level, last stable offset and aborted transactions; v5 log start offset; v7 fetch sessions
 // (we always answer session id 0: sessionless, full responses); v9 current leader epoch fencing; v11 rack id
 // and PreferredReadReplica, which must be -1; v12 LastFetchedEpoch and the DivergingEpoch tag used by
@@ -13,6 +14,7 @@ const fetchPartition = struct({
   lastFetchedEpoch: v(int32, '12+', -1),
   logStartOffset: v(int64, '5+', -1),
   partitionMaxBytes: int32,
+  replicaDirectoryId: tagged(uuid, 0, '17+', 'AAAAAAAAAAAAAAAAAAAAAA'),
 });
 
 const fetchTopic = struct({
@@ -27,6 +29,8 @@ const forgottenTopic = struct({
   partitions: array(int32),
 });
 
+const replicaState = struct({ replicaId: int32, replicaEpoch: int64 });
+const nodeEndpoint = struct({ nodeId: int32, host: string, port: int32, rack: nullableString });
 const epochEndOffset = struct({ epoch: int32, endOffset: int64 });
 const leaderIdAndEpoch = struct({ leaderId: int32, leaderEpoch: int32 });
 const snapshotId = struct({ endOffset: int64, epoch: int32 });
@@ -50,11 +54,12 @@ export const Fetch = api({
   key: 1,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 17,
   flexibleFrom: 12,
   request: struct({
     clusterId: tagged(nullableString, 0, '12+', null),
     replicaId: v(int32, '0-14', -1),
+    replicaState: tagged(replicaState, 1, '15+', { replicaId: -1, replicaEpoch: -1 }),
     maxWaitMs: int32,
     minBytes: int32,
     maxBytes: v(int32, '3+', 0x7fffffff),
@@ -70,5 +75,6 @@ export const Fetch = api({
     errorCode: v(int16, '7+'),
     sessionId: v(int32, '7+'),
     responses: array(struct({ topic: v(string, '0-12'), topicId: v(uuid, '13+'), partitions: array(partitionData) })),
+    nodeEndpoints: tagged(array(nodeEndpoint), 0, '16+'),
   }),
 });

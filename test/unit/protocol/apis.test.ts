@@ -323,6 +323,7 @@ const kjsCases: KjsCase[] = [
         lastFetchedEpoch: -1,
         logStartOffset: v >= 5 ? 77 : -1,
         partitionMaxBytes: 1048576,
+        replicaDirectoryId: S.ZERO_UUID,
       });
       assert.deepEqual(o.forgottenTopicsData, v >= 7 ? [{ topic: 'gone', topicId: S.ZERO_UUID, partitions: [5, 6] }] : []);
       assert.equal(o.rackId, v >= 11 ? 'rack-x' : '');
@@ -1245,6 +1246,7 @@ describe('golden: @platformatic/kafka 1.35 flexible versions', { skip: plt ? fal
     assert.deepEqual(decReq(APIS.Fetch, 12, body), {
       clusterId: null,
       replicaId: -1,
+      replicaState: { replicaId: -1, replicaEpoch: -1 },
       maxWaitMs: 500,
       minBytes: 1,
       maxBytes: 1048576,
@@ -1256,7 +1258,7 @@ describe('golden: @platformatic/kafka 1.35 flexible versions', { skip: plt ? fal
           topic: 'topic-a',
           topicId: S.ZERO_UUID,
           partitions: [
-            { partition: 2, currentLeaderEpoch: 9, fetchOffset: 123, lastFetchedEpoch: 8, logStartOffset: -1, partitionMaxBytes: 65536 },
+            { partition: 2, currentLeaderEpoch: 9, fetchOffset: 123, lastFetchedEpoch: 8, logStartOffset: -1, partitionMaxBytes: 65536, replicaDirectoryId: S.ZERO_UUID },
           ],
         },
       ],

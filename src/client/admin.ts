@@ -1,0 +1,568 @@
+// Cluster administration: topics, configs, consumer groups and their offsets, in the terms a user thinks in
+// (a topic's partitions with leader and ISR, a group's lag per partition) rather than in Kafka API responses.
+// Offsets are decimal strings: Kafka offsets are int64 and must survive JSON (the extension posts them to webviews).
+
+import { Admin, AssignerProtocol, ConfigResourceTypes } from 'kafkajs';
+import { ClientError, kafkaConfig, KafkaConnectionOptions } from './connection';
+import {
+  API_KEYS,
+  brokerError,
+  BrokerError,
+  createInternalAdmin,
+  createInternalCluster,
+  fetchMetadata,
+  InternalCluster,
+  RawAlterConfigsResponse,
+  RawCreateTopicsResponse,
+  RawMetadata,
+  REQUESTS,
+  seedBroker,
+  sendRaw,
+  UNKNOWN_TOPIC_OR_PARTITION,
+} from './kafkajsInternals';
+
+/** Kafka's internal topics (Topic.isInternal in the Java client). */
+export const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
+
+export interface TopicListing {
+  name: string;
+  internal: boolean;
+}
+
+export interface PartitionInfo {
+  partition: number;
+  /** Broker id of the leader, or -1 when the partition has no leader (offline). */
+  leader: number;
+  replicas: number[];
+  isr: number[];
+  offlineReplicas: number[];
+  /** Kafka error name the broker reported for this partition (e.g. LEADER_NOT_AVAILABLE), if any. */
+  error?: string;
+  /** Log start offset and high watermark, when asked for and the partition is online. */
+  low?: string;
+  high?: string;
+}
+
+export interface TopicDescription {
+  name: string;
+  internal: boolean;
+  partitions: PartitionInfo[];
+}
+
+export interface BrokerInfo {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+export interface ClusterDescription {
+  clusterId: string | null;
+  controllerId: number | null;
+  brokers: BrokerInfo[];
+}
+
+export interface NewTopic {
+  name: string;
+  /** Omitted: the broker's num.partitions. */
+  partitions?: number;
+  /** Omitted: the broker's default.replication.factor. */
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+}
+
+export type ConfigSourceName = 'default' | 'topic' | 'broker';
+
+export interface TopicConfigEntry {
+  name: string;
+  /** null for sensitive values the broker does not reveal. */
+  value: string | null;
+  source: ConfigSourceName;
+  isDefault: boolean;
+  readOnly: boolean;
+  sensitive: boolean;
+}
+
+export interface GroupListing {
+  groupId: string;
+  protocolType: string;
+}
+
+export interface GroupMemberInfo {
+  memberId: string;
+  clientId: string;
+  host: string;
+  /** Partitions per topic assigned to this member (empty when the group is not a consumer group). */
+  assignment: Record<string, number[]>;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  /** Stable, PreparingRebalance, CompletingRebalance, Empty or Dead (Dead also for groups that do not exist). */
+  state: string;
+  protocolType: string;
+  protocol: string;
+  members: GroupMemberInfo[];
+}
+
+export interface GroupPartitionOffset {
+  topic: string;
+  partition: number;
+  /** null when the group has committed nothing for this partition. */
+  committedOffset: string | null;
+  /** The partition's high watermark, null when it cannot be read (partition offline). */
+  endOffset: string | null;
+  /** endOffset - committedOffset, null when either is unknown. */
+  lag: string | null;
+  /** The member that owns the partition now, if any. */
+  owner: { memberId: string; clientId: string; host: string } | null;
+}
+
+export interface GroupOffsets {
+  group: GroupDescription;
+  partitions: GroupPartitionOffset[];
+}
+
+export type OffsetResetTarget = 'earliest' | 'latest' | { timestamp: number } | { offset: string | number | bigint };
+
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+const ADMIN_TIMEOUT_MS = 10000;
+const LEADER_WAIT_MS = 5000;
+/** Kafka's kafka-consumer-groups.sh refuses to move the offsets of a group that has members. */
+const INACTIVE_GROUP_STATES = new Set(['Empty', 'Dead']);
+
+/**
+ * One connection to a cluster for administrative calls. Call connect() first and disconnect() when done.
+ * Errors are kafkajs errors, BrokerError (with the broker's own message) or ClientError; pass any of them to
+ * describeConnectionError() for a sentence to show.
+ */
+export class ClusterAdmin {
+  /** kafkajs's Cluster with tolerant metadata, for the calls kafkajs's public API gets wrong (see kafkajsInternals.ts). */
+  private readonly cluster: InternalCluster;
+  /** kafkajs's admin client, on that same Cluster. */
+  private readonly admin: Admin;
+
+  constructor(options: KafkaConnectionOptions) {
+    const config = kafkaConfig(options);
+    this.cluster = createInternalCluster(config);
+    this.admin = createInternalAdmin(config, this.cluster);
+  }
+
+  async connect(): Promise<void> {
+    await this.admin.connect();
+  }
+
+  async disconnect(): Promise<void> {
+    await this.admin.disconnect();
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Cluster and topics
+
+  async describeCluster(): Promise<ClusterDescription> {
+    const md = await this.metadata([]);
+    return {
+      clusterId: md.clusterId ?? null,
+      controllerId: md.controllerId === undefined || md.controllerId < 0 ? null : md.controllerId,
+      brokers: md.brokers
+        .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null }))
+        .sort((a, b) => a.nodeId - b.nodeId),
+    };
+  }
+
+  async listTopics(): Promise<TopicListing[]> {
+    const md = await this.metadata([]);
+    return md.topicMetadata
+      .filter((t) => t.topicErrorCode === 0)
+      .map((t) => ({ name: t.topic, internal: isInternal(t.topic, t.isInternal) }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * Describes the named topics (all topics when `names` is omitted), sorted by name. Throws ClientError naming
+   * the first topic that does not exist. Offsets are read only when asked, since they cost a request per leader.
+   */
+  async describeTopics(names?: string[], opts: { includeOffsets?: boolean } = {}): Promise<TopicDescription[]> {
+    const md = await this.metadata(names ?? []);
+    const byName = new Map(md.topicMetadata.map((t) => [t.topic, t]));
+    const wanted = names ?? [...byName.keys()];
+    const topics: TopicDescription[] = [];
+    for (const name of wanted) {
+      const t = byName.get(name);
+      if (!t || t.topicErrorCode === UNKNOWN_TOPIC_OR_PARTITION) throw unknownTopic(name);
+      if (t.topicErrorCode !== 0 && t.partitionMetadata.length === 0) throw brokerError(t.topicErrorCode);
+      topics.push({
+        name,
+        internal: isInternal(name, t.isInternal),
+        partitions: t.partitionMetadata
+          .map((p) => ({
+            partition: p.partitionId,
+            leader: p.leader,
+            replicas: p.replicas,
+            isr: p.isr,
+            offlineReplicas: p.offlineReplicas ?? [],
+            ...(p.partitionErrorCode !== 0 ? { error: brokerError(p.partitionErrorCode).type } : {}),
+          }))
+          .sort((a, b) => a.partition - b.partition),
+      });
+    }
+    topics.sort((a, b) => a.name.localeCompare(b.name));
+    if (opts.includeOffsets) await Promise.all(topics.map((t) => this.addOffsets(t)));
+    return topics;
+  }
+
+  /** Creates a topic and waits (briefly) until every partition has a leader, so it can be used at once. */
+  async createTopic(topic: NewTopic): Promise<void> {
+    const configEntries = Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value }));
+    const request = { topic: topic.name, numPartitions: topic.partitions ?? -1, replicationFactor: topic.replicationFactor ?? -1, configEntries };
+    await this.sendAdmin<RawCreateTopicsResponse>(
+      'createTopics',
+      { topics: [request], validateOnly: false, timeout: ADMIN_TIMEOUT_MS },
+      (res) => res.topicErrors,
+      () => this.admin.createTopics({ topics: [request], timeout: ADMIN_TIMEOUT_MS, waitForLeaders: false }),
+    );
+    await this.waitForLeaders(topic.name);
+  }
+
+  /** Grows a topic to `count` partitions (Kafka cannot shrink one). */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    await this.requireTopic(topic);
+    const topicPartitions = [{ topic, count }];
+    await this.sendAdmin<RawCreateTopicsResponse>(
+      'createPartitions',
+      { topicPartitions, validateOnly: false, timeout: ADMIN_TIMEOUT_MS },
+      (res) => res.topicErrors,
+      () => this.admin.createPartitions({ topicPartitions, timeout: ADMIN_TIMEOUT_MS }),
+    );
+    await this.waitForLeaders(topic);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.requireTopic(name);
+    await this.admin.deleteTopics({ topics: [name], timeout: ADMIN_TIMEOUT_MS });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Topic configs
+
+  /** Every config of a topic with where its value comes from, sorted by name. */
+  async describeTopicConfigs(topic: string): Promise<TopicConfigEntry[]> {
+    await this.requireTopic(topic);
+    return (await this.describeConfigsOf([topic])).get(topic) ?? [];
+  }
+
+  /** The configs of several existing topics in one request (e.g. from describeTopics), by topic name. */
+  async describeConfigsOf(topics: string[]): Promise<Map<string, TopicConfigEntry[]>> {
+    const out = new Map<string, TopicConfigEntry[]>();
+    if (topics.length === 0) return out;
+    const res = await this.admin.describeConfigs({
+      includeSynonyms: false,
+      resources: topics.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    });
+    for (const resource of res.resources) {
+      if (resource.errorCode !== 0) throw brokerError(resource.errorCode, resource.errorMessage);
+      out.set(
+        resource.resourceName,
+        resource.configEntries
+          .map((e) => {
+            const source = configSourceName(e.configSource, e.isDefault);
+            return { name: e.configName, value: e.configValue ?? null, source, isDefault: source === 'default', readOnly: e.readOnly, sensitive: e.isSensitive };
+          })
+          .sort((a, b) => a.name.localeCompare(b.name)),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Sets and removes topic-level overrides, keeping the other overrides. kafkajs has no IncrementalAlterConfigs,
+   * and AlterConfigs replaces the whole override set, so this reads the current overrides and sends all of them.
+   * (Two concurrent alterations of the same topic can therefore lose one of them, as with Kafka's old tools.)
+   */
+  async alterTopicConfig(topic: string, set: Record<string, string>, remove: string[] = []): Promise<void> {
+    const current = await this.describeTopicConfigs(topic);
+    const overrides = new Map(current.filter((e) => e.source === 'topic' && e.value !== null).map((e) => [e.name, e.value as string]));
+    for (const name of remove) {
+      if (!overrides.has(name)) throw new ClientError(`topic '${topic}' has no override for '${name}' to delete`);
+      overrides.delete(name);
+    }
+    for (const [name, value] of Object.entries(set)) overrides.set(name, value);
+    const resource = { type: ConfigResourceTypes.TOPIC, name: topic, configEntries: [...overrides].map(([name, value]) => ({ name, value })) };
+    await this.sendAdmin<RawAlterConfigsResponse>(
+      'alterConfigs',
+      { resources: [resource], validateOnly: false },
+      (res) => res.resources,
+      () => this.admin.alterConfigs({ validateOnly: false, resources: [resource] }),
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Consumer groups
+
+  async listGroups(): Promise<GroupListing[]> {
+    const { groups } = await this.admin.listGroups();
+    return groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })).sort((a, b) => a.groupId.localeCompare(b.groupId));
+  }
+
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    const { groups } = await this.admin.describeGroups([groupId]);
+    const g = groups.find((x) => x.groupId === groupId);
+    if (!g) return { groupId, state: 'Dead', protocolType: '', protocol: '', members: [] };
+    return {
+      groupId,
+      state: g.state,
+      protocolType: g.protocolType,
+      protocol: g.protocol,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        host: m.clientHost,
+        assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : {},
+      })),
+    };
+  }
+
+  /** Whether the broker knows the group at all (a Dead group with nothing committed does not exist). */
+  async groupExists(groupId: string): Promise<boolean> {
+    const listed = await this.listGroups();
+    return listed.some((g) => g.groupId === groupId);
+  }
+
+  /**
+   * For every partition the group has committed an offset for or owns: committed offset, log end offset (the
+   * high watermark, as kafka-consumer-groups.sh reports it), lag and owner. Sorted by topic, then partition.
+   */
+  async groupOffsets(groupId: string): Promise<GroupOffsets> {
+    const group = await this.describeGroup(groupId);
+    const committed = await this.admin.fetchOffsets({ groupId });
+    const rows = new Map<string, GroupPartitionOffset>();
+    const row = (topic: string, partition: number): GroupPartitionOffset => {
+      const key = `${topic}\u0000${partition}`;
+      let r = rows.get(key);
+      if (!r) {
+        r = { topic, partition, committedOffset: null, endOffset: null, lag: null, owner: null };
+        rows.set(key, r);
+      }
+      return r;
+    };
+    for (const t of committed) {
+      for (const p of t.partitions) if (BigInt(p.offset) >= 0n) row(t.topic, p.partition).committedOffset = p.offset;
+    }
+    for (const m of group.members) {
+      for (const [topic, partitions] of Object.entries(m.assignment)) {
+        for (const p of partitions) row(topic, p).owner = { memberId: m.memberId, clientId: m.clientId, host: m.host };
+      }
+    }
+    const topics = new Set([...rows.values()].map((r) => r.topic));
+    const ends = new Map<string, Map<number, string>>();
+    await Promise.all([...topics].map(async (t) => ends.set(t, await this.highWatermarks(t))));
+    for (const r of rows.values()) {
+      r.endOffset = ends.get(r.topic)?.get(r.partition) ?? null;
+      if (r.endOffset !== null && r.committedOffset !== null) r.lag = (BigInt(r.endOffset) - BigInt(r.committedOffset)).toString();
+    }
+    const partitions = [...rows.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+    return { group, partitions };
+  }
+
+  /**
+   * Moves the group's committed offsets for every partition of `topic`. Like kafka-consumer-groups.sh, only for
+   * an inactive group, and offsets outside [log start, high watermark] are clamped into it.
+   * With dryRun, returns the plan without committing.
+   */
+  async resetGroupOffsets(groupId: string, topic: string, to: OffsetResetTarget, opts: { dryRun?: boolean } = {}): Promise<PartitionOffset[]> {
+    const group = await this.describeGroup(groupId);
+    if (!INACTIVE_GROUP_STATES.has(group.state)) {
+      throw new ClientError(`assignments can only be reset if the group '${groupId}' is inactive, but the current state is ${group.state}`);
+    }
+    const [description] = await this.describeTopics([topic], { includeOffsets: true });
+    const plan = await this.resetPlan(description, to);
+    if (!opts.dryRun) await this.commitOffsets(groupId, topic, plan);
+    return plan;
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    try {
+      await this.admin.deleteGroups([groupId]);
+    } catch (err) {
+      const failed = (err as { groups?: Array<{ groupId: string; error?: { type?: string; message?: string } }> }).groups?.[0];
+      if (!failed) throw err;
+      throw new ClientError(`group '${groupId}' could not be deleted: ${groupDeleteReason(failed.error?.type, failed.error?.message)}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Helpers
+
+  /** Metadata that tolerates partition errors (kafkajs's own parser throws on an offline partition). */
+  private metadata(topics: string[]): Promise<RawMetadata> {
+    return fetchMetadata(this.cluster, topics);
+  }
+
+  /**
+   * Sends an admin request to the broker we are connected to and throws the first per-entity error with the
+   * broker's own message. A ZooKeeper-era broker only accepts these on the controller (NOT_CONTROLLER):
+   * then `viaController` repeats the call through kafkajs's public API, which routes it there.
+   */
+  private async sendAdmin<T>(
+    api: keyof typeof API_KEYS,
+    args: object,
+    errorsOf: (response: T) => Array<{ errorCode: number; errorMessage?: string | null }>,
+    viaController: () => Promise<unknown>,
+  ): Promise<void> {
+    const response = await sendRaw<T>(await seedBroker(this.cluster), API_KEYS[api], REQUESTS[api], args);
+    const failed = errorsOf(response).find((e) => e.errorCode !== 0);
+    if (!failed) return;
+    const err = brokerError(failed.errorCode, failed.errorMessage);
+    if (err.type !== 'NOT_CONTROLLER') throw err;
+    await viaController();
+  }
+
+  private async requireTopic(name: string): Promise<void> {
+    await this.describeTopics([name]);
+  }
+
+  private async waitForLeaders(topic: string): Promise<void> {
+    const deadline = Date.now() + LEADER_WAIT_MS;
+    while (Date.now() < deadline) {
+      const md = await this.metadata([topic]);
+      const t = md.topicMetadata.find((x) => x.topic === topic);
+      if (t && t.topicErrorCode === 0 && t.partitionMetadata.length > 0 && t.partitionMetadata.every((p) => p.leader >= 0)) return;
+      await sleep(100);
+    }
+  }
+
+  private async addOffsets(topic: TopicDescription): Promise<void> {
+    const [low, high] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest')]);
+    for (const p of topic.partitions) {
+      const l = low.get(p.partition);
+      const h = high.get(p.partition);
+      if (l !== undefined && h !== undefined) Object.assign(p, { low: l.toString(), high: h.toString() });
+    }
+  }
+
+  /** High watermarks of a topic's online partitions; empty when the topic is gone. */
+  private async highWatermarks(topic: string): Promise<Map<number, string>> {
+    const md = await this.metadata([topic]);
+    const t = md.topicMetadata.find((x) => x.topic === topic && x.topicErrorCode === 0);
+    if (!t) return new Map();
+    const partitions = t.partitionMetadata.map((p) => ({ partition: p.partitionId, leader: p.leader }));
+    const high = await this.listOffsets({ name: topic, partitions }, 'latest');
+    return new Map([...high].map(([p, o]) => [p, o.toString()]));
+  }
+
+  /**
+   * ListOffsets for the partitions that have a leader (offline ones are left out). With a timestamp, partitions
+   * with no record at or after it answer -1.
+   */
+  private async listOffsets(
+    topic: { name: string; partitions: Array<{ partition: number; leader: number }> },
+    spec: 'earliest' | 'latest' | { timestamp: number },
+  ): Promise<Map<number, bigint>> {
+    const online = topic.partitions.filter((p) => p.leader >= 0).map((p) => ({ partition: p.partition }));
+    if (online.length === 0) return new Map();
+    const query = [{ topic: topic.name, partitions: online, ...(typeof spec === 'object' ? { fromTimestamp: spec.timestamp } : { fromBeginning: spec === 'earliest' }) }];
+    await this.cluster.addTargetTopic(topic.name);
+    let result;
+    try {
+      result = await this.cluster.fetchTopicsOffset(query);
+    } catch (err) {
+      // Leaders moved since the cached metadata: refresh once and ask the new leaders.
+      if (!isStaleMetadata(err)) throw err;
+      await this.cluster.refreshMetadata();
+      result = await this.cluster.fetchTopicsOffset(query);
+    }
+    return new Map(result.flatMap((t) => t.partitions.map((p) => [p.partition, BigInt(p.offset)] as const)));
+  }
+
+  private async resetPlan(topic: TopicDescription, to: OffsetResetTarget): Promise<PartitionOffset[]> {
+    const byTimestamp = typeof to === 'object' && 'timestamp' in to ? await this.listOffsets(topic, to) : undefined;
+    return topic.partitions.map((p) => {
+      if (p.low === undefined || p.high === undefined) throw new ClientError(`partition ${p.partition} of '${topic.name}' is offline`);
+      const low = BigInt(p.low);
+      const high = BigInt(p.high);
+      let target: bigint;
+      if (to === 'earliest') target = low;
+      else if (to === 'latest') target = high;
+      else if ('offset' in to) target = BigInt(to.offset);
+      else target = byTimestamp?.get(p.partition) ?? -1n;
+      if (byTimestamp && target < 0n) target = high; // no record at or after the time: the end, like Kafka
+      const clamped = target < low ? low : target > high ? high : target;
+      return { topic: topic.name, partition: p.partition, offset: clamped.toString() };
+    });
+  }
+
+  /** OffsetCommit with generation -1 and no member id: how Kafka's admin tools commit for an inactive group. */
+  private async commitOffsets(groupId: string, topic: string, offsets: PartitionOffset[]): Promise<void> {
+    await this.cluster.addTargetTopic(topic);
+    const coordinator = await this.cluster.findGroupCoordinator({ groupId });
+    await coordinator.offsetCommit({
+      groupId,
+      groupGenerationId: -1,
+      memberId: '',
+      retentionTime: -1,
+      topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) }],
+    });
+  }
+}
+
+function unknownTopic(name: string): ClientError {
+  return new ClientError(`topic '${name}' does not exist`);
+}
+
+function isInternal(name: string, flag: boolean | undefined): boolean {
+  return flag === true || INTERNAL_TOPICS.includes(name);
+}
+
+/** Kafka's ConfigSource codes (DescribeConfigs v1+); v0 only says whether a value is the default. */
+function configSourceName(source: number | undefined, isDefault: boolean | undefined): ConfigSourceName {
+  switch (source) {
+    case 1: // DYNAMIC_TOPIC_CONFIG
+      return 'topic';
+    case 2: // DYNAMIC_BROKER_CONFIG
+    case 3: // DYNAMIC_DEFAULT_BROKER_CONFIG
+    case 4: // STATIC_BROKER_CONFIG
+    case 6: // DYNAMIC_BROKER_LOGGER_CONFIG
+      return 'broker';
+    case 5: // DEFAULT_CONFIG
+      return 'default';
+    default:
+      return isDefault ? 'default' : 'topic';
+  }
+}
+
+function decodeAssignment(buffer: Buffer): Record<string, number[]> {
+  if (!buffer || buffer.length === 0) return {};
+  try {
+    return AssignerProtocol.MemberAssignment.decode(buffer)?.assignment ?? {};
+  } catch {
+    return {}; // not the consumer protocol's format (e.g. a custom protocol type)
+  }
+}
+
+function groupDeleteReason(type: string | undefined, message: string | undefined): string {
+  switch (type) {
+    case 'GROUP_ID_NOT_FOUND':
+      return 'the group does not exist';
+    case 'NON_EMPTY_GROUP':
+      return 'the group is not empty (it still has active members)';
+    default:
+      return message ?? type ?? 'unknown error';
+  }
+}
+
+/** kafkajs's "your metadata is out of date" errors (its protocol/error.js staleMetadata list). */
+function isStaleMetadata(err: unknown): boolean {
+  const type = (err as { type?: string }).type;
+  return type === 'UNKNOWN_TOPIC_OR_PARTITION' || type === 'LEADER_NOT_AVAILABLE' || type === 'NOT_LEADER_FOR_PARTITION';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export { BrokerError };
