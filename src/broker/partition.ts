@@ -80,6 +80,8 @@ export class Partition {
       for (const r of state.replicas) if (r !== this.localBrokerId) this.followers.set(r, { leo: -1, lastCaughtUpMs: now, lastFetchLeaderLeo: -1, lastFetchMs: now });
     }
     this.maybeIncrementHighWatermark();
+    // Waiters (acks=all produces, long-poll fetches) re-check: leadership or the ISR may have changed under them.
+    this.notifyData();
   }
 
   /** Checks a client-supplied leader epoch the way Kafka fences stale and future epochs. */
