@@ -42,6 +42,8 @@ const PRODUCER_ID_BLOCK = 1000;
 export class Controller extends EventEmitter {
   private image: MetadataImage;
   private readonly logger: Logger;
+  /** While the cluster starts, brokers register one by one: electing then would pile every leader on the first. */
+  private electionsHeld = false;
   private readonly defaults: ControllerDefaults;
 
   constructor(private readonly opts: ControllerOptions = {}) {
@@ -98,8 +100,17 @@ export class Controller extends EventEmitter {
     else this.image.brokers.push({ ...info, fenced: false });
     this.image.brokers.sort((a, b) => a.id - b.id);
     this.pickControllerId();
-    this.electOfflinePartitions();
+    if (!this.electionsHeld) this.electOfflinePartitions();
     this.commit(`broker ${info.id} registered at ${info.host}:${info.port}`);
+  }
+
+  /** Holds elections while the brokers of a restarting cluster register; releasing elects what is still offline. */
+  holdElections(hold: boolean): void {
+    this.electionsHeld = hold;
+    if (!hold) {
+      this.electOfflinePartitions();
+      this.commit('startup complete');
+    }
   }
 
   /** A broker is gone (crashed, paused past its session, or stopped): out of every ISR, leaders moved. */

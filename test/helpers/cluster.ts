@@ -14,11 +14,11 @@ export interface TestCluster {
   state(): Promise<ClusterState>;
   /** Waits until `cond(state)` holds, polling the control endpoint. */
   waitForState(cond: (s: ClusterState) => boolean, timeoutMs?: number, what?: string): Promise<ClusterState>;
-  stop(): Promise<void>;
+  /** Stops the cluster (SIGTERM: every broker shuts down cleanly) and removes its data unless keepData. */
+  stop(keepData?: boolean): Promise<void>;
 }
 
-export async function startTestCluster(args: string[] = [], brokers = 3): Promise<TestCluster> {
-  const dir = tempDir('minikafka-cluster-');
+export async function startTestCluster(args: string[] = [], brokers = 3, dir = tempDir('minikafka-cluster-')): Promise<TestCluster> {
   const cli = await spawnCli(['start', '--brokers', String(brokers), '--port', '0', '--dir', dir, '--session-timeout-ms', '1500', '--log-level', 'warn', ...args]);
   const control = ControlClient.forDir(dir);
   const tc: TestCluster = {
@@ -38,12 +38,12 @@ export async function startTestCluster(args: string[] = [], brokers = 3): Promis
       }
       throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last?.topics.map((t) => ({ t: t.name, p: t.partitions })))} brokers ${JSON.stringify(last?.brokers)}`);
     },
-    async stop() {
+    async stop(keepData = false) {
       cli.kill('SIGTERM');
       const timer = setTimeout(() => cli.kill('SIGKILL'), 10000);
       await cli.exited;
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
   return tc;

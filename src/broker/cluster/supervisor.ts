@@ -166,7 +166,12 @@ export class Supervisor extends EventEmitter {
       const port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
       this.handles.set(id, { id, host: this.host, port, child: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null });
     }
-    await Promise.all([...this.handles.values()].map((h) => this.spawn(h)));
+    this.controller.holdElections(true);
+    try {
+      await Promise.all([...this.handles.values()].map((h) => this.spawn(h)));
+    } finally {
+      this.controller.holdElections(false);
+    }
     this.saveLayout();
     this.fenceTimer = setInterval(() => this.checkSessions(), this.heartbeatIntervalMs);
   }
