@@ -14,6 +14,8 @@ const RETRY_BACKOFF_MS = 200;
 
 export class LeaderFetcher {
   private readonly partitions = new Set<Partition>();
+  /** Partitions the leader refused recently, and when to try them again. */
+  private readonly backoffUntil = new Map<Partition, number>();
   private client: WireClient | undefined;
   private running = false;
   private stopped = false;
@@ -36,6 +38,7 @@ export class LeaderFetcher {
 
   remove(p: Partition): void {
     this.partitions.delete(p);
+    this.backoffUntil.delete(p);
   }
 
   has(p: Partition): boolean {
@@ -96,7 +99,12 @@ export class LeaderFetcher {
 
   private async fetchOnce(): Promise<void> {
     const client = await this.connection();
-    const parts = [...this.partitions];
+    const now = Date.now();
+    const parts = [...this.partitions].filter((p) => (this.backoffUntil.get(p) ?? 0) <= now);
+    if (parts.length === 0) {
+      await this.sleep(Math.max(10, Math.min(...this.backoffUntil.values()) - now));
+      return;
+    }
     const byTopic = new Map<string, Partition[]>();
     for (const p of parts) {
       if (!byTopic.has(p.topic)) byTopic.set(p.topic, []);
@@ -178,9 +186,10 @@ export class LeaderFetcher {
       }
       return;
     }
-    // Leadership moved or the leader is not ready: wait for the next metadata image to re-route us.
+    // Leadership moved, or the leader has not yet seen the metadata we have: back off briefly. If leadership
+    // really moved, the next metadata image moves this partition to another fetcher.
     this.broker.logger.debug(`${p.key}: leader ${this.leaderId} answered ${errorName(code)}`);
-    this.partitions.delete(p);
-    this.broker.requestMetadataRefresh?.();
+    this.backoffUntil.set(p, Date.now() + RETRY_BACKOFF_MS);
+    this.broker.requestMetadataRefresh();
   }
 }

@@ -140,4 +140,33 @@ describe('mini-cluster failover', () => {
       assert.deepEqual(positions, [...positions].sort((a, b) => a - b), `order broken on partition ${partition}`);
     }
   });
+
+  test('a paused broker is fenced after the session timeout, and rejoins when resumed', async () => {
+    const topic = 'my-replicated-topic';
+    let state = await cluster.waitForState((s) => partitionOf(s, topic, 1).isr.length === 3, 15000, 'full ISR');
+    const victim = partitionOf(state, topic, 1).leader;
+    const pausedAt = Date.now();
+    await cluster.control.broker(victim, 'pause');
+    state = await cluster.waitForState((s) => s.brokers.find((b) => b.id === victim)!.fenced && partitionOf(s, topic, 1).leader !== victim, 8000, 'fencing of the paused broker');
+    const fencedAfter = Date.now() - pausedAt;
+    assert.ok(fencedAfter >= 1000, `fenced after ${fencedAfter} ms: not before the session timeout (1500 ms)`);
+    assert.equal(state.brokers.find((b) => b.id === victim)!.state, 'paused');
+    await cluster.control.broker(victim, 'resume');
+    await cluster.waitForState((s) => !s.brokers.find((b) => b.id === victim)!.fenced && partitionOf(s, topic, 1).isr.length === 3, 15000, 'the resumed broker back in the ISR');
+  });
+
+  test('a graceful stop moves leadership before the process exits (controlled shutdown)', async () => {
+    const topic = 'my-replicated-topic';
+    let state = await cluster.waitForState((s) => partitionOf(s, topic, 0).isr.length === 3, 15000, 'full ISR');
+    const victim = partitionOf(state, topic, 0).leader;
+    await cluster.control.broker(victim, 'stop');
+    state = await cluster.state();
+    const p0 = partitionOf(state, topic, 0);
+    assert.notEqual(p0.leader, victim);
+    assert.ok(p0.leader >= 0);
+    assert.ok(!p0.isr.includes(victim));
+    assert.equal(state.brokers.find((b) => b.id === victim)!.state, 'stopped');
+    await cluster.control.broker(victim, 'restart');
+    await cluster.waitForState((s) => partitionOf(s, topic, 0).isr.length === 3, 15000, 'ISR recovery');
+  });
 });
