@@ -285,8 +285,11 @@ export class ClusterAdmin {
    * (Two concurrent alterations of the same topic can therefore lose one of them, as with Kafka's old tools.)
    */
   async alterTopicConfig(topic: string, set: Record<string, string>, remove: string[] = []): Promise<void> {
-    const current = await this.describeTopicConfigs(topic);
-    const overrides = new Map(current.filter((e) => e.source === 'topic' && e.value !== null).map((e) => [e.name, e.value as string]));
+    const current = (await this.describeTopicConfigs(topic)).filter((e) => e.source === 'topic');
+    const hidden = current.filter((e) => e.value === null).map((e) => e.name);
+    // The broker does not reveal sensitive values, and resending the set without them would delete them.
+    if (hidden.length > 0) throw new ClientError(`topic '${topic}' has sensitive overrides (${hidden.join(', ')}) that this client cannot preserve`);
+    const overrides = new Map(current.map((e) => [e.name, e.value as string]));
     for (const name of remove) {
       if (!overrides.has(name)) throw new ClientError(`topic '${topic}' has no override for '${name}' to delete`);
       overrides.delete(name);
@@ -325,12 +328,6 @@ export class ClusterAdmin {
         assignment: g.protocolType === 'consumer' ? decodeAssignment(m.memberAssignment) : {},
       })),
     };
-  }
-
-  /** Whether the broker knows the group at all (a Dead group with nothing committed does not exist). */
-  async groupExists(groupId: string): Promise<boolean> {
-    const listed = await this.listGroups();
-    return listed.some((g) => g.groupId === groupId);
   }
 
   /**
@@ -409,7 +406,7 @@ export class ClusterAdmin {
    * then `viaController` repeats the call through kafkajs's public API, which routes it there.
    */
   private async sendAdmin<T>(
-    api: keyof typeof API_KEYS,
+    api: Exclude<keyof typeof API_KEYS, 'metadata'>,
     args: object,
     errorsOf: (response: T) => Array<{ errorCode: number; errorMessage?: string | null }>,
     viaController: () => Promise<unknown>,

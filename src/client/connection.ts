@@ -165,6 +165,7 @@ interface KafkaJsErrorLike {
   type?: string;
   code?: string;
   broker?: string;
+  apiName?: string;
   cause?: unknown;
   originalError?: unknown;
   groups?: Array<{ groupId: string; error?: unknown }>;
@@ -186,20 +187,23 @@ export function describeConnectionError(err: unknown, bootstrapServers: string[]
       return `cannot reach ${where} — is the cluster running?`;
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${where} — check the bootstrap server address`;
-    if (code === 'ECONNRESET' || e.name === 'KafkaJSConnectionClosedError') {
-      return `the connection to ${where} was closed — is it a Kafka listener, and does it expect TLS?`;
-    }
     if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED') {
       return `SASL authentication failed: check the username, password and mechanism (${stripPrefix(e.message)})`;
     }
     if (e.type === 'UNSUPPORTED_SASL_MECHANISM' || e.type === 'ILLEGAL_SASL_STATE') {
       return `the broker refused the SASL handshake: ${stripPrefix(e.message)}`;
     }
-    if (/wrong version number|EPROTO|packet length too long/i.test(text)) {
-      return `TLS handshake with ${where} failed: the listener does not speak TLS (or speaks it and the client does not)`;
+    if (/wrong version number|EPROTO|packet length too long|before secure TLS connection/i.test(text)) {
+      return `TLS handshake with ${where} failed: the listener does not speak TLS`;
     }
     if (/self[- ]signed|unable to verify|certificate|CERT_|ERR_TLS/i.test(text)) {
       return `TLS certificate of ${where} was rejected: ${stripPrefix(e.message)} — pass the CA certificate, or disable verification for test clusters`;
+    }
+    if (code === 'ECONNRESET' || e.name === 'KafkaJSConnectionClosedError') {
+      return `the connection to ${where} was closed — is it a Kafka listener, and does it expect TLS?`;
+    }
+    if (e.name === 'KafkaJSServerDoesNotSupportApiKey' && /^Sasl/.test(e.apiName ?? '')) {
+      return `${where} does not accept SASL on this listener — drop the SASL settings or use its SASL listener`;
     }
     if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return 'the topic or partition does not exist';
     if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED' || e.type === 'CLUSTER_AUTHORIZATION_FAILED') {

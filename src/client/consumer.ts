@@ -3,7 +3,8 @@
 //   joined and nothing is committed, so looking at a topic leaves no trace on the cluster. kafkajs has no
 //   assign(); this uses its Cluster and Fetch request directly (see kafkajsInternals.ts).
 // * with a group: kafkajs's consumer subscribes normally, and a record's offset is committed only once the
-//   caller has taken it from the stream, so a stopped reader never skips records it did not see.
+//   caller has taken it from the stream, so a stopped reader never skips records it did not see. kafkajs
+//   heartbeats between records, so a reader must not sit on the stream longer than the session timeout (30 s).
 // Both are async iterables of ConsumedRecord with stop().
 
 import { Consumer } from 'kafkajs';
@@ -206,9 +207,12 @@ async function openTail(connection: KafkaConnectionOptions, options: ConsumeOpti
     const partitions = options.partitions ?? all;
     const missing = partitions.filter((p) => !all.includes(p));
     if (missing.length > 0) throw new ClientError(`topic '${options.topic}' has no partition ${missing.join(', ')} (it has ${all.length})`);
-    const positions = await startPositions(cluster, options.topic, partitions, options.from ?? 'latest');
+    const from = options.from ?? 'latest';
+    if (typeof from === 'object' && 'offset' in from && BigInt(from.offset) < 0n) throw new ClientError(`invalid offset ${from.offset}: offsets start at 0`);
     const queue = new RecordQueue(options.bufferSize ?? DEFAULT_BUFFER);
-    const loop = new TailLoop(cluster, options, positions, queue, connection.logger?.warn.bind(connection.logger));
+    const loop = new TailLoop(cluster, options, from, partitions, queue, connection.logger?.warn.bind(connection.logger));
+    // "latest" means the end as of now, so resolve where every online partition starts before returning.
+    await loop.startOnlinePartitions();
     const done = loop.run();
     return streamOf(queue, async () => {
       queue.close();
@@ -231,27 +235,15 @@ async function topicPartitions(cluster: InternalCluster, topic: string): Promise
   return t.partitionMetadata.map((p) => p.partitionId).sort((a, b) => a - b);
 }
 
-async function startPositions(cluster: InternalCluster, topic: string, partitions: number[], from: StartPosition): Promise<Map<number, bigint>> {
-  if (typeof from === 'object' && 'offset' in from) {
-    const offset = BigInt(from.offset);
-    if (offset < 0n) throw new ClientError(`invalid offset ${from.offset}: offsets start at 0`);
-    return new Map(partitions.map((p) => [p, offset]));
-  }
-  const query = (extra: { fromBeginning?: boolean; fromTimestamp?: number }) =>
-    cluster.fetchTopicsOffset([{ topic, partitions: partitions.map((partition) => ({ partition })), ...extra }]);
-  const latest = offsetsByPartition(await query({ fromBeginning: false }));
-  if (from === 'latest') return latest;
-  const found = offsetsByPartition(await query(from === 'earliest' ? { fromBeginning: true } : { fromTimestamp: from.timestamp }));
-  // ListOffsets answers -1 when no record is at or after the timestamp: start at the end then, like Kafka.
-  return new Map(partitions.map((p) => [p, (found.get(p) ?? -1n) >= 0n ? (found.get(p) as bigint) : (latest.get(p) ?? 0n)]));
-}
-
-function offsetsByPartition(result: Array<{ partitions: Array<{ partition: number; offset: string }> }>): Map<number, bigint> {
-  return new Map(result.flatMap((t) => t.partitions.map((p) => [p.partition, BigInt(p.offset)] as const)));
-}
-
-/** Fetches from every partition's leader in turn and feeds the queue, until the queue is closed. */
+/**
+ * Fetches from the leaders of the chosen partitions and feeds the queue, until the queue is closed.
+ * A partition without a leader is skipped (and, if its start was not known yet, started when it has one again).
+ */
 class TailLoop {
+  /** Next offset to fetch, for partitions whose start is known. */
+  private readonly positions = new Map<number, bigint>();
+  /** Partitions whose start position is not resolved yet (they were offline so far). */
+  private readonly unstarted: Set<number>;
   private failingSince: number | undefined;
   private backoffMs = 100;
   private lastLeaderRefresh = 0;
@@ -259,10 +251,13 @@ class TailLoop {
   constructor(
     private readonly cluster: InternalCluster,
     private readonly options: ConsumeOptions,
-    private readonly positions: Map<number, bigint>,
+    private readonly from: StartPosition,
+    partitions: number[],
     private readonly queue: RecordQueue,
     private readonly warn: ((msg: string) => void) | undefined,
-  ) {}
+  ) {
+    this.unstarted = new Set(partitions);
+  }
 
   async run(): Promise<void> {
     while (!this.queue.isClosed) {
@@ -280,42 +275,70 @@ class TailLoop {
     }
   }
 
-  private async fetchOnce(): Promise<void> {
-    const { topic } = this.options;
-    const leaders = Object.entries(this.cluster.findLeaderForPartitions(topic, [...this.positions.keys()]));
-    // Partitions without a leader (-1) are skipped until metadata shows a new one.
-    const online = leaders.filter(([nodeId]) => Number(nodeId) >= 0);
-    if (online.length < leaders.length) await this.awaitLeaders(online.length === 0);
-    await Promise.all(
-      online.map(async ([nodeId, partitions]) => {
-        const broker = await this.cluster.findBroker({ nodeId });
-        const { responses } = await broker.fetch({
-          replicaId: -1,
-          isolationLevel: READ_COMMITTED,
-          maxWaitTime: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
-          minBytes: 1,
-          maxBytes: (this.options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION) * partitions.length,
-          topics: [
-            {
-              topic,
-              partitions: partitions.map((partition) => ({
-                partition,
-                fetchOffset: String(this.positions.get(partition)),
-                maxBytes: this.options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
-              })),
-            },
-          ],
-        });
-        for (const response of responses) {
-          for (const data of response.partitions) await this.deliver(topic, data.partition, createBatch(topic, String(this.positions.get(data.partition)), data));
-        }
-      }),
-    );
+  /** Resolves the start offset of every unstarted partition that has a leader now. */
+  async startOnlinePartitions(): Promise<void> {
+    const online = this.onlineLeaders([...this.unstarted]).flatMap(([, partitions]) => partitions);
+    if (online.length === 0) return;
+    const starts = await this.startOffsets(online);
+    for (const [partition, offset] of starts) {
+      this.positions.set(partition, offset);
+      this.unstarted.delete(partition);
+    }
   }
 
-  private async deliver(topic: string, partition: number, batch: InternalBatch): Promise<void> {
+  /** [leader id, partitions] for the partitions whose leader is known (leader -1 means offline). */
+  private onlineLeaders(partitions: number[]): Array<[string, number[]]> {
+    return Object.entries(this.cluster.findLeaderForPartitions(this.options.topic, partitions)).filter(([nodeId]) => Number(nodeId) >= 0);
+  }
+
+  private async startOffsets(partitions: number[]): Promise<Map<number, bigint>> {
+    const from = this.from;
+    if (typeof from === 'object' && 'offset' in from) return new Map(partitions.map((p) => [p, BigInt(from.offset)]));
+    const latest = await this.listOffsets(partitions, { fromBeginning: false });
+    if (from === 'latest') return latest;
+    const found = await this.listOffsets(partitions, from === 'earliest' ? { fromBeginning: true } : { fromTimestamp: from.timestamp });
+    // ListOffsets answers -1 when no record is at or after the timestamp: start at the end then, like Kafka.
+    return new Map(partitions.map((p) => [p, (found.get(p) ?? -1n) >= 0n ? (found.get(p) as bigint) : (latest.get(p) ?? 0n)]));
+  }
+
+  private async listOffsets(partitions: number[], spec: { fromBeginning?: boolean; fromTimestamp?: number }): Promise<Map<number, bigint>> {
+    const result = await this.cluster.fetchTopicsOffset([{ topic: this.options.topic, partitions: partitions.map((partition) => ({ partition })), ...spec }]);
+    return new Map(result.flatMap((t) => t.partitions.map((p) => [p.partition, BigInt(p.offset)] as const)));
+  }
+
+  private async fetchOnce(): Promise<void> {
+    const all = [...this.positions.keys(), ...this.unstarted];
+    const online = this.onlineLeaders(all);
+    const onlineCount = online.reduce((n, [, partitions]) => n + partitions.length, 0);
+    if (onlineCount < all.length) await this.awaitLeaders(onlineCount === 0);
+    if (this.unstarted.size > 0) await this.startOnlinePartitions();
+    await Promise.all(online.map(([nodeId, partitions]) => this.fetchFrom(nodeId, partitions.filter((p) => this.positions.has(p)))));
+  }
+
+  private async fetchFrom(nodeId: string, partitions: number[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const { topic } = this.options;
+    const maxBytesPerPartition = this.options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION;
+    const broker = await this.cluster.findBroker({ nodeId });
+    const fetchOffsets = new Map(partitions.map((p) => [p, String(this.positions.get(p))]));
+    const { responses } = await broker.fetch({
+      replicaId: -1,
+      isolationLevel: READ_COMMITTED,
+      maxWaitTime: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
+      minBytes: 1,
+      maxBytes: maxBytesPerPartition * partitions.length,
+      topics: [{ topic, partitions: partitions.map((partition) => ({ partition, fetchOffset: fetchOffsets.get(partition) as string, maxBytes: maxBytesPerPartition })) }],
+    });
+    for (const response of responses) {
+      for (const data of response.partitions) {
+        await this.deliver(data.partition, createBatch(topic, fetchOffsets.get(data.partition) ?? '0', data));
+      }
+    }
+  }
+
+  private async deliver(partition: number, batch: InternalBatch): Promise<void> {
     for (const m of batch.messages) {
-      if (!(await this.queue.push(toRecord(topic, partition, m)))) return;
+      if (!(await this.queue.push(toRecord(this.options.topic, partition, m)))) return;
       this.positions.set(partition, BigInt(m.offset) + 1n);
     }
     // Records filtered out (control records, aborted transactions) still move the position past them.
@@ -332,11 +355,11 @@ class TailLoop {
     if (nothingOnline) await sleep(this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS);
   }
 
-  /** Handles one failed fetch; false when the error is final. */
+  /** Handles one failed round; false when the error is final. */
   private async recover(err: unknown): Promise<boolean> {
-    const e = err as { type?: string; name?: string; retriable?: boolean; message?: string };
-    if (e.type === 'OFFSET_OUT_OF_RANGE') {
-      await this.resetOutOfRange();
+    const e = err as { type?: string; name?: string; retriable?: boolean; message?: string; partition?: number };
+    if (e.type === 'OFFSET_OUT_OF_RANGE' && e.partition !== undefined) {
+      await this.resetOutOfRange(e.partition);
       return true;
     }
     const retriable = e.retriable === true || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSBrokerNotFound';
@@ -350,22 +373,22 @@ class TailLoop {
     return true;
   }
 
-  /** A position before the log start (retention) moves to the start; past the end, to the end. */
-  private async resetOutOfRange(): Promise<void> {
-    const { topic } = this.options;
-    const partitions = [...this.positions.keys()];
-    const earliest = offsetsByPartition(await this.cluster.fetchTopicsOffset([{ topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning: true }]));
-    const latest = offsetsByPartition(await this.cluster.fetchTopicsOffset([{ topic, partitions: partitions.map((partition) => ({ partition })), fromBeginning: false }]));
-    for (const p of partitions) {
-      const pos = this.positions.get(p) ?? 0n;
-      const low = earliest.get(p) ?? 0n;
-      const high = latest.get(p) ?? 0n;
-      if (pos < low || pos > high) {
-        const to = pos < low ? low : high;
-        this.warn?.(`offset ${pos} of ${topic}-${p} is out of range [${low}, ${high}]; continuing at ${to}`);
-        this.positions.set(p, to);
-      }
+  /**
+   * A position before the log start (retention deleted it) moves to the start; past the end, to the end.
+   * Inside the range the error was transient (a new leader whose high watermark lags): wait and retry.
+   */
+  private async resetOutOfRange(partition: number): Promise<void> {
+    const [earliest, latest] = await Promise.all([this.listOffsets([partition], { fromBeginning: true }), this.listOffsets([partition], { fromBeginning: false })]);
+    const pos = this.positions.get(partition) ?? 0n;
+    const low = earliest.get(partition) ?? 0n;
+    const high = latest.get(partition) ?? 0n;
+    if (pos >= low && pos <= high) {
+      await sleep(this.backoffMs);
+      return;
     }
+    const to = pos < low ? low : high;
+    this.warn?.(`offset ${pos} of ${this.options.topic}-${partition} is out of range [${low}, ${high}]; continuing at ${to}`);
+    this.positions.set(partition, to);
   }
 }
 
@@ -401,7 +424,7 @@ async function openGroupConsumer(connection: KafkaConnectionOptions, options: Co
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) return;
-          const record = toRecord(batch.topic, batch.partition, { ...m, headers: m.headers as Record<string, Buffer | Buffer[] | undefined> | undefined });
+          const record = toRecord(batch.topic, batch.partition, m);
           // Resolved (and so committed) only once the reader has taken it.
           if (!(await queue.push(record))) return;
           resolveOffset(m.offset);

@@ -26,7 +26,7 @@ const BatchClass = require('kafkajs/src/consumer/batch') as new (topic: string, 
 const createAdmin = require('kafkajs/src/admin') as (args: { logger: unknown; retry: KafkaConfig['retry']; cluster: InternalCluster }) => Admin;
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** READ_COMMITTED: skip records of aborted transactions, like Kafka's console consumer. */
+/** READ_COMMITTED: skip records of aborted transactions (kafkajs's consumer default, and what a viewer expects). */
 const ISOLATION_READ_COMMITTED = 1;
 
 interface KafkaJsProtocolError extends Error {
@@ -108,7 +108,7 @@ export interface FetchedMessage {
   timestamp: string;
   key: Buffer | null;
   value: Buffer | null;
-  headers?: Record<string, Buffer | Buffer[] | undefined>;
+  headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
   isControlRecord?: boolean;
 }
 
@@ -211,7 +211,6 @@ export function brokerError(code: number, brokerMessage?: string | null): Broker
 
 export const API_KEYS = {
   metadata: apiKeys.Metadata,
-  describeConfigs: apiKeys.DescribeConfigs,
   createTopics: apiKeys.CreateTopics,
   alterConfigs: apiKeys.AlterConfigs,
   createPartitions: apiKeys.CreatePartitions,
@@ -219,7 +218,6 @@ export const API_KEYS = {
 
 export const REQUESTS = {
   metadata: requests.Metadata,
-  describeConfigs: requests.DescribeConfigs,
   createTopics: requests.CreateTopics,
   alterConfigs: requests.AlterConfigs,
   createPartitions: requests.CreatePartitions,

@@ -1,9 +1,18 @@
 // Runs the built CLI (dist/cli.js) as a real child process.
 import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** dist/cli.js relative to this file's compiled location (out/test/helpers/); MINIKAFKA_CLI overrides it. */
-export const CLI = process.env.MINIKAFKA_CLI ?? join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+/**
+ * The built CLI: MINIKAFKA_CLI if set, else dist/cli.js relative to this file's tsc output (out/test/helpers/),
+ * else dist/cli.js under the working directory (for test files bundled elsewhere, e.g. out/h4/).
+ */
+export const CLI = process.env.MINIKAFKA_CLI ?? locateCli();
+
+function locateCli(): string {
+  const besideOut = join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+  return existsSync(besideOut) ? besideOut : join(process.cwd(), 'dist', 'cli.js');
+}
 
 export interface CliProcess {
   child: ChildProcess;
