@@ -6,7 +6,8 @@
 //   --delete --topic T [--if-exists]
 
 import { Command } from 'commander';
-import { ClusterAdmin, PartitionInfo, TopicConfigEntry, TopicDescription } from '../client/admin';
+import { ClusterAdmin, PartitionInfo, TopicConfigEntry } from '../client/admin';
+import { describeTopicsText } from '../client/describe';
 import { CliError, collect, connectionFromFlags, oneAction, parseInteger, parseKeyValues, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
 import { UsageError } from './errors';
 
@@ -100,30 +101,8 @@ async function describeTopics(admin: ClusterAdmin, flags: TopicsFlags): Promise<
     (!flags.underReplicatedPartitions || p.isr.length < p.replicas.length) && (!flags.unavailablePartitions || p.leader < 0);
   const filtering = flags.underReplicatedPartitions || flags.unavailablePartitions;
   const configs = filtering ? new Map<string, TopicConfigEntry[]>() : await admin.describeConfigsOf(topics.map((t) => t.name));
-  let out = '';
-  for (const topic of topics) {
-    const partitions = topic.partitions.filter(partitionFilter);
-    // Like TopicCommand: the topic line only when describing whole topics, not when listing problem partitions.
-    if (!filtering) out += topicLine(topic, configs.get(topic.name) ?? []);
-    out += partitions.map((p) => partitionLine(topic.name, p)).join('');
-  }
-  await writeOut(out);
-}
-
-/** `Topic: T\tPartitionCount: n\tReplicationFactor: r\tConfigs: k=v,...` (TopicId is omitted: kafkajs cannot read it). */
-export function topicLine(topic: TopicDescription, configs: TopicConfigEntry[]): string {
-  const nonDefault = configs
-    .filter((c) => c.source !== 'default')
-    .map((c) => `${c.name}=${c.value ?? 'null'}`)
-    .join(',');
-  const replicationFactor = topic.partitions[0]?.replicas.length ?? 0;
-  return `Topic: ${topic.name}\tPartitionCount: ${topic.partitions.length}\tReplicationFactor: ${replicationFactor}\tConfigs: ${nonDefault}\n`;
-}
-
-/** `\tTopic: T\tPartition: p\tLeader: id|none\tReplicas: a,b\tIsr: a,b` — Kafka <= 3.7's layout, which ends after Isr. */
-export function partitionLine(topic: string, p: PartitionInfo): string {
-  const leader = p.leader >= 0 ? String(p.leader) : 'none';
-  return `\tTopic: ${topic}\tPartition: ${p.partition}\tLeader: ${leader}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.isr.join(',')}\n`;
+  // Like TopicCommand: the topic line only when describing whole topics, not when listing problem partitions.
+  await writeOut(describeTopicsText(topics, configs, { partitionFilter, partitionsOnly: filtering }));
 }
 
 async function alterTopic(admin: ClusterAdmin, flags: TopicsFlags): Promise<void> {

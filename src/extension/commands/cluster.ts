@@ -1,0 +1,60 @@
+// The embedded mini-cluster's lifecycle, refresh and copy-bootstrap.
+
+import * as vscode from 'vscode';
+import { getConfig } from '../config';
+import { Commands } from '../constants';
+import type { ClusterRef } from '../contract';
+import { UserError } from '../model/errors';
+import { CommandContext, cluster, progress, registerCommand } from './common';
+
+export interface StartResult extends ClusterRef {
+  bootstrap: string;
+  dir: string;
+}
+
+export function registerClusterCommands(ctx: CommandContext): vscode.Disposable[] {
+  const embedded = ctx.registry.embedded;
+
+  const start = async (opts: object | undefined): Promise<StartResult> => {
+    embedded.markSeen();
+    const n = getConfig('embedded.brokers');
+    const state = await progress(`MiniKafka: starting the mini-cluster (${n} broker${n === 1 ? '' : 's'})…`, () => embedded.cluster.start());
+    if (!opts) {
+      void vscode.window.showInformationMessage(`Mini-cluster running: ${state.bootstrap}`, 'Copy Bootstrap Servers').then((a) => {
+        if (a) void vscode.env.clipboard.writeText(state.bootstrap);
+      });
+    }
+    return { clusterId: embedded.id, bootstrap: state.bootstrap, dir: embedded.cluster.dir };
+  };
+
+  return [
+    registerCommand<ClusterRef, object, StartResult>(ctx, Commands.startCluster, (_ref, opts) => start(opts)),
+    registerCommand<ClusterRef, object, void>(ctx, Commands.stopCluster, async () => {
+      embedded.markSeen();
+      await progress('MiniKafka: stopping the mini-cluster…', () => embedded.cluster.stop());
+    }),
+    registerCommand<ClusterRef, object, StartResult>(ctx, Commands.restartCluster, async (_ref, opts) => {
+      embedded.markSeen();
+      const state = await progress('MiniKafka: restarting the mini-cluster…', () => embedded.cluster.restart());
+      if (!opts) void vscode.window.showInformationMessage(`Mini-cluster running again: ${state.bootstrap}`);
+      return { clusterId: embedded.id, bootstrap: state.bootstrap, dir: embedded.cluster.dir };
+    }),
+    registerCommand<ClusterRef, object, void>(ctx, Commands.refresh, async (ref) => {
+      const handles = ref?.clusterId ? [ctx.registry.get(ref.clusterId)].filter((h) => h !== undefined) : ctx.registry.all();
+      for (const h of handles) {
+        if (h.kind === 'external') h.invalidate();
+        else if (h.cluster.status === 'running') await h.cluster.refreshState().catch(() => undefined);
+        else await h.cluster.attach().catch(() => false);
+      }
+      ctx.provider.refresh(ref?.clusterId);
+    }),
+    registerCommand<ClusterRef, object, string>(ctx, Commands.copyBootstrapServers, async (ref, opts) => {
+      const h = await cluster(ctx, ref, opts);
+      const bootstrap = h.bootstrap();
+      if (!bootstrap) throw new UserError(`${h.label} is not running`);
+      await vscode.env.clipboard.writeText(bootstrap);
+      if (!opts) void vscode.window.setStatusBarMessage(`Copied ${bootstrap}`, 3000);
+      return bootstrap;
+    }),
+  ];
+}

@@ -1,0 +1,149 @@
+// The two ClusterSources: a saved connection (everything through Kafka admin requests) and the embedded
+// mini-cluster (brokers, topics, leaders and ISRs from the supervisor's control state, which the event stream
+// keeps current; offsets and groups through Kafka admin requests). vscode-free.
+
+import type { GroupOffsets, PartitionInfo, TopicDescription } from '../../client/admin';
+import { INTERNAL_TOPICS } from '../../client/admin';
+import type { BrokerView, ClusterState } from '../../broker/cluster/supervisor';
+import { AdminSession, mapLimit } from './adminSession';
+import type { BrokerRow, BrokerStatus, ClusterSource, GroupSummary } from './types';
+import { describeError } from './errors';
+
+const GROUP_DETAIL_CONCURRENCY = 8;
+
+abstract class AdminBackedSource implements ClusterSource {
+  abstract readonly kind: 'embedded' | 'external';
+  constructor(protected readonly session: AdminSession) {}
+
+  abstract brokers(): Promise<BrokerRow[]>;
+  abstract topics(): Promise<TopicDescription[]>;
+  abstract topic(name: string): Promise<TopicDescription>;
+
+  async groups(): Promise<GroupSummary[]> {
+    const listing = await this.session.use((a) => a.listGroups());
+    return mapLimit(listing, GROUP_DETAIL_CONCURRENCY, async (g) => {
+      try {
+        return summarizeGroup(await this.groupOffsets(g.groupId));
+      } catch (err) {
+        return { groupId: g.groupId, state: 'unknown', protocolType: g.protocolType, members: 0, totalLag: null, error: describeError(err) };
+      }
+    });
+  }
+
+  groupOffsets(groupId: string): Promise<GroupOffsets> {
+    return this.session.use((a) => a.groupOffsets(groupId));
+  }
+}
+
+export function summarizeGroup(offsets: GroupOffsets): GroupSummary {
+  let total: bigint | null = null;
+  for (const p of offsets.partitions) if (p.lag !== null) total = (total ?? 0n) + BigInt(p.lag);
+  const g = offsets.group;
+  return { groupId: g.groupId, state: g.state, protocolType: g.protocolType, members: g.members.length, totalLag: total === null ? null : total.toString() };
+}
+
+export class ExternalSource extends AdminBackedSource {
+  readonly kind = 'external' as const;
+
+  async brokers(): Promise<BrokerRow[]> {
+    const d = await this.session.use((a) => a.describeCluster());
+    return d.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, isController: b.nodeId === d.controllerId, status: 'up' as const }));
+  }
+
+  topics(): Promise<TopicDescription[]> {
+    return this.session.use((a) => a.describeTopics());
+  }
+
+  async topic(name: string): Promise<TopicDescription> {
+    const [t] = await this.session.use((a) => a.describeTopics([name], { includeOffsets: true }));
+    return t;
+  }
+}
+
+export function brokerStatus(b: BrokerView): BrokerStatus {
+  switch (b.state) {
+    case 'running':
+      return b.fenced ? 'fenced' : 'up';
+    case 'paused':
+      return 'paused';
+    case 'starting':
+      return 'starting';
+    case 'stopping':
+      return 'stopping';
+    case 'stopped':
+    case 'crashed':
+      return 'down';
+  }
+}
+
+export function brokerRowOf(b: BrokerView): BrokerRow {
+  const exit = b.state === 'crashed' || b.state === 'stopped' ? (b.signal ? `signal ${b.signal}` : b.exitCode !== null ? `exit code ${b.exitCode}` : undefined) : undefined;
+  return { id: b.id, host: b.host, port: b.port, isController: b.isController, status: brokerStatus(b), pid: b.pid, ...(exit ? { exit } : {}) };
+}
+
+/** The control state's topics as the admin layer describes them (offline replicas: replicas on brokers not up). */
+export function topicsOfState(state: ClusterState): TopicDescription[] {
+  const live = new Set(state.brokers.filter((b) => b.state === 'running' && !b.fenced).map((b) => b.id));
+  return state.topics
+    .map((t) => ({
+      name: t.name,
+      internal: t.internal || INTERNAL_TOPICS.includes(t.name),
+      partitions: t.partitions.map(
+        (p): PartitionInfo => ({
+          partition: p.partition,
+          leader: p.leader,
+          replicas: [...p.replicas],
+          isr: [...p.isr],
+          offlineReplicas: p.replicas.filter((r) => !live.has(r)),
+        }),
+      ),
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export class EmbeddedSource extends AdminBackedSource {
+  readonly kind = 'embedded' as const;
+
+  constructor(
+    session: AdminSession,
+    private readonly state: () => ClusterState | undefined,
+  ) {
+    super(session);
+  }
+
+  private current(): ClusterState {
+    const s = this.state();
+    if (!s) throw new Error('the mini-cluster is not running');
+    return s;
+  }
+
+  async brokers(): Promise<BrokerRow[]> {
+    return this.current()
+      .brokers.map(brokerRowOf)
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async topics(): Promise<TopicDescription[]> {
+    return topicsOfState(this.current());
+  }
+
+  /** Leaders and ISRs from the control state (fresher than any metadata request); offsets from the brokers. */
+  async topic(name: string): Promise<TopicDescription> {
+    const t = topicsOfState(this.current()).find((x) => x.name === name);
+    if (!t) throw new Error(`topic '${name}' does not exist`);
+    if (t.partitions.some((p) => p.leader >= 0)) {
+      try {
+        const [withOffsets] = await this.session.use((a) => a.describeTopics([name], { includeOffsets: true }));
+        const byPartition = new Map(withOffsets.partitions.map((p) => [p.partition, p]));
+        for (const p of t.partitions) {
+          const o = byPartition.get(p.partition);
+          if (o?.low !== undefined && o.high !== undefined && p.leader >= 0) Object.assign(p, { low: o.low, high: o.high });
+        }
+      } catch (err) {
+        // Offsets are a nice-to-have next to the leader and ISR, which the control state already gave us.
+        for (const p of t.partitions) p.error ??= `offsets unavailable: ${describeError(err)}`;
+      }
+    }
+    return t;
+  }
+}

@@ -1,0 +1,44 @@
+// What the explorer shows about a cluster, independent of where it comes from (the embedded cluster's control
+// endpoint or Kafka admin requests). vscode-free.
+
+import type { GroupOffsets, TopicDescription } from '../../client/admin';
+
+export type BrokerStatus = 'up' | 'down' | 'paused' | 'fenced' | 'starting' | 'stopping';
+
+export interface BrokerRow {
+  id: number;
+  host: string;
+  port: number;
+  isController: boolean;
+  status: BrokerStatus;
+  /** Embedded cluster only: the OS process behind the broker. */
+  pid?: number | null;
+  /** Embedded cluster only: how the process ended ("exit code 1", "signal SIGKILL"). */
+  exit?: string;
+}
+
+export interface GroupSummary {
+  groupId: string;
+  /** Stable, PreparingRebalance, CompletingRebalance, Empty, Dead; "unknown" when it could not be read. */
+  state: string;
+  protocolType: string;
+  members: number;
+  /** Sum of the known per-partition lags; null when none is known. */
+  totalLag: string | null;
+  /** Why the details could not be read, in words. */
+  error?: string;
+}
+
+/** The data a cluster offers the explorer. Every method may throw; callers turn errors into placeholder nodes. */
+export interface ClusterSource {
+  readonly kind: 'embedded' | 'external';
+  brokers(): Promise<BrokerRow[]>;
+  /** Every topic with leader/replicas/ISR per partition (no offsets), sorted by name. */
+  topics(): Promise<TopicDescription[]>;
+  /** One topic with offsets (log start and high watermark) where they can be read. */
+  topic(name: string): Promise<TopicDescription>;
+  groups(): Promise<GroupSummary[]>;
+  groupOffsets(groupId: string): Promise<GroupOffsets>;
+}
+
+export type EmbeddedStatus = 'stopped' | 'starting' | 'running' | 'stopping';

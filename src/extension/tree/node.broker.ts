@@ -1,0 +1,82 @@
+// A broker: id, address, controller mark and (embedded cluster) process state. vscode-free.
+import type { BrokerRow } from '../model/types';
+import type { BrokerNode, ItemPresentation } from './node';
+import { Colors, nodeId } from './node';
+
+export function brokerNode(clusterId: string, broker: BrokerRow, embedded: boolean): BrokerNode {
+  return { kind: 'broker', id: nodeId(clusterId, 'brokers', broker.id), clusterId, brokerId: broker.id, broker, embedded };
+}
+
+const STATUS_WORDS: Record<BrokerRow['status'], string> = {
+  up: 'up',
+  down: 'down',
+  paused: 'paused',
+  fenced: 'fenced',
+  starting: 'starting',
+  stopping: 'stopping',
+};
+
+const STATUS_TOOLTIP: Record<BrokerRow['status'], string> = {
+  up: 'The broker process runs and the controller counts it as alive.',
+  down: 'The broker process is not running. Its replicas are out of the ISR and it leads no partition until it is restarted.',
+  paused: 'The broker process is frozen (SIGSTOP). The controller fences it once it misses heartbeats for the session timeout.',
+  fenced: 'The controller has fenced this broker: it leads no partition and is not in any ISR until it heartbeats again.',
+  starting: 'The broker process is starting.',
+  stopping: 'The broker is shutting down (controlled shutdown moves its leaderships first).',
+};
+
+export function brokerContextValue(node: BrokerNode): string {
+  if (!node.embedded) return 'broker.external';
+  switch (node.broker.status) {
+    case 'up':
+      return 'broker.up';
+    case 'paused':
+      return 'broker.paused';
+    case 'fenced':
+      return 'broker.fenced';
+    case 'down':
+      return 'broker.down';
+    default:
+      return `broker.${node.broker.status}`;
+  }
+}
+
+export function brokerItem(node: BrokerNode): ItemPresentation {
+  const b = node.broker;
+  const parts = [`${b.host}:${b.port}`];
+  if (b.isController) parts.push('controller');
+  if (node.embedded) parts.push(STATUS_WORDS[b.status] + (b.exit && b.status === 'down' ? ` (${b.exit})` : ''));
+  const tooltip = [`Broker ${b.id} at ${b.host}:${b.port}`];
+  if (b.isController) tooltip.push(node.embedded ? 'Reported as controller (the supervisor holds the controller and names this broker).' : 'The active controller.');
+  if (node.embedded) {
+    tooltip.push(STATUS_TOOLTIP[b.status]);
+    if (b.pid) tooltip.push(`pid ${b.pid}`);
+    if (b.exit) tooltip.push(`last exit: ${b.exit}`);
+  }
+  let icon: ItemPresentation['icon'];
+  switch (b.status) {
+    case 'up':
+      icon = { id: b.isController ? 'star-full' : 'server', ...(node.embedded ? { color: Colors.ok } : {}) };
+      break;
+    case 'down':
+      icon = { id: 'debug-disconnect', color: Colors.error };
+      break;
+    case 'paused':
+      icon = { id: 'debug-pause', color: Colors.warning };
+      break;
+    case 'fenced':
+      icon = { id: 'shield', color: Colors.warning };
+      break;
+    default:
+      icon = { id: 'loading~spin' };
+  }
+  return {
+    id: node.id,
+    label: `Broker ${b.id}`,
+    description: parts.join(' · '),
+    tooltip: tooltip.join('\n'),
+    contextValue: brokerContextValue(node),
+    icon,
+    collapsible: 'none',
+  };
+}

@@ -1,0 +1,70 @@
+// The three folders under a cluster: Brokers, Topics, Consumer groups. vscode-free.
+import { Commands } from '../constants';
+import { describeError } from '../model/errors';
+import type { TreeContext } from './context';
+import type { FolderNode, ItemPresentation, TreeNode } from './node';
+import { placeholder, plural } from './node';
+import { brokerNode } from './node.broker';
+import { topicNode } from './node.topic';
+import { groupNode } from './node.group';
+
+const LABELS = { brokers: 'Brokers', topics: 'Topics', groups: 'Consumer groups' } as const;
+const ICONS = { brokers: 'server', topics: 'list-tree', groups: 'organization' } as const;
+
+export function folderItem(node: FolderNode): ItemPresentation {
+  const description = folderDescription(node);
+  return {
+    id: node.id,
+    label: LABELS[node.folder],
+    ...(description ? { description } : {}),
+    contextValue: `folder.${node.folder}`,
+    icon: { id: ICONS[node.folder] },
+    collapsible: node.folder === 'brokers' ? 'expanded' : 'collapsed',
+  };
+}
+
+/** Counts known without a request (the embedded cluster's control state): "2/3 up", "4 topics · 1 offline". */
+function folderDescription(node: FolderNode): string | undefined {
+  const s = node.cluster.summary?.();
+  if (!s) return undefined;
+  if (node.folder === 'brokers') return `${s.brokersUp}/${s.brokersTotal} up`;
+  if (node.folder === 'topics') {
+    const marks = [plural(s.topics, 'topic')];
+    if (s.offlinePartitions > 0) marks.push(`${s.offlinePartitions} offline`);
+    if (s.underReplicatedPartitions > 0) marks.push(`${s.underReplicatedPartitions} under-replicated`);
+    return marks.join(' · ');
+  }
+  return undefined;
+}
+
+export async function folderChildren(node: FolderNode, ctx: TreeContext): Promise<TreeNode[]> {
+  const source = node.cluster.source();
+  const c = node.cluster;
+  if (!source) return [placeholder(node.id, c.id, c.lastError() ?? 'the cluster is not available', { severity: 'error' })];
+  try {
+    switch (node.folder) {
+      case 'brokers': {
+        const brokers = await source.brokers();
+        if (brokers.length === 0) return [placeholder(node.id, c.id, 'No brokers')];
+        return brokers.map((b) => brokerNode(c.id, b, source.kind === 'embedded'));
+      }
+      case 'topics': {
+        const show = ctx.options().showInternalTopics;
+        const topics = (await source.topics()).filter((t) => show || !t.internal);
+        if (topics.length === 0) {
+          return [placeholder(node.id, c.id, 'No topics — create one', { command: { command: Commands.createTopic, title: 'Create Topic', arguments: [{ clusterId: c.id }] } })];
+        }
+        return topics.map((t) => topicNode(c, t));
+      }
+      case 'groups': {
+        const groups = await source.groups();
+        if (groups.length === 0) return [placeholder(node.id, c.id, 'No consumer groups')];
+        return groups.map((g) => groupNode(c, g));
+      }
+    }
+  } catch (err) {
+    const words = describeError(err, c.bootstrap()?.split(',') ?? []);
+    return [placeholder(node.id, c.id, words, { severity: 'error', tooltip: `Could not read the ${LABELS[node.folder].toLowerCase()}: ${words}` })];
+  }
+}
+
