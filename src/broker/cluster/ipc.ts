@@ -28,3 +28,5 @@ export type SupervisorToBroker =
   | { type: 'shutdown' };
 
 export const BROKER_OPTIONS_ENV = 'MINIKAFKA_BROKER_OPTIONS';
+/** Extra Node options for broker processes (profiling): see brokerExecArgv in supervisor.ts. */
+export const BROKER_EXEC_ARGV_ENV = 'MINIKAFKA_BROKER_EXEC_ARGV';

@@ -13,7 +13,7 @@ import { BrokerConfig } from '../configs';
 import { Controller } from '../controller';
 import { Logger, nopLogger, tagged } from '../logger';
 import { MetadataImage, TopicState } from '../metadata';
-import { BROKER_OPTIONS_ENV, BrokerProcessOptions, BrokerToSupervisor, SupervisorToBroker } from './ipc';
+import { BROKER_EXEC_ARGV_ENV, BROKER_OPTIONS_ENV, BrokerProcessOptions, BrokerToSupervisor, SupervisorToBroker } from './ipc';
 
 export type BrokerProcessState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'crashed';
 
@@ -103,6 +103,28 @@ interface PersistedLayout {
 export function defaultBrokerScript(): string {
   const candidates = [join(__dirname, 'broker.js'), join(__dirname, '..', '..', '..', 'dist', 'broker.js'), join(__dirname, '..', '..', '..', '..', 'dist', 'broker.js')];
   return candidates.find((c) => existsSync(c)) ?? candidates[0];
+}
+
+/**
+ * glibc malloc settings for broker processes (unless the environment sets them): every request and fetch response
+ * of a broker is a fresh Buffer (64 KiB socket reads, 1 MiB produce frames, multi-MiB fetch reads). With glibc's
+ * defaults, buffers over 128 KiB are mmap()ed and freed memory above 128 KiB is given back to the kernel at once,
+ * so each new buffer pays fresh page faults: allocating and filling 1 MiB Buffers ran at about 1.3 GB/s here, against
+ * about 5 GB/s with these settings, which keep up to 64 MiB of freed memory in the heap for reuse. Other C libraries
+ * ignore these variables.
+ */
+const BROKER_MALLOC_ENV: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: String(32 * 1024 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(64 * 1024 * 1024),
+};
+
+/**
+ * Node options for broker processes: the supervisor's own, plus MINIKAFKA_BROKER_EXEC_ARGV (whitespace-separated),
+ * e.g. `MINIKAFKA_BROKER_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile every broker.
+ */
+export function brokerExecArgv(): string[] {
+  const extra = (process.env[BROKER_EXEC_ARGV_ENV] ?? '').split(/\s+/).filter((a) => a !== '');
+  return [...process.execArgv, ...extra];
 }
 
 async function portIsFree(host: string, port: number): Promise<boolean> {
@@ -203,7 +225,8 @@ export class Supervisor extends EventEmitter {
     h.state = 'starting';
     h.exitCode = h.signal = null;
     const child = fork(this.opts.brokerScript ?? defaultBrokerScript(), [], {
-      env: { ...process.env, [BROKER_OPTIONS_ENV]: JSON.stringify(options) },
+      env: { ...BROKER_MALLOC_ENV, ...process.env, [BROKER_OPTIONS_ENV]: JSON.stringify(options) },
+      execArgv: brokerExecArgv(),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });

@@ -12,7 +12,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ATTR_TIMESTAMP_TYPE, BATCH } from '../../protocol/records/batchHeader';
+import { ATTR_TIMESTAMP_TYPE, BATCH, readInt64, writeInt64 } from '../../protocol/records/batchHeader';
 import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
 import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
 import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
@@ -334,7 +334,7 @@ export class PartitionLog {
     };
     this.maybeRollFor(batch.length, stored.lastOffset, stored.maxTimestamp);
     if (leaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(leaderEpoch, baseOffset);
-    batch.writeBigInt64BE(BigInt(baseOffset), BATCH.BASE_OFFSET);
+    writeInt64(batch, baseOffset, BATCH.BASE_OFFSET);
     batch.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
     this.activeSegment.append(batch, [stored], this.config.indexIntervalBytes);
     return {
@@ -657,7 +657,7 @@ function clampToStart(found: RecordTimestamp, logStartOffset: number): { offset:
 function parseFollowerBatches(data: Buffer): BatchInfo[] {
   const infos: BatchInfo[] = [];
   let position = 0;
-  let expectedBase = data.length >= 8 ? Number(data.readBigInt64BE(0)) : 0;
+  let expectedBase = data.length >= 8 ? readInt64(data, 0) : 0;
   while (position < data.length) {
     const check = checkBatch(data, position, data.length - position, position, expectedBase);
     if (check.kind === 'incomplete') break;

@@ -3,7 +3,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BATCH } from '../../protocol/records/batchHeader';
+import { BATCH, readInt64 } from '../../protocol/records/batchHeader';
 import { BatchInfo, forEachBatchHeader, readFully, validateBatches } from './batchScan';
 import { unlinkIfExists } from './checkpointFile';
 import { OffsetIndex } from './offsetIndex';
@@ -256,7 +256,7 @@ export class LogSegment {
     let end = 0;
     let stoppedEarly = false;
     while (end + BATCH.LOG_OVERHEAD <= got) {
-      const baseOffset = Number(buf.readBigInt64BE(end + BATCH.BASE_OFFSET));
+      const baseOffset = readInt64(buf, end + BATCH.BASE_OFFSET);
       const size = buf.readInt32BE(end + BATCH.LENGTH) + BATCH.LOG_OVERHEAD;
       if (baseOffset >= maxOffset || end + size > got) {
         stoppedEarly = true;

@@ -54,18 +54,37 @@ export interface BatchHeader {
   recordsCount: number;
 }
 
+/**
+ * An int64 as a JS number without a BigInt allocation: the same value as Number(buf.readBigInt64BE(pos)) (exact below
+ * 2^53, rounded to nearest above, like Number() of the BigInt). Batch headers are read on every produce and fetch.
+ */
+export function readInt64(buf: Buffer, pos: number): number {
+  return buf.readInt32BE(pos) * 0x100000000 + buf.readUInt32BE(pos + 4);
+}
+
+/** Writes an integral number as an int64 without a BigInt allocation (what writeBigInt64BE(BigInt(v)) writes). */
+export function writeInt64(buf: Buffer, value: number, pos: number): void {
+  if (!Number.isSafeInteger(value)) {
+    buf.writeBigInt64BE(BigInt(value), pos); // the exact BigInt path for the rare value beyond 2^53 (and its errors)
+    return;
+  }
+  const hi = Math.floor(value / 0x100000000);
+  buf.writeInt32BE(hi, pos);
+  buf.writeUInt32BE(value - hi * 0x100000000, pos + 4);
+}
+
 export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
   return {
-    baseOffset: Number(buf.readBigInt64BE(pos + BATCH.BASE_OFFSET)),
+    baseOffset: readInt64(buf, pos + BATCH.BASE_OFFSET),
     size: buf.readInt32BE(pos + BATCH.LENGTH) + BATCH.LOG_OVERHEAD,
     partitionLeaderEpoch: buf.readInt32BE(pos + BATCH.PARTITION_LEADER_EPOCH),
     magic: buf.readInt8(pos + BATCH.MAGIC),
     crc: buf.readUInt32BE(pos + BATCH.CRC),
     attributes: buf.readInt16BE(pos + BATCH.ATTRIBUTES),
     lastOffsetDelta: buf.readInt32BE(pos + BATCH.LAST_OFFSET_DELTA),
-    baseTimestamp: Number(buf.readBigInt64BE(pos + BATCH.BASE_TIMESTAMP)),
-    maxTimestamp: Number(buf.readBigInt64BE(pos + BATCH.MAX_TIMESTAMP)),
-    producerId: Number(buf.readBigInt64BE(pos + BATCH.PRODUCER_ID)),
+    baseTimestamp: readInt64(buf, pos + BATCH.BASE_TIMESTAMP),
+    maxTimestamp: readInt64(buf, pos + BATCH.MAX_TIMESTAMP),
+    producerId: readInt64(buf, pos + BATCH.PRODUCER_ID),
     producerEpoch: buf.readInt16BE(pos + BATCH.PRODUCER_EPOCH),
     baseSequence: buf.readInt32BE(pos + BATCH.BASE_SEQUENCE),
     recordsCount: buf.readInt32BE(pos + BATCH.RECORDS_COUNT),

@@ -17,6 +17,7 @@ import {
   BatchHeader,
   CompressionType,
   readBatchHeader,
+  writeInt64,
 } from './batchHeader';
 import {
   CompressionError,
@@ -561,7 +562,7 @@ function checkKeysPresent(batch: Buffer, maxOutput: number | undefined): void {
 
 /** Sets BaseOffset and PartitionLeaderEpoch. Both lie outside the CRC, so the CRC stays valid. */
 export function stampBatch(batch: Buffer, baseOffset: number, partitionLeaderEpoch: number): void {
-  batch.writeBigInt64BE(BigInt(baseOffset), BATCH.BASE_OFFSET);
+  writeInt64(batch, baseOffset, BATCH.BASE_OFFSET);
   batch.writeInt32BE(partitionLeaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
 }
 
@@ -573,6 +574,6 @@ export function stampLogAppendTime(batch: Buffer, now: number): void {
   const size = batch.readInt32BE(BATCH.LENGTH) + BATCH.LOG_OVERHEAD;
   if (size < BATCH.HEADER_SIZE || size > batch.length) throw corrupt(`batch size ${size} does not fit the buffer`);
   batch.writeInt16BE(batch.readInt16BE(BATCH.ATTRIBUTES) | ATTR_TIMESTAMP_TYPE, BATCH.ATTRIBUTES);
-  batch.writeBigInt64BE(BigInt(now), BATCH.MAX_TIMESTAMP);
+  writeInt64(batch, now, BATCH.MAX_TIMESTAMP);
   writeCrc(batch, 0, size);
 }
