@@ -20,8 +20,8 @@ const builds = [
   { ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: ['src/broker/cluster/brokerMain.ts'], outfile: 'dist/broker.js' },
 ];
-// Benchmarks: every bench/*.ts becomes dist/bench/*.js.
-for (const name of existsSync('bench') ? readdirSync('bench').filter((n) => n.endsWith('.ts')) : []) {
+// Benchmarks: every bench/*.ts becomes dist/bench/*.js, except bench/lib.ts (code the benchmarks share).
+for (const name of existsSync('bench') ? readdirSync('bench').filter((n) => n.endsWith('.ts') && n !== 'lib.ts') : []) {
   builds.push({ ...node, entryPoints: [`bench/${name}`], outfile: `dist/bench/${name.replace(/\.ts$/, '.js')}` });
 }
 if (existsSync('src/extension/extension.ts')) {
