@@ -14,6 +14,7 @@ import { CLUSTERS_VIEW_ID, ContextKeys, OUTPUT_CHANNEL_NAME } from './constants'
 import { Disposable } from './lifecycle';
 import { componentLogger } from './logger';
 import { EmbeddedStatusBar } from './statusBar';
+import { registerPanels } from './panels';
 import { createTestApi, MiniKafkaTestApi } from './testApi';
 import { ClusterTreeProvider } from './tree/provider';
 
@@ -49,6 +50,8 @@ class MiniKafkaExtension extends Disposable {
     ]) {
       this._register(d);
     }
+    // The webview panels (producer, topic tail, group monitor) reach clusters only through the PanelHost.
+    this._register(registerPanels(context, this.registry));
   }
 }
 

@@ -8,8 +8,11 @@ import type { BrokerView, ClusterState } from '../../broker/cluster/supervisor';
 import { AdminSession, mapLimit } from './adminSession';
 import type { BrokerRow, BrokerStatus, ClusterSource, GroupSummary } from './types';
 import { describeError } from './errors';
+import { withTimeout } from './embedded';
 
 const GROUP_DETAIL_CONCURRENCY = 8;
+/** How long the embedded cluster's partition rows wait for offsets before showing without them. */
+export const OFFSETS_TIMEOUT_MS = 1500;
 
 abstract class AdminBackedSource implements ClusterSource {
   abstract readonly kind: 'embedded' | 'external';
@@ -133,7 +136,13 @@ export class EmbeddedSource extends AdminBackedSource {
     if (!t) throw new Error(`topic '${name}' does not exist`);
     if (t.partitions.some((p) => p.leader >= 0)) {
       try {
-        const [withOffsets] = await this.session.use((a) => a.describeTopics([name], { includeOffsets: true }));
+        // Bounded: right after a broker dies the admin client may need a reconnect, and the leaders and ISRs
+        // (what a user watches then) must not wait for it. The next refresh brings the offsets.
+        const [withOffsets] = await withTimeout(
+          this.session.use((a) => a.describeTopics([name], { includeOffsets: true })),
+          OFFSETS_TIMEOUT_MS,
+          'no answer from the brokers',
+        );
         const byPartition = new Map(withOffsets.partitions.map((p) => [p.partition, p]));
         for (const p of t.partitions) {
           const o = byPartition.get(p.partition);

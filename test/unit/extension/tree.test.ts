@@ -1,0 +1,244 @@
+// The explorer's vscode-free model: node kinds, labels, descriptions, marks, context values and placeholders,
+// with a fake cluster source.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { GroupOffsets, TopicDescription } from '../../../src/client/admin';
+import type { BrokerRow, ClusterSource, GroupSummary } from '../../../src/extension/model/types';
+import { ClusterTreeModel, snapshotTree, TreeSnapshotNode } from '../../../src/extension/tree/model';
+import type { TreeCluster } from '../../../src/extension/tree/node';
+import { topicsOfState, brokerRowOf } from '../../../src/extension/model/sources';
+import type { ClusterState } from '../../../src/broker/cluster/supervisor';
+import { summarizeState } from '../../../src/extension/model/health';
+
+const state: ClusterState = {
+  clusterId: 'c1',
+  dir: '/tmp/x',
+  bootstrap: '127.0.0.1:1,127.0.0.1:2,127.0.0.1:3',
+  controllerId: 1,
+  metadataEpoch: 7,
+  brokers: [
+    { id: 1, host: '127.0.0.1', port: 1, pid: 11, state: 'running', fenced: false, isController: true, exitCode: null, signal: null },
+    { id: 2, host: '127.0.0.1', port: 2, pid: null, state: 'crashed', fenced: true, isController: false, exitCode: null, signal: 'SIGKILL' },
+    { id: 3, host: '127.0.0.1', port: 3, pid: 13, state: 'paused', fenced: false, isController: false, exitCode: null, signal: null },
+  ],
+  topics: [
+    {
+      name: 'orders',
+      id: 't1',
+      internal: false,
+      configs: {},
+      partitions: [
+        { partition: 0, replicas: [2, 1, 3], isr: [1, 3], leader: 1, leaderEpoch: 2, partitionEpoch: 3, addingReplicas: [], removingReplicas: [] },
+        { partition: 1, replicas: [1, 3, 2], isr: [1, 3, 2], leader: 1, leaderEpoch: 1, partitionEpoch: 1, addingReplicas: [], removingReplicas: [] },
+      ],
+    },
+    {
+      name: 'lonely',
+      id: 't2',
+      internal: false,
+      configs: {},
+      partitions: [{ partition: 0, replicas: [2], isr: [2], leader: -1, leaderEpoch: 1, partitionEpoch: 2, addingReplicas: [], removingReplicas: [] }],
+    },
+    {
+      name: '__consumer_offsets',
+      id: 't3',
+      internal: true,
+      configs: {},
+      partitions: [{ partition: 0, replicas: [1], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0, addingReplicas: [], removingReplicas: [] }],
+    },
+  ],
+};
+
+const groupOffsets: GroupOffsets = {
+  group: {
+    groupId: 'billing',
+    state: 'Stable',
+    protocolType: 'consumer',
+    protocol: 'range',
+    members: [{ memberId: 'm-1', clientId: 'app-1', host: '/10.0.0.5', assignment: { orders: [1, 0] } }],
+  },
+  partitions: [
+    { topic: 'orders', partition: 0, committedOffset: '10', endOffset: '57', lag: '47', owner: { memberId: 'm-1', clientId: 'app-1', host: '/10.0.0.5' } },
+    { topic: 'orders', partition: 1, committedOffset: '5', endOffset: '5', lag: '0', owner: { memberId: 'm-1', clientId: 'app-1', host: '/10.0.0.5' } },
+  ],
+};
+
+class FakeSource implements ClusterSource {
+  kind: 'embedded' | 'external' = 'embedded';
+  failTopics: Error | undefined;
+  groupsList: GroupSummary[] = [{ groupId: 'billing', state: 'Stable', protocolType: 'consumer', members: 1, totalLag: '47' }];
+  async brokers(): Promise<BrokerRow[]> {
+    return state.brokers.map(brokerRowOf);
+  }
+  async topics(): Promise<TopicDescription[]> {
+    if (this.failTopics) throw this.failTopics;
+    return topicsOfState(state);
+  }
+  async topic(name: string): Promise<TopicDescription> {
+    const t = topicsOfState(state).find((x) => x.name === name)!;
+    if (name === 'orders') Object.assign(t.partitions[0], { low: '0', high: '57' });
+    return t;
+  }
+  async groups(): Promise<GroupSummary[]> {
+    return this.groupsList;
+  }
+  async groupOffsets(): Promise<GroupOffsets> {
+    return groupOffsets;
+  }
+}
+
+function fakeCluster(source: FakeSource | undefined, status: 'running' | 'stopped' | 'external' = 'running', error?: string): TreeCluster {
+  return {
+    id: status === 'external' ? 'conn-x' : 'embedded',
+    kind: status === 'external' ? 'external' : 'embedded',
+    label: status === 'external' ? 'X' : 'Mini-cluster',
+    status: () => status,
+    bootstrap: () => state.bootstrap,
+    details: () => [],
+    lastError: () => error,
+    source: () => source,
+    summary: () => (status === 'running' ? summarizeState(state, false) : undefined),
+  };
+}
+
+function find(nodes: TreeSnapshotNode[], pred: (n: TreeSnapshotNode) => boolean): TreeSnapshotNode | undefined {
+  for (const n of nodes) {
+    if (pred(n)) return n;
+    const inner = n.children && find(n.children, pred);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+async function snapshot(clusters: TreeCluster[], showInternalTopics = false): Promise<TreeSnapshotNode[]> {
+  const model = new ClusterTreeModel(() => clusters, () => ({ showInternalTopics }));
+  return snapshotTree((n) => model.children(n), (n) => model.item(n));
+}
+
+describe('cluster explorer model', () => {
+  it('shows brokers with controller mark and process state; dead brokers stay', async () => {
+    const tree = await snapshot([fakeCluster(new FakeSource())]);
+    const cluster = tree[0];
+    assert.equal(cluster.contextValue, 'cluster.embedded.running');
+    assert.deepEqual(
+      cluster.children!.map((c) => c.label),
+      ['Brokers', 'Topics', 'Consumer groups'],
+    );
+    const brokers = cluster.children![0];
+    assert.equal(brokers.description, '1/3 up');
+    assert.deepEqual(
+      brokers.children!.map((b) => [b.label, b.description, b.contextValue]),
+      [
+        ['Broker 1', '127.0.0.1:1 · controller · up', 'broker.up'],
+        ['Broker 2', '127.0.0.1:2 · down (signal SIGKILL)', 'broker.down'],
+        ['Broker 3', '127.0.0.1:3 · paused', 'broker.paused'],
+      ],
+    );
+    assert.equal(brokers.children![1].iconColor, 'errorForeground');
+  });
+
+  it('shows partitions with leader, replicas, ISR and offsets, marking offline and under-replicated ones', async () => {
+    const tree = await snapshot([fakeCluster(new FakeSource())]);
+    const topics = tree[0].children![1];
+    assert.equal(topics.description, '2 topics · 1 offline · 1 under-replicated');
+    assert.deepEqual(
+      topics.children!.map((t) => t.label),
+      ['lonely', 'orders'],
+      'internal topics hidden by default',
+    );
+    const orders = topics.children!.find((t) => t.label === 'orders')!;
+    assert.equal(orders.description, '2 partitions · RF 3 · 1 under-replicated');
+    const [p0, p1] = orders.children!;
+    assert.equal(p0.label, 'P0');
+    assert.equal(p0.description, 'leader 1 · replicas 2,1,3 · isr 1,3 · offsets 0–57');
+    assert.equal(p0.contextValue, 'partition.underReplicated.embedded');
+    assert.equal(p0.icon, 'warning');
+    assert.equal(p0.iconColor, 'list.warningForeground');
+    assert.match(p0.tooltip!, /UNDER-REPLICATED: replica 2 is not in sync/);
+    assert.match(p0.tooltip!, /preferred leader 2 \(not leading now\)/);
+    assert.equal(p1.contextValue, 'partition.embedded');
+    const lonely = find(tree, (n) => n.id === 'embedded/topics/lonely/0')!;
+    assert.equal(lonely.description, 'leader none · replicas 2 · isr 2');
+    assert.equal(lonely.contextValue, 'partition.offline.embedded');
+    assert.equal(lonely.iconColor, 'errorForeground');
+    assert.match(lonely.tooltip!, /OFFLINE: .*no leader/);
+  });
+
+  it('shows internal topics when the setting says so', async () => {
+    const tree = await snapshot([fakeCluster(new FakeSource())], true);
+    const internal = find(tree, (n) => n.label === '__consumer_offsets')!;
+    assert.equal(internal.contextValue, 'topic.internal');
+  });
+
+  it('shows groups with state and lag, then members and per-partition offsets', async () => {
+    const tree = await snapshot([fakeCluster(new FakeSource())]);
+    const group = find(tree, (n) => n.kind === 'group')!;
+    assert.equal(group.label, 'billing');
+    assert.equal(group.description, 'Stable · 1 member · lag 47');
+    assert.equal(group.contextValue, 'group.active');
+    const [member, o0, o1] = group.children!;
+    assert.equal(member.label, 'app-1');
+    assert.equal(member.description, '/10.0.0.5 · orders[0,1]');
+    assert.equal(o0.label, 'orders P0');
+    assert.equal(o0.description, 'committed 10 · end 57 · lag 47');
+    assert.equal(o1.icon, 'check');
+  });
+
+  it('turns failures and empty folders into placeholder rows in words', async () => {
+    const source = new FakeSource();
+    source.failTopics = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
+    source.groupsList = [];
+    const tree = await snapshot([fakeCluster(source)]);
+    const topics = tree[0].children![1].children!;
+    assert.equal(topics.length, 1);
+    assert.equal(topics[0].contextValue, 'placeholder.error');
+    assert.match(topics[0].label, /cannot reach .* is the cluster running\?/);
+    const groups = tree[0].children![2].children!;
+    assert.equal(groups[0].label, 'No consumer groups');
+  });
+
+  it('shows a stopped embedded cluster with its start failure and a start row', async () => {
+    const tree = await snapshot([fakeCluster(undefined, 'stopped', 'the mini-cluster did not start (exit code 1):\nport in use')]);
+    assert.equal(tree[0].contextValue, 'cluster.embedded.stopped');
+    assert.equal(tree[0].description, 'stopped — failed');
+    assert.deepEqual(
+      tree[0].children!.map((c) => [c.label, c.contextValue]),
+      [
+        ['the mini-cluster did not start (exit code 1):', 'placeholder.error'],
+        ['Not running — click to start', 'placeholder'],
+      ],
+    );
+  });
+
+  it('shows an unreachable external cluster as one error row plus an edit row', async () => {
+    const source = new FakeSource();
+    source.kind = 'external';
+    source.brokers = async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND nowhere'), { code: 'ENOTFOUND' });
+    };
+    const tree = await snapshot([fakeCluster(source, 'external')]);
+    assert.equal(tree[0].contextValue, 'cluster.external');
+    assert.deepEqual(
+      tree[0].children!.map((c) => c.contextValue),
+      ['placeholder.error', 'placeholder'],
+    );
+    assert.match(tree[0].children![0].label, /cannot resolve the host/);
+  });
+
+  it('keeps cluster node objects across calls (scoped refreshes match by identity)', async () => {
+    const c = fakeCluster(new FakeSource());
+    const model = new ClusterTreeModel(() => [c], () => ({ showInternalTopics: false }));
+    const [a] = model.roots();
+    const [b] = model.roots();
+    assert.equal(a, b);
+    assert.equal(model.clusterNode('embedded'), a);
+  });
+
+  it('gives every node a unique id', async () => {
+    const tree = await snapshot([fakeCluster(new FakeSource())], true);
+    const ids: string[] = [];
+    const walk = (ns: TreeSnapshotNode[]) => ns.forEach((n) => (ids.push(n.id), n.children && walk(n.children)));
+    walk(tree);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+});
