@@ -2,8 +2,10 @@
 // and (when this broker is the coordinator for them) consumer groups. Metadata changes arrive from the
 // controller as whole images; the broker opens, re-roles or deletes its local replicas to match.
 
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { RequestHeader } from '../protocol/frame';
 import { batchTimestamps } from '../protocol/records/recordBatch';
@@ -20,6 +22,8 @@ import { LogConfig, PartitionLog } from './state/partitionLog';
 import { GroupCoordinator } from './groups/coordinator';
 import { ProducerStateManager } from './producerState';
 import { LeaderFetcher } from './replicaFetcher';
+import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
+import type { SaslServerConfig } from './security/sasl';
 
 export interface BrokerOptions {
   nodeId: number;
@@ -34,6 +38,13 @@ export interface BrokerOptions {
   config?: Partial<BrokerConfig>;
   logger?: Logger;
   now?: () => number;
+  /** TLS and/or SASL on the client-facing listener; unset = plaintext without authentication. */
+  security?: ListenerSecurity;
+  /**
+   * With security on: the secret of the internal loopback listener that the cluster's own traffic uses (followers
+   * authenticate to it with SASL/PLAIN as INTER_BROKER_USER). Random when not given (a single broker).
+   */
+  interBrokerSecret?: string;
 }
 
 export class Broker {
@@ -47,6 +58,10 @@ export class Broker {
   readonly producers = new ProducerStateManager();
   image: MetadataImage;
   private server: Server | undefined;
+  private internalServer: Server | undefined;
+  private boundInternalPort = 0;
+  /** How followers on this broker authenticate to leaders' internal listeners (unset without security). */
+  readonly interBrokerCredentials: { username: string; password: string } | undefined;
   private readonly connections = new Set<Connection>();
   private boundPort = 0;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -67,7 +82,20 @@ export class Broker {
     this.router = buildRouter();
     this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
     this.groups = new GroupCoordinator(this);
+    if (opts.security?.tls || opts.security?.sasl) {
+      this.interBrokerCredentials = { username: INTER_BROKER_USER, password: opts.interBrokerSecret ?? randomBytes(24).toString('base64url') };
+    }
     mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL: the client-facing listener's protocol. */
+  get securityProtocol(): string {
+    return securityProtocol(this.opts.security);
+  }
+
+  /** The internal listener's port, or undefined when the client listener serves the cluster too. */
+  get internalPort(): number | undefined {
+    return this.internalServer ? this.boundInternalPort : undefined;
   }
 
   get port(): number {
@@ -79,16 +107,31 @@ export class Broker {
   }
 
   async start(): Promise<void> {
-    const server = createServer((socket) => this.accept(socket));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.opts.port ?? 0, this.opts.host ?? '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
+    const security = this.opts.security;
+    const secret = this.interBrokerCredentials?.password;
+    const saltKey = secret ? fakeSaltSecret(secret) : randomBytes(32);
+    const clientSasl = security?.sasl ? { config: security.sasl, serverSecret: saltKey } : undefined;
+    let server: Server;
+    if (security?.tls) {
+      const tlsServer = createTlsServer({ cert: readFileSync(security.tls.certFile), key: readFileSync(security.tls.keyFile), minVersion: 'TLSv1.2' }, (socket) =>
+        this.accept(socket, clientSasl),
+      );
+      tlsServer.on('tlsClientError', (err, socket) => {
+        const hint = /wrong version number|http request|unknown protocol|packet length/i.test(err.message) ? ' (a client without TLS on the TLS listener?)' : '';
+        this.logger.warn(`TLS handshake with ${socket.remoteAddress}:${socket.remotePort} failed: ${err.message}${hint}`);
       });
-    });
-    this.boundPort = (server.address() as { port: number }).port;
+      server = tlsServer;
+    } else {
+      server = createServer((socket) => this.accept(socket, clientSasl));
+    }
+    this.server = server;
+    this.boundPort = await listen(server, this.opts.port ?? 0, this.opts.host ?? '127.0.0.1');
+    if (this.interBrokerCredentials) {
+      const internalSasl = { config: interBrokerSaslConfig(this.interBrokerCredentials.password) as SaslServerConfig, serverSecret: saltKey };
+      const internal = createServer((socket) => this.accept(socket, internalSasl));
+      this.internalServer = internal;
+      this.boundInternalPort = await listen(internal, 0, '127.0.0.1');
+    }
     const interval = num(this.config, 'log.retention.check.interval.ms');
     this.retentionTimer = setInterval(() => this.applyRetention(), interval);
     this.retentionTimer.unref();
@@ -97,16 +140,18 @@ export class Broker {
       for (const p of this.partitions.values()) p.maybeShrinkIsr(lagMs);
     }, Math.max(100, lagMs / 2));
     this.isrTimer.unref();
-    this.logger.info(`listening on ${this.host}:${this.boundPort}`);
+    const internal = this.internalServer ? `; internal listener 127.0.0.1:${this.boundInternalPort}` : '';
+    this.logger.info(`listening on ${this.host}:${this.boundPort} (${this.securityProtocol})${internal}`);
   }
 
-  private accept(socket: Socket): void {
+  private accept(socket: Socket, sasl: { config: SaslServerConfig; serverSecret: Buffer } | undefined): void {
     const conn = new Connection(socket, {
       router: this.router,
       logger: this.logger,
       maxFrameBytes: num(this.config, 'socket.request.max.bytes'),
       makeContext: (header, c): HandlerContext => ({ broker: this, header, version: header.apiVersion, conn: c }),
       observe: (h) => this.onRequest?.(h),
+      sasl,
     });
     this.connections.add(conn);
     socket.on('close', () => {
@@ -124,6 +169,7 @@ export class Broker {
     this.groups.shutdown();
     for (const c of this.connections) c.socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.internalServer ? this.internalServer.close(() => resolve()) : resolve()));
     for (const p of this.partitions.values()) p.log.close();
     this.partitions.clear();
   }
@@ -270,6 +316,16 @@ export class Broker {
       }
     }
   }
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
 }
 
 export function logConfigOf(config: Record<string, string>): LogConfig {

@@ -12,6 +12,8 @@ import { ApiVersions } from '../protocol/apis/18-api-versions';
 import type { HandlerContext } from './handlerContext';
 import { Logger } from './logger';
 import { NO_RESPONSE, Router } from './router';
+import type { SaslServerConfig } from './security/sasl';
+import { SaslSession } from './security/saslSession';
 
 interface Slot {
   done: boolean;
@@ -25,6 +27,8 @@ export interface ConnectionHost {
   makeContext(header: RequestHeader, conn: Connection): HandlerContext;
   /** Called for every request before it is handled (test hooks, metrics). */
   observe?(header: RequestHeader): void;
+  /** Set on a SASL listener: every connection must authenticate before anything but ApiVersions is served. */
+  sasl?: { config: SaslServerConfig; serverSecret: Buffer };
 }
 
 let nextConnectionId = 1;
@@ -35,8 +39,12 @@ export class Connection {
   private readonly decoder: FrameDecoder;
   private readonly queue: Slot[] = [];
   private closed = false;
+  /** Set once a response must be the last (failed authentication): nothing more is read, the socket ends after it. */
+  private ending = false;
   /** Per-connection state handlers may keep (SASL progress, for example). */
   readonly attributes = new Map<string, unknown>();
+  /** Authentication state on a SASL listener; undefined on a listener without SASL. */
+  readonly sasl: SaslSession | undefined;
 
   constructor(
     readonly socket: Socket,
@@ -44,6 +52,7 @@ export class Connection {
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.decoder = new FrameDecoder(host.maxFrameBytes);
+    if (host.sasl) this.sasl = new SaslSession(host.sasl.config, host.sasl.serverSecret);
     socket.setNoDelay(true);
     socket.on('data', (data) => this.onData(data));
     socket.on('error', (err) => host.logger.debug(`connection ${this.remote}: ${err.message}`));
@@ -63,8 +72,16 @@ export class Connection {
     this.socket.destroy();
   }
 
+  /** Stops reading requests; once every response queued so far is written, the connection ends. */
+  closeAfterResponses(reason: string): void {
+    if (this.closed || this.ending) return;
+    this.host.logger.warn(`closing connection ${this.remote}: ${reason}`);
+    this.ending = true;
+    this.flush();
+  }
+
   private onData(data: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.ending) return;
     let frames: Buffer[];
     try {
       frames = this.decoder.push(data);
@@ -73,8 +90,9 @@ export class Connection {
       throw err;
     }
     for (const frame of frames) {
-      if (this.closed) return;
-      this.handleFrame(frame);
+      if (this.closed || this.ending) return;
+      if (this.sasl?.state === 'raw') this.handleRawSaslToken(frame);
+      else this.handleFrame(frame);
     }
   }
 
@@ -92,6 +110,9 @@ export class Connection {
       return this.answerUnsupportedApiVersions(header);
     }
     if (!route) return this.close(`unsupported API key ${header.apiKey}`);
+    if (this.sasl && !this.sasl.allows(header.apiKey)) {
+      return this.close(`unexpected ${route.def.name} request ${this.sasl.state === 'authenticate' ? 'during SASL authentication' : 'before SASL authentication'}`);
+    }
     if (header.apiVersion < route.minVersion || header.apiVersion > route.maxVersion) {
       return this.close(`unsupported ${route.def.name} version ${header.apiVersion} (serving ${route.minVersion}-${route.maxVersion})`);
     }
@@ -132,6 +153,27 @@ export class Connection {
     return chunks;
   }
 
+  /** After a v0 SaslHandshake: the frame is a bare SASL token, and so is the answer (no Kafka headers). */
+  private handleRawSaslToken(token: Buffer): void {
+    const session = this.sasl!;
+    const slot: Slot = { done: false, chunks: null };
+    this.queue.push(slot);
+    session.evaluate(Buffer.from(token)).then(
+      (step) => {
+        if (step.kind === 'failed') {
+          // Kafka closes without an answer here: the v0 framing has no way to carry an error.
+          return this.close(`SASL ${session.mechanism} authentication failed: ${step.message}`);
+        }
+        const size = Buffer.alloc(4);
+        size.writeInt32BE(step.response.length, 0);
+        slot.done = true;
+        slot.chunks = [size, step.response];
+        this.flush();
+      },
+      (err) => this.close(`SASL ${session.mechanism} authentication failed: ${(err as Error).message}`),
+    );
+  }
+
   /** An ApiVersions request newer than we know: answer in v0 with UNSUPPORTED_VERSION and our range. */
   private answerUnsupportedApiVersions(header: RequestHeader): void {
     const w = new Writer(64);
@@ -161,5 +203,10 @@ export class Connection {
       for (const c of slot.chunks) this.socket.write(c);
     }
     if (wrote) process.nextTick(() => this.socket.uncork());
+    if (this.ending && this.queue.length === 0) {
+      this.closed = true;
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+    }
   }
 }

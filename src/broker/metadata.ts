@@ -6,6 +6,8 @@ export interface BrokerInfo {
   id: number;
   host: string;
   port: number;
+  /** The internal (inter-broker) listener's port when the client listener is secured; followers fetch there. */
+  internalPort?: number;
   rack: string | null;
   /** A fenced broker is registered but not alive: it appears in no ISR and leads nothing. */
   fenced: boolean;

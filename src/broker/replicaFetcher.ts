@@ -51,9 +51,11 @@ export class LeaderFetcher {
     this.wake?.();
   }
 
-  private leaderAddress(): { host: string; port: number } | undefined {
+  private leaderAddress(): { host: string; port: number; internal: boolean } | undefined {
     const b = this.broker.image.brokers.find((x) => x.id === this.leaderId && !x.fenced);
-    return b ? { host: b.host, port: b.port } : undefined;
+    // With security on, the cluster's own traffic uses the leader's internal loopback listener.
+    if (!b) return undefined;
+    return b.internalPort ? { host: '127.0.0.1', port: b.internalPort, internal: true } : { host: b.host, port: b.port, internal: false };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -93,6 +95,15 @@ export class LeaderFetcher {
     if (!addr) throw new Error(`leader ${this.leaderId} is not alive`);
     const c = new WireClient(addr.host, addr.port, `replica-${this.broker.nodeId}`);
     await c.connect(2000);
+    const auth = this.broker.interBrokerCredentials;
+    if (auth && addr.internal) {
+      try {
+        await c.authenticatePlain(auth.username, auth.password);
+      } catch (err) {
+        c.close();
+        throw err;
+      }
+    }
     this.client = c;
     return c;
   }

@@ -7,6 +7,7 @@ import { BrokerConfig } from './configs';
 import { Controller } from './controller';
 import { localControllerChannel } from './controllerChannel';
 import { Logger, nopLogger } from './logger';
+import type { ListenerSecurity } from './security/listener';
 
 export interface SingleNodeOptions {
   dir: string;
@@ -15,6 +16,8 @@ export interface SingleNodeOptions {
   nodeId?: number;
   config?: Partial<BrokerConfig>;
   logger?: Logger;
+  /** TLS and/or SASL on the listener (see security/listener.ts). */
+  security?: ListenerSecurity;
 }
 
 export interface SingleNode {
@@ -44,11 +47,12 @@ export async function startSingleNode(opts: SingleNodeOptions): Promise<SingleNo
     controller: localControllerChannel(controller),
     config: { 'offsets.topic.replication.factor': '1', ...config },
     logger,
+    security: opts.security,
   });
   await broker.start();
   const onChange = (image: ReturnType<Controller['snapshot']>) => broker.applyMetadata(image);
   controller.on('change', onChange);
-  controller.registerBroker({ id: nodeId, host: broker.host, port: broker.port, rack: null });
+  controller.registerBroker({ id: nodeId, host: broker.host, port: broker.port, internalPort: broker.internalPort, rack: null });
   return {
     broker,
     controller,

@@ -6,6 +6,9 @@ import { FrameDecoder, responseHeaderIsFlexible, skipTaggedFields, writeRequestH
 import { Reader } from '../protocol/primitives/reader';
 import { Writer } from '../protocol/primitives/writer';
 import { AnyApiDef, ApiDef, ctxFor } from '../protocol/schema';
+import { SaslHandshake } from '../protocol/apis/17-sasl-handshake';
+import { SaslAuthenticate } from '../protocol/apis/36-sasl-authenticate';
+import { errorName } from '../protocol/errorCode';
 
 interface Pending {
   def: AnyApiDef;
@@ -110,6 +113,15 @@ export class WireClient {
       }, timeoutMs);
       this.pending.set(correlationId, { def, version, resolve: resolve as (v: unknown) => void, reject, timer });
     });
+  }
+
+  /** SASL/PLAIN over SaslHandshake v1 + SaslAuthenticate v1 (the internal inter-broker listener). */
+  async authenticatePlain(username: string, password: string, timeoutMs = 5000): Promise<void> {
+    const hs = await this.request(SaslHandshake, 1, { mechanism: 'PLAIN' }, timeoutMs);
+    if (hs.errorCode !== 0) throw new Error(`SASL handshake with ${this.host}:${this.port} failed: ${errorName(hs.errorCode)}`);
+    const token = Buffer.from(`\u0000${username}\u0000${password}`, 'utf8');
+    const res = await this.request(SaslAuthenticate, 1, { authBytes: token }, timeoutMs);
+    if (res.errorCode !== 0) throw new Error(`SASL authentication to ${this.host}:${this.port} failed: ${res.errorMessage ?? errorName(res.errorCode)}`);
   }
 
   /** Writes raw bytes (fuzzing and malformed-request tests). */

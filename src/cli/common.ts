@@ -1,9 +1,11 @@
 // What the client commands (topics, console-producer, console-consumer, groups) share: how the connection is
 // given on the command line, how option values are checked, and how any failure becomes one line.
 
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { ClusterAdmin } from '../client/admin';
 import { UsageError } from './errors';
-import { ClientLogger, describeConnectionError, KafkaConnectionOptions, parseBootstrapServers, silentLogger } from '../client/connection';
+import { ClientLogger, explainConnectionError, KafkaConnectionOptions, parseBootstrapServers, SaslCredentials, SaslMechanism, silentLogger, TlsOptions } from '../client/connection';
 
 /** A failure already phrased for the user; main.ts prints it as `minikafka: <message>` and exits 1 (UsageError: 2). */
 export class CliError extends Error {}
@@ -14,6 +16,58 @@ export interface ServerFlags {
   brokerList?: string;
   /** Tutorials written for Kafka < 3 pass ZooKeeper's address; we take it as a broker address. */
   zookeeper?: string;
+  /** Secure listeners (see addSecurityOptions). */
+  tls?: boolean;
+  caFile?: string;
+  insecure?: boolean;
+  saslMechanism?: string;
+  username?: string;
+  password?: string;
+}
+
+/** The password may come from the environment instead of the command line (where `ps` shows it). */
+export const PASSWORD_ENV = 'MINIKAFKA_PASSWORD';
+
+/** The options every client command takes to reach a TLS and/or SASL listener. */
+export function addSecurityOptions(command: Command): Command {
+  return command
+    .option('--tls', 'connect with TLS')
+    .option('--ca-file <file>', 'PEM file of the CA to trust, e.g. <dir>/tls/ca.pem of a `minikafka start --tls` cluster (implies --tls)')
+    .option('--insecure', 'accept any server certificate (implies --tls; for test clusters only)')
+    .option('--sasl-mechanism <mechanism>', 'authenticate with SASL: plain, scram-sha-256 or scram-sha-512')
+    .option('--username <name>', 'SASL username')
+    .option('--password <password>', `SASL password (or set ${PASSWORD_ENV})`);
+}
+
+function securityFromFlags(flags: ServerFlags): Pick<KafkaConnectionOptions, 'ssl' | 'sasl'> {
+  const out: Pick<KafkaConnectionOptions, 'ssl' | 'sasl'> = {};
+  if (flags.tls || flags.caFile !== undefined || flags.insecure) {
+    const tls: TlsOptions = {};
+    if (flags.caFile !== undefined) {
+      try {
+        tls.ca = readFileSync(flags.caFile, 'utf8');
+      } catch (err) {
+        throw new UsageError(`cannot read --ca-file ${flags.caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+      if (!tls.ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca-file ${flags.caFile} is not a PEM certificate`);
+    }
+    if (flags.insecure) tls.rejectUnauthorized = false;
+    out.ssl = tls.ca !== undefined || tls.rejectUnauthorized === false ? tls : true;
+  }
+  const password = flags.password ?? process.env[PASSWORD_ENV];
+  if (flags.saslMechanism !== undefined) {
+    const mechanism = flags.saslMechanism.trim().toLowerCase();
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new UsageError(`invalid --sasl-mechanism '${flags.saslMechanism}': expected plain, scram-sha-256 or scram-sha-512`);
+    }
+    if (flags.username === undefined) throw new UsageError('--sasl-mechanism needs --username');
+    if (password === undefined) throw new UsageError(`--sasl-mechanism needs --password (or ${PASSWORD_ENV} in the environment)`);
+    const sasl: SaslCredentials = { mechanism: mechanism as SaslMechanism, username: flags.username, password };
+    out.sasl = sasl;
+  } else if (flags.username !== undefined || flags.password !== undefined) {
+    throw new UsageError('--username and --password need --sasl-mechanism plain|scram-sha-256|scram-sha-512');
+  }
+  return out;
 }
 
 /**
@@ -34,6 +88,7 @@ export function connectionFromFlags(flags: ServerFlags): KafkaConnectionOptions 
     throw new UsageError((err as Error).message);
   }
   return {
+    ...securityFromFlags(flags),
     bootstrapServers: servers,
     clientId: 'minikafka-cli',
     connectionTimeoutMs: 3000,
@@ -64,7 +119,7 @@ export async function runClientCommand(connection: KafkaConnectionOptions, body:
     await body();
   } catch (err) {
     if (err instanceof CliError || err instanceof UsageError) throw err;
-    throw new CliError(describeConnectionError(err, connection.bootstrapServers));
+    throw new CliError(await explainConnectionError(err, connection));
   }
 }
 

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { ConsumedRecord, openConsumer, RecordStream, StartPosition } from '../client/consumer';
 import { Acks, CompressionName, OutgoingRecord, RecordProducer } from '../client/producer';
 import { registerProjectCodecs } from './codecs';
-import { CliError, collect, connectionFromFlags, parseInteger, parseKeyValues, runClientCommand, ServerFlags, writeOut } from './common';
+import { addSecurityOptions, CliError, collect, connectionFromFlags, parseInteger, parseKeyValues, runClientCommand, ServerFlags, writeOut } from './common';
 import { UsageError } from './errors';
 
 export function registerConsoleCommands(program: Command): void {
@@ -39,8 +39,7 @@ interface LineFormat {
 const PRODUCE_BATCH = 500;
 
 function registerProducer(program: Command): void {
-  program
-    .command('console-producer')
+  addSecurityOptions(program.command('console-producer'))
     .description('send each line of stdin as a record (like kafka-console-producer.sh)')
     .option('--bootstrap-server <servers>', 'broker(s) to connect to: host:port[,host:port]')
     .option('--broker-list <servers>', 'same as --bootstrap-server (older Kafka name)')
@@ -202,8 +201,7 @@ interface RecordFormat {
 }
 
 function registerConsumer(program: Command): void {
-  program
-    .command('console-consumer')
+  addSecurityOptions(program.command('console-consumer'))
     .description('print records of a topic, one per line (like kafka-console-consumer.sh)')
     .option('--bootstrap-server <servers>', 'broker(s) to connect to: host:port[,host:port]')
     .requiredOption('--topic <name>', 'topic to read')

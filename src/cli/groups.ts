@@ -6,7 +6,7 @@
 
 import { Command } from 'commander';
 import { ClusterAdmin, GroupOffsets, OffsetResetTarget, PartitionOffset } from '../client/admin';
-import { CliError, connectionFromFlags, formatTable, oneAction, parseInteger, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
+import { addSecurityOptions, CliError, connectionFromFlags, formatTable, oneAction, parseInteger, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
 import { UsageError } from './errors';
 
 interface GroupsFlags extends ServerFlags {
@@ -29,8 +29,7 @@ type Action = (typeof ACTIONS)[number];
 const FLAG_NAMES: Record<Action, string> = { list: '--list', describe: '--describe', delete: '--delete', resetOffsets: '--reset-offsets' };
 
 export function registerGroupsCommand(program: Command): void {
-  program
-    .command('groups')
+  addSecurityOptions(program.command('groups'))
     .description('list, describe, delete consumer groups and reset their offsets (like kafka-consumer-groups.sh)')
     .option('--bootstrap-server <servers>', 'broker(s) to connect to: host:port[,host:port]')
     .option('--list', 'list consumer groups')

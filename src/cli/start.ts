@@ -8,6 +8,8 @@ import { ControlClient } from '../broker/cluster/controlClient';
 import { ControlServer, CONTROL_FILE } from '../broker/cluster/controlServer';
 import { Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
+import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
+import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
 import { UsageError } from './errors';
 
 function positiveInt(name: string, value: string, min = 1): number {
@@ -27,6 +29,35 @@ function parseConfigs(list: string[]): Record<string, string> {
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** --tls, --sasl m[,m] (repeatable) and --user name:password (repeatable) as the supervisor's security options. */
+export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user: string[] }): ClusterSecurityOptions | undefined {
+  const mechanisms: SaslMechanismName[] = [];
+  for (const item of flags.sasl.flatMap((s) => s.split(','))) {
+    if (item.trim() === '') continue;
+    let m: SaslMechanismName;
+    try {
+      m = parseSaslMechanism(item);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (!mechanisms.includes(m)) mechanisms.push(m);
+  }
+  const users: SaslUser[] = [];
+  for (const u of flags.user) {
+    const colon = u.indexOf(':');
+    if (colon <= 0 || colon === u.length - 1) throw new UsageError(`--user expects name:password, got ${u.includes(':') ? u.replace(/:.*/, ':…') : u}`);
+    const name = u.slice(0, colon);
+    if (users.some((x) => x.name === name)) throw new UsageError(`--user ${name} given twice`);
+    users.push({ name, password: u.slice(colon + 1) });
+  }
+  if (mechanisms.length > 0 && users.length === 0) {
+    throw new UsageError('--sasl needs at least one --user name:password (clients authenticate as one of these users)');
+  }
+  if (users.length > 0 && mechanisms.length === 0) throw new UsageError('--user only makes sense with --sasl plain|scram-sha-256|scram-sha-512');
+  if (!flags.tls && mechanisms.length === 0) return undefined;
+  return { tls: !!flags.tls, sasl: mechanisms.length > 0 ? { mechanisms, users } : undefined };
+}
 
 function refuseIfRunning(dir: string): void {
   const file = join(dir, CONTROL_FILE);
@@ -52,11 +83,15 @@ export function registerStart(program: Command): void {
     .option('--session-timeout-ms <ms>', 'a broker silent for this long is fenced (a dead process is fenced at once)', '3000')
     .option('--config <key=value>', 'broker setting, e.g. min.insync.replicas=2 (repeatable)', collect, [])
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--tls', 'TLS on the client listeners, with a CA and certificate made on first start in <dir>/tls/ (clients trust <dir>/tls/ca.pem)')
+    .option('--sasl <mechanisms>', 'require SASL authentication: plain, scram-sha-256 or scram-sha-512 (comma-separated or repeated for several)', collect, [])
+    .option('--user <name:password>', 'a SASL user (repeatable); needed with --sasl', collect, [])
     .action(async (opts) => {
       const brokers = positiveInt('--brokers', opts.brokers);
       const basePort = positiveInt('--port', opts.port, 0);
       if (basePort > 65535) throw new UsageError(`invalid port: ${opts.port}`);
       const dir = resolve(opts.dir);
+      const security = parseSecurityFlags(opts);
       refuseIfRunning(dir);
       const level = opts.logLevel as LogLevel;
       const logger = streamLogger('minikafka', level);
@@ -69,6 +104,7 @@ export function registerStart(program: Command): void {
         config: parseConfigs(opts.config),
         logger,
         logLevel: level,
+        security,
       });
       const started = Date.now();
       let control: ControlServer | undefined;
@@ -89,6 +125,12 @@ export function registerStart(program: Command): void {
       const state = supervisor.state();
       for (const b of state.brokers) process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
       process.stdout.write(`data: ${dir}\n`);
+      const sec = supervisor.security;
+      if (sec.protocol !== 'PLAINTEXT') {
+        const sasl = sec.saslMechanisms.length > 0 ? ` (SASL ${sec.saslMechanisms.join(', ')}; users: ${sec.users.join(', ')})` : '';
+        process.stdout.write(`security: ${sec.protocol}${sasl}\n`);
+        if (sec.caFile) process.stdout.write(`ca: ${sec.caFile}\n`);
+      }
       process.stdout.write(`started ${state.brokers.length} broker(s) in ${Date.now() - started} ms\n`);
       process.stdout.write(`bootstrap: ${supervisor.bootstrap}\n`);
     });

@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { ClusterAdmin, PartitionInfo, TopicConfigEntry } from '../client/admin';
 import { describeTopicsText } from '../client/describe';
-import { CliError, collect, connectionFromFlags, oneAction, parseInteger, parseKeyValues, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
+import { addSecurityOptions, CliError, collect, connectionFromFlags, oneAction, parseInteger, parseKeyValues, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
 import { UsageError } from './errors';
 
 interface TopicsFlags extends ServerFlags {
@@ -33,8 +33,7 @@ const ACTIONS = ['create', 'list', 'describe', 'alter', 'delete'] as const;
 type Action = (typeof ACTIONS)[number];
 
 export function registerTopicsCommand(program: Command): void {
-  program
-    .command('topics')
+  addSecurityOptions(program.command('topics'))
     .description('create, list, describe, alter and delete topics (like kafka-topics.sh)')
     .option('--bootstrap-server <servers>', 'broker(s) to connect to: host:port[,host:port]')
     .option('--zookeeper <servers>', 'accepted for old tutorials; treated as --bootstrap-server')

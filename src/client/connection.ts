@@ -2,7 +2,7 @@
 // extension, its translation into a kafkajs configuration, and the translation of kafkajs failures into
 // sentences a user can act on. This layer imports kafkajs and node only (never vscode, never the broker).
 
-import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
+import { connect as tlsConnect, ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import { Kafka, KafkaConfig, LogEntry, logLevel, SASLOptions } from 'kafkajs';
 
 /** The logger the client layer receives by injection; the extension adapts it to an output channel. */
@@ -171,39 +171,58 @@ interface KafkaJsErrorLike {
   groups?: Array<{ groupId: string; error?: unknown }>;
 }
 
+/** What describeConnectionError knows of the attempted connection: at least the servers, ideally the options. */
+export type ConnectionContext = string[] | Pick<KafkaConnectionOptions, 'bootstrapServers' | 'ssl' | 'sasl'>;
+
 /**
  * One sentence that says what went wrong and what to check, for any error a kafkajs call can throw.
- * `bootstrapServers` names the servers when the error itself does not say which one failed.
+ * `connection` names the servers when the error itself does not say which one failed; given as the connection
+ * options, it also tells whether TLS and SASL were used, which sharpens the advice.
  */
-export function describeConnectionError(err: unknown, bootstrapServers: string[] = []): string {
+export function describeConnectionError(err: unknown, connection: ConnectionContext = []): string {
   if (err instanceof ClientError) return err.message;
+  const opts = Array.isArray(connection) ? undefined : connection;
+  const bootstrapServers = Array.isArray(connection) ? connection : connection.bootstrapServers;
+  const tls = opts ? opts.ssl !== undefined && opts.ssl !== false : undefined;
+  const sasl = opts ? opts.sasl !== undefined : undefined;
   const chain = causeChain(err);
   const servers = bootstrapServers.join(',') || 'the bootstrap server';
   for (const e of chain) {
     const text = `${e.name ?? ''} ${e.message ?? ''}`;
-    const code = e.code ?? /\b(E[A-Z]{3,})\b/.exec(e.message ?? '')?.[1];
+    const code = e.code ?? /\b(E[A-Z]{3,}|ERR_TLS_[A-Z_]+)\b/.exec(e.message ?? '')?.[1];
     const where = e.broker ?? addressIn(e.message) ?? servers;
     if (code === 'ECONNREFUSED' || /Connection timeout/i.test(text) || code === 'ETIMEDOUT' || code === 'EHOSTUNREACH') {
       return `cannot reach ${where} — is the cluster running?`;
     }
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${where} — check the bootstrap server address`;
     if (e.name === 'KafkaJSSASLAuthenticationError' || e.type === 'SASL_AUTHENTICATION_FAILED') {
-      return `SASL authentication failed: check the username, password and mechanism (${stripPrefix(e.message)})`;
+      const said = saslReason(e.message);
+      if (/not supported by the server/i.test(e.message ?? '')) return `${where} does not offer this SASL mechanism (${said}) — use one the cluster enables`;
+      return `SASL authentication failed: wrong username or password (broker said: ${said})`;
     }
-    if (e.type === 'UNSUPPORTED_SASL_MECHANISM' || e.type === 'ILLEGAL_SASL_STATE') {
-      return `the broker refused the SASL handshake: ${stripPrefix(e.message)}`;
+    if (e.type === 'UNSUPPORTED_SASL_MECHANISM') return `${where} does not offer this SASL mechanism — use one the cluster enables`;
+    if (e.type === 'ILLEGAL_SASL_STATE' || (e.name === 'KafkaJSServerDoesNotSupportApiKey' && /^Sasl/.test(e.apiName ?? ''))) {
+      return `${where} does not use SASL on this listener — connect without a SASL mechanism, username and password`;
     }
     if (/wrong version number|EPROTO|packet length too long|before secure TLS connection/i.test(text)) {
-      return `TLS handshake with ${where} failed: the listener does not speak TLS`;
+      return `TLS handshake with ${where} failed: the listener does not speak TLS — connect without TLS`;
     }
-    if (/self[- ]signed|unable to verify|certificate|CERT_|ERR_TLS/i.test(text)) {
-      return `TLS certificate of ${where} was rejected: ${stripPrefix(e.message)} — pass the CA certificate, or disable verification for test clusters`;
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID' || /does not match certificate's altnames/i.test(text)) {
+      return `the TLS certificate of ${where} is not valid for this host name (${stripPrefix(e.message)}) — connect with a name the certificate lists`;
+    }
+    if (code === 'CERT_HAS_EXPIRED' || /certificate has expired/i.test(text)) return `the TLS certificate of ${where} has expired`;
+    if (/self[- ]signed|unable to verify|unable to get (local )?issuer|certificate|CERT_|ERR_TLS/i.test(text)) {
+      return (
+        `the TLS certificate of ${where} is not trusted (${stripPrefix(e.message)}) — pass the cluster's CA certificate ` +
+        `(for a minikafka cluster: <dir>/tls/ca.pem), or turn certificate verification off for a test cluster`
+      );
     }
     if (code === 'ECONNRESET' || e.name === 'KafkaJSConnectionClosedError') {
+      // The broker hung up before answering. Without TLS that is what a TLS listener does (the handshake fails on
+      // our first request); with SASL credentials given it cannot be a missing login. explainConnectionError probes.
+      if (tls === false && sasl === true) return `${where} closed the connection before answering — the listener probably expects TLS: connect with TLS`;
+      if (tls === false) return `${where} closed the connection before answering — the listener probably expects TLS or SASL authentication`;
       return `the connection to ${where} was closed — is it a Kafka listener, and does it expect TLS?`;
-    }
-    if (e.name === 'KafkaJSServerDoesNotSupportApiKey' && /^Sasl/.test(e.apiName ?? '')) {
-      return `${where} does not accept SASL on this listener — drop the SASL settings or use its SASL listener`;
     }
     if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return 'the topic or partition does not exist';
     if (e.type === 'TOPIC_AUTHORIZATION_FAILED' || e.type === 'GROUP_AUTHORIZATION_FAILED' || e.type === 'CLUSTER_AUTHORIZATION_FAILED') {
@@ -214,6 +233,47 @@ export function describeConnectionError(err: unknown, bootstrapServers: string[]
   // Not a connection problem: report the innermost error with a message, which is usually the broker's own words.
   const innermost = [...chain].reverse().find((e) => e.message);
   return innermost ? stripPrefix(innermost.message) : String(err);
+}
+
+/**
+ * describeConnectionError, made exact where the error alone is ambiguous: when a connection without TLS was closed
+ * before any answer, this checks whether the server speaks TLS (one handshake, certificate not verified, bounded
+ * by timeoutMs) and says so, or else that it wants SASL authentication.
+ */
+export async function explainConnectionError(err: unknown, connection: Pick<KafkaConnectionOptions, 'bootstrapServers' | 'ssl' | 'sasl'>, timeoutMs = 1500): Promise<string> {
+  const message = describeConnectionError(err, connection);
+  const tls = connection.ssl !== undefined && connection.ssl !== false;
+  const closed = causeChain(err).some((e) => e.name === 'KafkaJSConnectionClosedError' || e.code === 'ECONNRESET');
+  if (tls || !closed) return message;
+  const e = causeChain(err).find((x) => x.broker ?? addressIn(x.message));
+  const where = e?.broker ?? addressIn(e?.message) ?? connection.bootstrapServers[0];
+  const m = where ? /^(.+):(\d+)$/.exec(where) : null;
+  if (!m) return message;
+  const speaksTls = await probeTls(m[1].replace(/^\[|\]$/g, ''), Number(m[2]), timeoutMs);
+  if (speaksTls) return `${where} is a TLS listener and this connection did not use TLS — connect with TLS (and trust the cluster's CA certificate)`;
+  if (connection.sasl === undefined) return `${where} closed the connection before answering — the listener probably requires SASL authentication: give a mechanism, username and password`;
+  return message;
+}
+
+/** true when host:port completes a TLS handshake (any certificate accepted: this only asks whether it is TLS). */
+function probeTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host, port, rejectUnauthorized: false, servername: /^[\d.:]+$/.test(host) ? undefined : host });
+    const done = (result: boolean) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    socket.once('secureConnect', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/** The broker's own words in a kafkajs SASL error ("SASL SCRAM SHA256 authentication failed: <broker text>"). */
+function saslReason(message: string | undefined): string {
+  return stripPrefix(message).replace(/^SASL [\w ]+? authentication failed: /, '').trim();
 }
 
 /** err, its cause, its cause's cause... (kafkajs nests the real error inside retry and non-retriable wrappers). */

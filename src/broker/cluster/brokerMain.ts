@@ -54,6 +54,8 @@ async function main(): Promise<void> {
     controller: ipcControllerChannel(),
     config: opts.config,
     logger,
+    security: opts.security,
+    interBrokerSecret: opts.interBrokerSecret,
   });
   let stopping = false;
   const stop = async (why: string) => {
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     /* the supervisor decides; a terminal Ctrl-C reaches the whole group */
   });
   await broker.start();
-  send({ type: 'ready', host: broker.host, port: broker.port, pid: process.pid });
+  send({ type: 'ready', host: broker.host, port: broker.port, internalPort: broker.internalPort, pid: process.pid });
   setInterval(() => send({ type: 'heartbeat' }), opts.heartbeatIntervalMs);
 }
 

@@ -4,6 +4,7 @@
 import type { BrokerConfig } from '../configs';
 import type { ControllerChannel } from '../controllerChannel';
 import type { MetadataImage } from '../metadata';
+import type { ListenerSecurity } from '../security/listener';
 
 export interface BrokerProcessOptions {
   nodeId: number;
@@ -13,12 +14,16 @@ export interface BrokerProcessOptions {
   config: Partial<BrokerConfig>;
   heartbeatIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** TLS files and SASL credentials (salted, never passwords) of the client-facing listener. */
+  security?: ListenerSecurity;
+  /** With security on: the secret of the internal inter-broker listener, shared by the brokers of this run. */
+  interBrokerSecret?: string;
 }
 
 export type ControllerMethod = Exclude<keyof ControllerChannel, 'metadata'> | 'metadata';
 
 export type BrokerToSupervisor =
-  | { type: 'ready'; host: string; port: number; pid: number }
+  | { type: 'ready'; host: string; port: number; internalPort?: number; pid: number }
   | { type: 'heartbeat' }
   | { type: 'call'; id: number; method: ControllerMethod; args: unknown[] };
 

@@ -4,6 +4,7 @@
 // It never restarts a broker by itself: failures stay visible until someone acts.
 
 import { ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,6 +14,9 @@ import { BrokerConfig } from '../configs';
 import { Controller } from '../controller';
 import { Logger, nopLogger, tagged } from '../logger';
 import { MetadataImage, TopicState } from '../metadata';
+import { ListenerSecurity, securityProtocol, SecuritySummary } from '../security/listener';
+import { deriveCredentials, SaslMechanismName, SaslUser } from '../security/sasl';
+import { ensureTlsMaterial } from '../security/tls';
 import { BROKER_EXEC_ARGV_ENV, BROKER_OPTIONS_ENV, BrokerProcessOptions, BrokerToSupervisor, SupervisorToBroker } from './ipc';
 
 export type BrokerProcessState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'crashed';
@@ -65,6 +69,15 @@ export interface ClusterState {
   metadataEpoch: number;
   brokers: BrokerView[];
   topics: TopicState[];
+  /** Which security the client-facing listeners use, and the CA file clients must trust with TLS (always set by
+   *  this supervisor; absent from the state of a supervisor built before secure listeners). */
+  security?: SecuritySummary;
+}
+
+/** Security of the brokers' client-facing listeners, as `minikafka start --tls --sasl ... --user ...` gives it. */
+export interface ClusterSecurityOptions {
+  tls?: boolean;
+  sasl?: { mechanisms: SaslMechanismName[]; users: SaslUser[] };
 }
 
 export interface SupervisorOptions {
@@ -81,12 +94,15 @@ export interface SupervisorOptions {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** Path of the bundled broker entry (dist/broker.js). */
   brokerScript?: string;
+  /** TLS and/or SASL on every broker's client-facing listener (replication then uses internal listeners). */
+  security?: ClusterSecurityOptions;
 }
 
 interface BrokerHandle {
   id: number;
   host: string;
   port: number;
+  internalPort?: number;
   child: ChildProcess | null;
   state: BrokerProcessState;
   lastHeartbeat: number;
@@ -97,6 +113,8 @@ interface BrokerHandle {
 
 interface PersistedLayout {
   brokers: Array<{ id: number; port: number }>;
+  /** Informational: the security of the last start (cluster.json). */
+  security?: SecuritySummary;
 }
 
 /** Where the broker bundle is: beside this file when bundled, else the project's dist/. */
@@ -147,6 +165,10 @@ export class Supervisor extends EventEmitter {
   private lastImage: MetadataImage;
   private shuttingDown = false;
   readonly events: ClusterEvent[] = [];
+  /** What the brokers' client listeners get (TLS files, salted credentials); computed once, in start(). */
+  private listenerSecurity: ListenerSecurity | undefined;
+  private readonly interBrokerSecret = randomBytes(24).toString('base64url');
+  private securitySummary: SecuritySummary = { protocol: 'PLAINTEXT', tls: false, saslMechanisms: [], users: [], caFile: null };
 
   constructor(private readonly opts: SupervisorOptions) {
     super();
@@ -167,6 +189,36 @@ export class Supervisor extends EventEmitter {
     });
     this.lastImage = this.controller.snapshot();
     this.controller.on('change', (image: MetadataImage) => this.onMetadata(image));
+    const sasl = opts.security?.sasl;
+    if (sasl && sasl.users.length === 0) throw new Error('SASL needs at least one user (--user name:password)');
+    if (sasl && sasl.mechanisms.length === 0) throw new Error('SASL needs at least one mechanism');
+  }
+
+  get security(): SecuritySummary {
+    return this.securitySummary;
+  }
+
+  /** TLS material (made on first start, reused later) and salted SASL credentials (new salts every start). */
+  private prepareSecurity(): void {
+    const sec = this.opts.security;
+    if (!sec?.tls && !sec?.sasl) return;
+    const security: ListenerSecurity = {};
+    let caFile: string | null = null;
+    if (sec.tls) {
+      const tls = ensureTlsMaterial(this.opts.dir, this.host);
+      for (const f of tls.created) this.logger.info(`created ${f}`);
+      security.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
+      caFile = tls.caFile;
+    }
+    if (sec.sasl) security.sasl = { mechanisms: [...sec.sasl.mechanisms], users: deriveCredentials(sec.sasl.users) };
+    this.listenerSecurity = security;
+    this.securitySummary = {
+      protocol: securityProtocol(security),
+      tls: !!security.tls,
+      saslMechanisms: security.sasl?.mechanisms ?? [],
+      users: sec.sasl?.users.map((u) => u.name) ?? [],
+      caFile,
+    };
   }
 
   get bootstrap(): string {
@@ -177,6 +229,7 @@ export class Supervisor extends EventEmitter {
 
   /** Starts every broker and resolves when all have registered with the controller. */
   async start(): Promise<void> {
+    this.prepareSecurity();
     const layout = this.loadLayout();
     const ids = layout.brokers.map((b) => b.id);
     for (let id = 1; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
@@ -208,7 +261,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private saveLayout(): void {
-    const layout: PersistedLayout = { brokers: [...this.handles.values()].map((h) => ({ id: h.id, port: h.port })) };
+    const layout: PersistedLayout = { brokers: [...this.handles.values()].map((h) => ({ id: h.id, port: h.port })), security: this.securitySummary };
     writeFileSync(this.layoutFile, JSON.stringify(layout, null, 1));
   }
 
@@ -221,6 +274,8 @@ export class Supervisor extends EventEmitter {
       config: this.opts.config ?? {},
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       logLevel: this.opts.logLevel ?? 'info',
+      security: this.listenerSecurity,
+      interBrokerSecret: this.listenerSecurity ? this.interBrokerSecret : undefined,
     };
     h.state = 'starting';
     h.exitCode = h.signal = null;
@@ -240,11 +295,12 @@ export class Supervisor extends EventEmitter {
         if (msg.type === 'ready') {
           child.off('exit', onExit);
           h.port = msg.port;
+          h.internalPort = msg.internalPort;
           h.state = 'running';
           h.lastHeartbeat = Date.now();
           this.saveLayout();
           this.event({ type: 'broker-started', broker: h.id, message: `broker ${h.id} started on ${msg.host}:${msg.port} (pid ${msg.pid})` });
-          this.controller.registerBroker({ id: h.id, host: msg.host, port: msg.port, rack: null });
+          this.controller.registerBroker({ id: h.id, host: msg.host, port: msg.port, internalPort: msg.internalPort, rack: null });
           resolve();
         }
       });
@@ -261,7 +317,7 @@ export class Supervisor extends EventEmitter {
       if (h.state === 'paused') return; // a paused process cannot heartbeat; a stale message may still arrive
       const registered = this.controller.snapshot().brokers.find((b) => b.id === h.id);
       if (registered?.fenced && h.state === 'running') {
-        this.controller.registerBroker({ id: h.id, host: h.host, port: h.port, rack: null });
+        this.controller.registerBroker({ id: h.id, host: h.host, port: h.port, internalPort: h.internalPort, rack: null });
       }
       return;
     }
@@ -384,6 +440,7 @@ export class Supervisor extends EventEmitter {
         signal: h.signal,
       })),
       topics: image.topics,
+      security: this.securitySummary,
     };
   }
 

@@ -24,6 +24,7 @@ import {
 } from './groups';
 import { handleAlterPartitionReassignments, handleElectLeaders, handleListPartitionReassignments } from './leadership-admin';
 import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
+import { handleSaslAuthenticate, handleSaslHandshake } from './sasl';
 import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
 
 export function buildRouter(): Router {
@@ -41,6 +42,7 @@ export function buildRouter(): Router {
     .register(apis.SyncGroup, handleSyncGroup)
     .register(apis.DescribeGroups, handleDescribeGroups)
     .register(apis.ListGroups, handleListGroups)
+    .register(apis.SaslHandshake, handleSaslHandshake)
     .register(apis.ApiVersions, handleApiVersions)
     .register(apis.CreateTopics, handleCreateTopics)
     .register(apis.DeleteTopics, handleDeleteTopics)
@@ -49,6 +51,7 @@ export function buildRouter(): Router {
     .register(apis.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch)
     .register(apis.DescribeConfigs, handleDescribeConfigs)
     .register(apis.AlterConfigs, handleAlterConfigs)
+    .register(apis.SaslAuthenticate, handleSaslAuthenticate)
     .register(apis.CreatePartitions, handleCreatePartitions)
     .register(apis.DeleteGroups, handleDeleteGroups)
     .register(apis.IncrementalAlterConfigs, handleIncrementalAlterConfigs)
