@@ -75,7 +75,7 @@ const fromDropdown = dropdown({
   value: state.joinFrom,
   onChange: (v) => ((state.joinFrom = v as 'earliest' | 'latest'), saveState(state)),
 });
-const joinButton = button('Join as a new member', { icon: 'person-add', onClick: () => void join() });
+const joinButton = button('Join as a new member', { id: 'join', icon: 'person-add', onClick: () => void join() });
 const joinProblem = h('div', { class: 'error-text', attrs: { 'aria-live': 'polite' } });
 const ownBox = h('div', { class: 'own-members' });
 
@@ -201,8 +201,11 @@ function renderChart(): void {
   const H = 180;
   const pad = { l: 48, r: 8, t: 8, b: 20 };
   const now = history.length ? history[history.length - 1].time : Date.now();
-  const from = now - state.windowMinutes * 60_000;
+  // The window, or less while the panel has watched for less time (at least 30 s, so early samples spread out).
+  const oldest = history.length ? history[0].time : now;
+  const from = Math.max(now - state.windowMinutes * 60_000, Math.min(oldest, now - 30_000));
   const points = history.filter((s) => s.time >= from);
+  const spanS = Math.round((now - from) / 1000);
   const keys = [...new Set(points.flatMap((p) => Object.keys(p.byPartition)))].sort(naturalCompare);
   const series = keys.length > 1 ? keys.slice(0, SERIES_CLASSES.length) : [];
   const max = Math.max(1, ...points.map((p) => p.total));
@@ -215,14 +218,14 @@ function renderChart(): void {
     grid.push(svg('line', { class: 'grid', x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v) }));
     grid.push(svg('text', { class: 'axis', x: pad.l - 4, y: y(v) + 4, 'text-anchor': 'end' }, document.createTextNode(formatCompact(v))));
   }
-  grid.push(svg('text', { class: 'axis', x: pad.l, y: H - 4 }, document.createTextNode(`−${state.windowMinutes} min`)));
+  grid.push(svg('text', { class: 'axis', x: pad.l, y: H - 4 }, document.createTextNode(spanS >= 120 ? `−${Math.round(spanS / 60)} min` : `−${spanS} s`)));
   grid.push(svg('text', { class: 'axis', x: W - pad.r, y: H - 4, 'text-anchor': 'end' }, document.createTextNode('now')));
   const lines: SVGElement[] = [];
   series.forEach((k, i) => lines.push(line(points.filter((p) => k in p.byPartition).map((p) => [p.time, p.byPartition[k]]), `partition ${SERIES_CLASSES[i]}`)));
   if (points.length > 0) lines.push(line(points.map((p) => [p.time, p.total]), 'total'));
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', class: 'chart-svg' }, ...grid, ...lines);
   replace(chartBox, points.length === 0 ? h('p', { class: 'muted', text: 'No lag figures yet.' }) : chart);
-  chartBox.setAttribute('aria-label', points.length ? `Lag over the last ${state.windowMinutes} minutes: now ${points[points.length - 1].total}, highest ${max}` : 'Lag over time: no figures yet');
+  chartBox.setAttribute('aria-label', points.length ? `Lag over the last ${spanS} seconds: now ${points[points.length - 1].total}, highest ${max}` : 'Lag over time: no figures yet');
   replace(
     legendBox,
     h('span', { class: 'key total' }, 'total'),

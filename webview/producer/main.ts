@@ -57,7 +57,7 @@ const app = document.getElementById('app') as HTMLElement;
 
 // ---------------------------------------------------------------------------------------------------- controls
 
-const keyField = textField({ placeholder: 'no key', class: 'grow', onInput: (v) => update({ key: v }) });
+const keyField = textField({ id: 'key', placeholder: 'no key', class: 'grow', onInput: (v) => update({ key: v }) });
 const valueArea = textArea({ rows: 8, class: 'value-area', placeholder: 'value (text, or JSON when the format is JSON)', onInput: (v) => update({ value: v }) });
 const formatDropdown = dropdown({
   label: 'Value format',
@@ -85,9 +85,9 @@ const acksDropdown = dropdown({
   onChange: (v) => update({ acks: v as AcksSetting }),
 });
 const compressionDropdown = dropdown({ label: 'Compression', choices: [{ value: 'none', label: 'none' }], onChange: (v) => update({ compression: v as CompressionSetting }) });
-const countField = textField({ size: 8, class: 'count', onInput: (v) => update({ count: Number(v.trim()) }) });
+const countField = textField({ id: 'count', size: 8, class: 'count', onInput: (v) => update({ count: Number(v.trim()) }) });
 
-const sendButton = button('Send', { icon: 'send', onClick: () => void send() });
+const sendButton = button('Send', { id: 'send', icon: 'send', onClick: () => void send() });
 const cancelButton = button('Cancel', { appearance: 'secondary', icon: 'debug-stop', class: 'hidden', onClick: () => cancel() });
 const progress = progressBar('Sending');
 const progressText = h('span', { class: 'muted progress-text', attrs: { 'aria-live': 'polite' } });

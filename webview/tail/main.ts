@@ -58,9 +58,9 @@ const table = new VirtualTable<TailRow>({
   rowHeight: 22,
   key: (r) => r.seq,
   columns: [
-    { id: 'partition', title: 'Partition', width: '6.5em', className: 'num', text: (r) => String(r.partition) },
+    { id: 'partition', title: 'Partition', width: '6em', className: 'num', text: (r) => String(r.partition) },
     { id: 'offset', title: 'Offset', width: '7em', className: 'num mono', text: (r) => r.offset },
-    { id: 'timestamp', title: 'Timestamp', width: '15em', className: 'mono', text: (r) => formatTime(r.timestamp), tooltip: (r) => `${new Date(Number(r.timestamp)).toISOString()} (${r.timestamp})` },
+    { id: 'timestamp', title: 'Time', width: '10.5em', className: 'mono', text: (r) => compactTime(r.timestamp), tooltip: (r) => `${new Date(Number(r.timestamp)).toISOString()} (${r.timestamp})` },
     { id: 'key', title: 'Key', width: 'minmax(6em, 14em)', className: 'mono', text: (r) => (r.key === null ? '∅' : oneLine(r.keyBinary ? `0x${r.key}` : r.key)) },
     { id: 'value', title: 'Value', width: 'minmax(12em, 1fr)', className: 'mono', text: (r) => valueText(r) },
     { id: 'headers', title: 'Headers', width: 'minmax(5em, 12em)', className: 'mono', text: (r) => r.headers.map(([k, v]) => `${k}=${v}`).join(', ') },
@@ -76,6 +76,15 @@ const table = new VirtualTable<TailRow>({
     renderFollow();
   },
 });
+
+const today = new Date().toDateString();
+
+/** "14:02:11.532" today, "05-01 14:02:11.532" another day (the full time is in the tooltip and the expanded row). */
+function compactTime(ms: string): string {
+  const d = new Date(Number(ms));
+  const time = formatTime(ms, false);
+  return d.toDateString() === today ? time : `${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')} ${time}`;
+}
 
 function oneLine(s: string): string {
   return s.length > 300 ? `${s.slice(0, 300).replace(/\s+/g, ' ')}…` : s.replace(/\s+/g, ' ');
@@ -155,14 +164,14 @@ function binarySearch(n: number, seqAt: (i: number) => number, seq: number): num
 const START_CHOICES = [
   { value: 'latest', label: 'Latest (new records)' },
   { value: 'earliest', label: 'Earliest' },
-  { value: 'timestamp', label: 'Timestamp…' },
-  { value: 'offset', label: 'Offset…' },
+  { value: 'timestamp', label: 'At a time' },
+  { value: 'offset', label: 'At an offset' },
 ];
 const PARTITION_CHOICES = [
   { value: 'all', label: 'All partitions' },
   { value: 'some', label: 'Chosen partitions' },
 ];
-const startDropdown = dropdown({ label: 'Start', choices: START_CHOICES, onChange: () => renderStartValue() });
+const startDropdown = dropdown({ label: 'Start', class: 'start-choice', choices: START_CHOICES, onChange: () => renderStartValue() });
 const startValue = textField({ size: 22, attrs: { 'aria-label': 'Start at' } });
 const partitionsDropdown = dropdown({ label: 'Partitions', choices: PARTITION_CHOICES, onChange: () => renderPartitionChoice() });
 const partitionBoxes = h('div', { class: 'partition-boxes', role: 'group', attrs: { 'aria-label': 'Partitions to read' } });
@@ -174,7 +183,7 @@ const configProblem = h('div', { class: 'config-problem error-text', attrs: { 'a
 const pauseButton = button('Pause', { icon: 'debug-pause', onClick: () => void togglePause() });
 const clearButton = button('Clear', { appearance: 'secondary', icon: 'clear-all', onClick: () => clear() });
 const followButton = button('Follow newest', { appearance: 'secondary', icon: 'arrow-down', onClick: () => setFollow(!table.follow) });
-const filterField = textField({ placeholder: 'Filter key, value, headers', size: 30, class: 'filter', attrs: { 'aria-label': 'Filter' }, onInput: (v) => setFilter(v) });
+const filterField = textField({ id: 'filter', placeholder: 'Filter key, value, headers', size: 30, class: 'filter', attrs: { 'aria-label': 'Filter' }, onInput: (v) => setFilter(v) });
 const exportJson = button('Export JSON', { appearance: 'secondary', icon: 'json', onClick: () => void exportShown('json') });
 const exportCsv = button('Export CSV', { appearance: 'secondary', icon: 'table', onClick: () => void exportShown('csv') });
 const statusDot = h('span', { class: 'status-dot' });

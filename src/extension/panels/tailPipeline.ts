@@ -174,6 +174,11 @@ export class TailPipeline {
     this.run++;
     this.resumeGate?.open();
     await this.stopStream();
+    if (this.state !== 'error') this.setState('stopped');
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
   }
 
   private async stopStream(): Promise<void> {
@@ -204,6 +209,9 @@ export class TailPipeline {
           if (stream.stopped) break;
           continue;
         }
+        // Paused while waiting for this record: hold it until resumed, so nothing shows while paused.
+        while (this.paused && run === this.run) await this.resumeGate?.promise;
+        if (run !== this.run) return;
         this.add(record);
       }
     } catch (err) {
