@@ -12,6 +12,7 @@ import { ApiVersions } from '../protocol/apis/18-api-versions';
 import type { HandlerContext } from './handlerContext';
 import { Logger } from './logger';
 import { NO_RESPONSE, Router } from './router';
+import { isLentReadBuffer, releaseReadBuffer } from './state/readBuffers';
 import type { SaslServerConfig } from './security/sasl';
 import { SaslSession } from './security/saslSession';
 
@@ -200,7 +201,11 @@ export class Connection {
         this.socket.cork();
         wrote = true;
       }
-      for (const c of slot.chunks) this.socket.write(c);
+      for (const c of slot.chunks) {
+        // A large log read goes back to its pool once the socket has taken it.
+        if (isLentReadBuffer(c)) this.socket.write(c, (err) => err || releaseReadBuffer(c));
+        else this.socket.write(c);
+      }
     }
     if (wrote) process.nextTick(() => this.socket.uncork());
     if (this.ending && this.queue.length === 0) {

@@ -6,9 +6,10 @@
 //   partition-offsets-checkpoint                       log start offset and high watermark
 //   .clean-shutdown                                    present only after close(); lets open() skip the full scan
 //
-// Durability (Kafka's default): no fsync per append; the active segment and checkpoints are fsynced on roll, flush()
-// and close(). After a crash the last segment is fully re-validated and cut at the first invalid byte.
-// Everything is synchronous: the broker is single-threaded and the page cache makes these calls cheap.
+// Durability (Kafka's default): no fsync per append; a rolled segment is fsynced in the background (as Kafka does) and
+// the checkpoints at once; flush() and close() fsync synchronously. After a crash the last segment is fully
+// re-validated and cut at the first invalid byte.
+// Everything else is synchronous: the broker is single-threaded and the page cache makes these calls cheap.
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import { ATTR_TIMESTAMP_TYPE, BATCH, readInt64, writeInt64 } from '../../protoco
 import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
 import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
 import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
+import { releaseReadBuffer } from './readBuffers';
 import { RecordTimestamp, TimestampDecoder } from './recordTimestamps';
 import { DELETED_SUFFIX, LogSegment, deleteSegmentFiles, parseSegmentLogName } from './segment';
 
@@ -416,7 +418,7 @@ export class PartitionLog {
 
   private roll(): void {
     const previous = this.activeSegment;
-    previous.seal();
+    previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
     const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
     this.segments.push(next);
     fsyncDirectory(this.dir);
@@ -451,7 +453,10 @@ export class PartitionLog {
       if (!exhausted) break;
     }
     if (parts.length === 0) return EMPTY;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+    if (parts.length === 1) return parts[0];
+    const joined = Buffer.concat(parts, total);
+    for (const part of parts) releaseReadBuffer(part);
+    return joined;
   }
 
   /**
@@ -629,7 +634,10 @@ export class PartitionLog {
   close(): void {
     if (this.closed) return;
     this.flush();
-    for (const segment of this.segments) segment.close();
+    for (const segment of this.segments) {
+      segment.finishBackgroundFlush();
+      segment.close();
+    }
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     fsyncDirectory(this.dir);
     this.closed = true;

@@ -7,6 +7,7 @@ import { BATCH, readInt64 } from '../../protocol/records/batchHeader';
 import { BatchInfo, forEachBatchHeader, readFully, validateBatches } from './batchScan';
 import { unlinkIfExists } from './checkpointFile';
 import { OffsetIndex } from './offsetIndex';
+import { acquireReadBuffer, releaseReadBuffer } from './readBuffers';
 import { RecordTimestamp, TimestampDecoder, recordTimestamps } from './recordTimestamps';
 import { TimeIndex } from './timeIndex';
 
@@ -48,6 +49,8 @@ export class LogSegment {
   private logPath: string;
   private fd: number | null = null;
   private bytesSinceLastIndexEntry = 0;
+  /** The fsync started by seal(), while it runs; its fd stays open until it returns (closeAfter: then close it). */
+  private backgroundFlush: { fd: number; closeAfter: boolean } | null = null;
 
   private constructor(
     readonly dir: string,
@@ -212,12 +215,32 @@ export class LogSegment {
     this.timeIndex.openForAppend();
   }
 
-  /** The segment stops being active: final time-index entry (segment maximum), fsync, close index writers. */
-  seal(): void {
+  /**
+   * The segment stops being active: final time-index entry (segment maximum), indexes fsynced and their writers
+   * closed, and the log data fsynced in the background, as Kafka does after a roll (UnifiedLog.roll schedules an
+   * asynchronous flush). A synchronous fsync of up to segment.bytes (1 GiB) of dirty pages blocked every client of
+   * the broker for as long as the disk took. Nothing depends on the old segment being on disk before the next append
+   * (its loading on restart checks it anyway); close() waits for a pending flush (finishBackgroundFlush).
+   */
+  seal(onFlushError: (err: Error) => void = () => {}): void {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
-    this.flush();
+    this.offsetIndex.fsync();
+    this.timeIndex.fsync();
     this.offsetIndex.closeForAppend();
     this.timeIndex.closeForAppend();
+    if (this.fd === null || this.backgroundFlush !== null) return;
+    const flush = { fd: this.fd, closeAfter: false };
+    this.backgroundFlush = flush;
+    fs.fsync(flush.fd, (err) => {
+      if (this.backgroundFlush === flush) this.backgroundFlush = null;
+      if (flush.closeAfter) fs.close(flush.fd, () => {});
+      if (err) onFlushError(err);
+    });
+  }
+
+  /** Makes a background flush started by seal() complete now (before a clean shutdown). */
+  finishBackgroundFlush(): void {
+    if (this.backgroundFlush !== null) fs.fsyncSync(this.backgroundFlush.fd);
   }
 
   flush(): void {
@@ -251,7 +274,7 @@ export class LogSegment {
     let length = Math.min(available, Math.max(0, budget));
     if (includeFirst) length = Math.max(length, this.batchSizeAt(position));
     if (length < BATCH.LOG_OVERHEAD) return { data: EMPTY, exhausted: false };
-    const buf = Buffer.allocUnsafe(length);
+    const buf = acquireReadBuffer(length);
     const got = readFully(this.file(), buf, length, position);
     let end = 0;
     let stoppedEarly = false;
@@ -265,7 +288,11 @@ export class LogSegment {
       end += size;
     }
     // Do not pin a large, mostly unused read buffer in the fetch response.
-    const data = end * 2 < length ? Buffer.from(buf.subarray(0, end)) : buf.subarray(0, end);
+    let data = buf.subarray(0, end);
+    if (end * 2 < length) {
+      data = Buffer.from(data);
+      releaseReadBuffer(buf);
+    }
     return { data, exhausted: !stoppedEarly && end === available };
   }
 
@@ -355,7 +382,10 @@ export class LogSegment {
 
   /** Closes the log file (reopened lazily on the next read); index writers stay as they are. */
   releaseFile(): void {
-    if (this.fd !== null) fs.closeSync(this.fd);
+    if (this.fd === null) return;
+    // An fd with an fsync in flight is closed when the fsync returns.
+    if (this.backgroundFlush?.fd === this.fd) this.backgroundFlush.closeAfter = true;
+    else fs.closeSync(this.fd);
     this.fd = null;
   }
 
