@@ -9,10 +9,13 @@ import { AdminSession, mapLimit } from './adminSession';
 import type { BrokerRow, BrokerStatus, ClusterSource, GroupSummary } from './types';
 import { describeError } from './errors';
 import { withTimeout } from './embedded';
+import { Batcher } from './batcher';
+import { ClientError } from '../../client/connection';
 
 const GROUP_DETAIL_CONCURRENCY = 8;
 /** How long the embedded cluster's partition rows wait for offsets before showing without them. */
 export const OFFSETS_TIMEOUT_MS = 1500;
+const OFFSETS_TIMEOUT_PER_TOPIC_MS = 20;
 
 abstract class AdminBackedSource implements ClusterSource {
   abstract readonly kind: 'embedded' | 'external';
@@ -57,9 +60,33 @@ export class ExternalSource extends AdminBackedSource {
     return this.session.use((a) => a.describeTopics());
   }
 
-  async topic(name: string): Promise<TopicDescription> {
-    const [t] = await this.session.use((a) => a.describeTopics([name], { includeOffsets: true }));
-    return t;
+  private readonly batch = new Batcher<string, TopicDescription>((names) => describeWithOffsets(this.session, names));
+
+  topic(name: string): Promise<TopicDescription> {
+    return this.batch.get(name);
+  }
+}
+
+/**
+ * Several topics with offsets in one admin call; when one of them is gone (ClientError names the first missing
+ * topic), the others are read one by one so that one deleted topic does not fail its neighbours.
+ */
+export async function describeWithOffsets(session: AdminSession, names: string[]): Promise<Map<string, TopicDescription>> {
+  try {
+    const topics = await session.use((a) => a.describeTopics(names, { includeOffsets: true }));
+    return new Map(topics.map((t) => [t.name, t]));
+  } catch (err) {
+    if (!(err instanceof ClientError) || names.length === 1) throw err;
+    const out = new Map<string, TopicDescription>();
+    await mapLimit(names, 8, async (n) => {
+      try {
+        const [t] = await session.use((a) => a.describeTopics([n], { includeOffsets: true }));
+        out.set(n, t);
+      } catch {
+        /* this one is gone: its caller gets "no result" */
+      }
+    });
+    return out;
   }
 }
 
@@ -130,19 +157,22 @@ export class EmbeddedSource extends AdminBackedSource {
     return topicsOfState(this.current());
   }
 
+  /** Offsets of the topics expanded together, read together, with a time bound that grows with the batch. */
+  private readonly offsets = new Batcher<string, TopicDescription>((names) =>
+    withTimeout(describeWithOffsets(this.session, names), OFFSETS_TIMEOUT_MS + OFFSETS_TIMEOUT_PER_TOPIC_MS * (names.length - 1), 'no answer from the brokers'),
+  );
+
   /** Leaders and ISRs from the control state (fresher than any metadata request); offsets from the brokers. */
   async topic(name: string): Promise<TopicDescription> {
-    const t = topicsOfState(this.current()).find((x) => x.name === name);
-    if (!t) throw new Error(`topic '${name}' does not exist`);
+    const state = this.current();
+    const ts = state.topics.find((x) => x.name === name);
+    if (!ts) throw new Error(`topic '${name}' does not exist`);
+    const [t] = topicsOfState({ ...state, topics: [ts] });
     if (t.partitions.some((p) => p.leader >= 0)) {
       try {
         // Bounded: right after a broker dies the admin client may need a reconnect, and the leaders and ISRs
         // (what a user watches then) must not wait for it. The next refresh brings the offsets.
-        const [withOffsets] = await withTimeout(
-          this.session.use((a) => a.describeTopics([name], { includeOffsets: true })),
-          OFFSETS_TIMEOUT_MS,
-          'no answer from the brokers',
-        );
+        const withOffsets = await this.offsets.get(name);
         const byPartition = new Map(withOffsets.partitions.map((p) => [p.partition, p]));
         for (const p of t.partitions) {
           const o = byPartition.get(p.partition);
