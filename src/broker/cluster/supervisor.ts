@@ -286,6 +286,10 @@ export class Supervisor extends EventEmitter {
       serialization: 'advanced',
     });
     h.child = child;
+    // A message to a broker that has just died (kill -9 of two brokers in a row: the first one's fencing sends
+    // metadata to the second) fails with EPIPE, which a ChildProcess without an 'error' listener turns into an
+    // uncaught exception that ended the whole supervisor. The 'exit' handler deals with the death itself.
+    child.on('error', (err) => this.logger.debug(`broker ${h.id}: ${err.message}`));
     h.ready = new Promise<void>((resolve, reject) => {
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         if (h.state === 'starting') reject(new Error(`broker ${h.id} exited during start (${signal ?? `code ${code}`})`));
