@@ -50,6 +50,8 @@ export class VirtualTable<T> {
   private expandedKey: number | null = null;
   private following = true;
   private lastRenderMs = 0;
+  private maxRenderMs = 0;
+  private totalRenderMs = 0;
   private renders = 0;
   private programmaticScroll = false;
 
@@ -139,8 +141,14 @@ export class VirtualTable<T> {
   }
 
   /** Render figures for the probe and the benchmark. */
-  stats(): { lastRenderMs: number; renders: number; domRows: number } {
-    return { lastRenderMs: this.lastRenderMs, renders: this.renders, domRows: this.body.childElementCount };
+  stats(): { lastRenderMs: number; maxRenderMs: number; avgRenderMs: number; renders: number; domRows: number } {
+    return {
+      lastRenderMs: this.lastRenderMs,
+      maxRenderMs: this.maxRenderMs,
+      avgRenderMs: this.renders ? this.totalRenderMs / this.renders : 0,
+      renders: this.renders,
+      domRows: this.body.childElementCount,
+    };
   }
 
   /** Text of the rendered rows (for the probe). */
@@ -221,6 +229,8 @@ export class VirtualTable<T> {
     }
     if (focusedKey) (this.body.querySelector(`.vt-row[data-key="${CSS.escape(focusedKey)}"]`) as HTMLElement | null)?.focus({ preventScroll: true });
     this.lastRenderMs = performance.now() - t0;
+    this.totalRenderMs += this.lastRenderMs;
+    if (this.lastRenderMs > this.maxRenderMs) this.maxRenderMs = this.lastRenderMs;
     this.renders++;
   }
 

@@ -465,6 +465,8 @@ ready(TAIL_PANEL, () => {
       maxBatchMs: round(perf.maxBatchMs),
       avgBatchMs: perf.batches ? round(perf.totalBatchMs / perf.batches) : 0,
       lastRenderMs: round(tstats.lastRenderMs),
+      maxRenderMs: round(tstats.maxRenderMs),
+      avgRenderMs: round(tstats.avgRenderMs),
       renders: tstats.renders,
       domRows: tstats.domRows,
       expanded: table.expanded,
