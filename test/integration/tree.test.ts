@@ -213,6 +213,50 @@ describe('cluster explorer (embedded mini-cluster)', function () {
     assert.ok(tree);
   });
 
+  it('pauses and resumes a broker through the commands', async () => {
+    const target = api.embedded.state()!.brokers.find((b) => !b.isController)!.id;
+    // Only the brokers folder: requests to a frozen broker hang until their timeout, so the topic and group rows
+    // (which ask the brokers) would hold the snapshot up.
+    const brokersOnly = (n: unknown) => ['cluster', 'folder'].includes((n as { kind: string }).kind) && (n as { folder?: string }).folder !== 'topics' && (n as { folder?: string }).folder !== 'groups';
+    try {
+      const paused = (await vscode.commands.executeCommand(Commands.pauseBroker, { clusterId: C, brokerId: target }, {})) as { state: string };
+      assert.equal(paused.state, 'paused');
+      const { value: tree } = await eventually(
+        () => api.treeSnapshot({ expand: brokersOnly }),
+        (t) => byId(t, `${C}/brokers/${target}`)?.contextValue === 'broker.paused',
+        2000,
+        'the paused broker',
+      );
+      assert.match(byId(tree, `${C}/brokers/${target}`)!.tooltip!, /frozen \(SIGSTOP\)/);
+    } finally {
+      await vscode.commands.executeCommand(Commands.resumeBroker, { clusterId: C, brokerId: target }, {});
+    }
+    await eventually(
+      () => snap(),
+      (t) => byId(t, `${C}/brokers/${target}`)?.contextValue === 'broker.up' && [0, 1].every((i) => / · isr \d,\d,\d/.test(byId(t, `${C}/topics/${TOPIC}/${i}`)?.description ?? '')),
+      20000,
+      'the resumed broker back in every ISR',
+    );
+  });
+
+  it('reassigns a partition to a new replica order', async () => {
+    const p1 = byId(await snap(), `${C}/topics/${TOPIC}/1`)!;
+    const replicas = /replicas ([\d,]+)/.exec(p1.description!)![1].split(',').map(Number);
+    const reversed = [...replicas].reverse();
+    const result = await vscode.commands.executeCommand(Commands.reassignPartition, { clusterId: C, topic: TOPIC, partition: 1 }, { replicas: reversed });
+    assert.equal(result, 'done');
+    await eventually(
+      () => snap(),
+      (t) => (byId(t, `${C}/topics/${TOPIC}/1`)?.description ?? '').includes(`replicas ${reversed.join(',')}`),
+      5000,
+      'the new replica order',
+    );
+    await assert.rejects(
+      Promise.resolve(vscode.commands.executeCommand(Commands.reassignPartition, { clusterId: C, topic: TOPIC, partition: 1 }, { replicas: [1, 9] })),
+      /there is no broker 9/,
+    );
+  });
+
   it('describes the topic as kafka-topics --describe does, in an editor', async () => {
     const text = (await vscode.commands.executeCommand(Commands.describeTopic, { clusterId: C, topic: TOPIC }, {})) as string;
     assert.match(text, new RegExp(`^Topic: ${TOPIC}\\tPartitionCount: 2\\tReplicationFactor: 3\\tConfigs: `));

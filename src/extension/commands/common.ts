@@ -43,6 +43,7 @@ export function registerCommand<A, O extends object, R>(
   return vscode.commands.registerCommand(id, async (arg?: unknown, second?: unknown) => {
     const opts = isOptions(second) ? (second as O) : undefined;
     const ref = isOptions(arg) ? (arg as Partial<A>) : undefined;
+    logger.debug(`${id} ${JSON.stringify(ref ?? {}, (k, v) => (k === 'password' ? '***' : k === 'cluster' ? undefined : v))}${opts ? ' (no prompts)' : ''}`);
     try {
       return await handler(ref, opts);
     } catch (err) {

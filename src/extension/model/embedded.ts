@@ -165,11 +165,42 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
         this.emit('state', s);
       },
       event: (e) => {
-        if (this.control === client) this.emit('event', e);
+        if (this.control !== client) return;
+        this.emit('event', e);
+        // Process-level changes (a pause, a resume, a crash before fencing) are events without a metadata change,
+        // so the endpoint pushes no new state for them: read it.
+        this.pullState(client);
       },
       error: (err) => onGone(err.message),
       end: () => onGone('event stream ended'),
     });
+  }
+
+  private pulling = false;
+  private pullAgain = false;
+
+  /** Reads the state after events, one request at a time, once more if events came in meanwhile. */
+  private pullState(client: ControlClient): void {
+    if (this.pulling) {
+      this.pullAgain = true;
+      return;
+    }
+    this.pulling = true;
+    void (async () => {
+      try {
+        do {
+          this.pullAgain = false;
+          const s = await withTimeout(client.state(), 5000, 'no answer to a state request');
+          if (this.control !== client) return;
+          this._state = s;
+          this.emit('state', s);
+        } while (this.pullAgain);
+      } catch (err) {
+        this.env.logger.debug(`state after event: ${(err as Error).message}`);
+      } finally {
+        this.pulling = false;
+      }
+    })();
   }
 
   /** The event stream broke: either the supervisor is gone, or the stream alone dropped (then resubscribe). */
@@ -315,6 +346,7 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
 
   async brokerAction(id: number, action: BrokerAction): Promise<BrokerView> {
     const res = await this.requireControl().broker(id, action);
+    this.env.logger.info(`broker ${id}: ${action} → ${res.broker.state}${res.broker.pid ? ` (pid ${res.broker.pid})` : ''}`);
     return res.broker;
   }
 
