@@ -46,15 +46,14 @@ async function panelFrame(page: Page, panel: 'producer' | 'tail' | 'group', time
   );
 }
 
-function setTheme(ctx: E2EContext, theme: string): void {
+function updateSettings(ctx: E2EContext, patch: Record<string, unknown>): void {
   const file = join(ctx.workspaceDir, '.vscode', 'settings.json');
   const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  settings['workbench.colorTheme'] = theme;
-  writeFileSync(file, JSON.stringify(settings, null, 2));
+  writeFileSync(file, JSON.stringify({ ...settings, ...patch }, null, 2));
 }
 
 async function applyTheme(ctx: E2EContext, theme: string, kind: 'vs' | 'vs-dark' | 'hc-black' | 'hc-light'): Promise<void> {
-  setTheme(ctx, theme);
+  updateSettings(ctx, { 'workbench.colorTheme': theme });
   await waitFor(`the ${theme} theme`, async () => (await ctx.page.locator('.monaco-workbench').first().getAttribute('class'))?.split(/\s+/).includes(kind), 20_000);
   await ctx.page.waitForTimeout(800);
 }
@@ -63,6 +62,32 @@ async function applyTheme(ctx: E2EContext, theme: string, kind: 'vs' | 'vs-dark'
 async function showTab(page: Page, title: string): Promise<void> {
   await page.locator('.tabs-container .tab', { hasText: title }).first().click();
 }
+
+/**
+ * A screenshot of one panel with its editor group maximized (the other group's pages are hidden meanwhile and
+ * rebuilt after). `ready` waits for what the picture should show once the page is rebuilt.
+ */
+async function shotMaximized(ctx: E2EContext, tab: string, panel: 'producer' | 'tail' | 'group', name: string, ready: (f: Frame) => Promise<unknown>): Promise<void> {
+  const { page } = ctx;
+  const tabEl = page.locator('.tabs-container .tab', { hasText: tab }).first();
+  await tabEl.click();
+  await panelFrame(page, panel);
+  // A double click on a tab maximizes its group (workbench.editor.doubleClickTabToToggleEditorGroupSizes).
+  await tabEl.dblclick();
+  try {
+    const frame = await panelFrame(page, panel);
+    await ready(frame);
+    await page.waitForTimeout(600);
+    await dismissNotifications(page);
+    await ctx.screenshot(name);
+  } finally {
+    await tabEl.dblclick();
+  }
+}
+
+const producerReady = (f: Frame) => f.locator('.results [role=status]').waitFor({ state: 'visible', timeout: 15_000 });
+const tailReady = (f: Frame) => f.locator('.vt-detail pre.json').waitFor({ state: 'visible', timeout: 15_000 });
+const groupReady = (f: Frame) => f.locator('.chart polyline').first().waitFor({ state: 'attached', timeout: 15_000 });
 
 async function bootstrapOf(dataDir: string): Promise<string[] | undefined> {
   try {
@@ -86,6 +111,7 @@ async function withAdmin<T>(bootstrap: string[], fn: (a: ClusterAdmin) => Promis
 export async function run(ctx: E2EContext): Promise<void> {
   const { page, log } = ctx;
   await waitForWorkbench(page);
+  updateSettings(ctx, { 'workbench.editor.doubleClickTabToToggleEditorGroupSizes': 'maximize' });
   await applyTheme(ctx, 'Default Dark Modern', 'vs-dark');
 
   // The mini-cluster, started as a person would; a topic with three partitions.
@@ -107,7 +133,7 @@ export async function run(ctx: E2EContext): Promise<void> {
   await topicRow.waitFor({ state: 'visible', timeout: 30_000 });
   await contextMenu(page, topicRow, 'Produce Messages…');
 
-  let producer = await panelFrame(page, 'producer');
+  const producer = await panelFrame(page, 'producer');
   await producer.locator('#key input').fill('order-42');
   await producer.locator('vscode-dropdown[aria-label="Value format"]').click();
   await producer.locator('vscode-option', { hasText: 'JSON' }).click();
@@ -134,11 +160,10 @@ export async function run(ctx: E2EContext): Promise<void> {
   await waitFor('the second delivery report', async () => /Sent to partition \d+ at offset \d+/.test(await status.innerText()), 30_000);
   await runCommand(page, 'View: Close Primary Side Bar');
   await dismissNotifications(page);
-  await ctx.screenshot('producer-dark');
 
   // "Open tail at offset N" opens the tail beside, positioned at the record just produced.
   await producer.locator('vscode-button.open-tail').click();
-  let tail = await panelFrame(page, 'tail');
+  const tail = await panelFrame(page, 'tail');
   const row = tail.locator('.vt-body .vt-row', { hasText: 'order-42' }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   await row.click();
@@ -147,36 +172,40 @@ export async function run(ctx: E2EContext): Promise<void> {
   const pretty = await detail.innerText();
   if (!pretty.includes('\n  "item": "<b>tea</b>"')) throw new Error(`expected pretty JSON in the expanded row, got ${pretty}`);
   if ((await tail.locator('b').count()) !== 0) throw new Error('the value\'s <b> became an element');
-  await ctx.screenshot('tail-dark');
+  await ctx.screenshot('producer-and-tail-dark');
 
   // The group panel from the palette: a group id typed in, then a member added in the page.
   await runCommand(page, 'MiniKafka: Watch Consumer Group');
   await pickQuickItem(page, GROUP);
-  let group = await panelFrame(page, 'group');
+  const group = await panelFrame(page, 'group');
   await waitFor('the group\'s lag', async () => Number((await group.locator('.card', { hasText: 'Total lag' }).locator('.card-value').innerText()).replace(/,/g, '')) === 12, 30_000);
   await page.waitForTimeout(2500); // a few lag samples before the member drains it
   await group.locator('#join').click();
   await waitFor('the lag to fall to zero', async () => (await group.locator('.card', { hasText: 'Total lag' }).locator('.card-value').innerText()).trim() === '0', 60_000);
   await page.waitForTimeout(2500);
-  await ctx.screenshot('group-dark');
 
-  // The same three panels in a light theme (each page is rebuilt when its tab is shown again).
-  await applyTheme(ctx, 'Default Light Modern', 'vs');
-  await ctx.screenshot('group-light');
-  await showTab(page, `Produce: ${TOPIC}`);
-  producer = await panelFrame(page, 'producer');
-  await producer.locator('.results [role=status]').waitFor({ state: 'visible', timeout: 15_000 });
-  await ctx.screenshot('producer-light');
+  // The tail again, restarted from the earliest offsets of every partition with its own controls.
   await showTab(page, `Tail: ${TOPIC}`);
-  tail = await panelFrame(page, 'tail');
-  await tail.locator('.vt-body .vt-row', { hasText: 'order-42' }).first().waitFor({ state: 'visible', timeout: 15_000 });
-  await ctx.screenshot('tail-light');
+  const tail2 = await panelFrame(page, 'tail');
+  await tail2.locator('vscode-dropdown[aria-label="Start"]').click();
+  await tail2.locator('vscode-option', { hasText: 'Earliest' }).click();
+  await tail2.locator('vscode-dropdown[aria-label="Partitions"]').click();
+  await tail2.locator('vscode-option', { hasText: 'All partitions' }).click();
+  await tail2.locator('vscode-button', { hasText: 'Restart' }).click();
+  await waitFor('every record in the tail', async () => (await tail2.locator('.vt-body .vt-row').count()) === 12, 30_000);
+  await tail2.locator('.vt-body .vt-row', { hasText: 'order-42' }).last().click();
+  await tail2.locator('.vt-detail pre.json').waitFor({ state: 'visible', timeout: 10_000 });
 
-  // High contrast: the panels use theme variables only, so borders and text follow.
+  await shotMaximized(ctx, `Group: ${GROUP}`, 'group', 'group-dark', groupReady);
+  await shotMaximized(ctx, `Tail: ${TOPIC}`, 'tail', 'tail-dark', tailReady);
+  await shotMaximized(ctx, `Produce: ${TOPIC}`, 'producer', 'producer-dark', producerReady);
+
+  // The same three panels in a light theme, then high contrast: the panels use theme variables only.
+  await applyTheme(ctx, 'Default Light Modern', 'vs');
+  await shotMaximized(ctx, `Produce: ${TOPIC}`, 'producer', 'producer-light', producerReady);
+  await shotMaximized(ctx, `Tail: ${TOPIC}`, 'tail', 'tail-light', tailReady);
+  await shotMaximized(ctx, `Group: ${GROUP}`, 'group', 'group-light', groupReady);
   await applyTheme(ctx, 'Default High Contrast', 'hc-black');
-  tail = await panelFrame(page, 'tail');
-  await ctx.screenshot('tail-high-contrast');
-  await showTab(page, `Group: ${GROUP}`);
-  group = await panelFrame(page, 'group');
-  await ctx.screenshot('group-high-contrast');
+  await shotMaximized(ctx, `Tail: ${TOPIC}`, 'tail', 'tail-high-contrast', tailReady);
+  await shotMaximized(ctx, `Group: ${GROUP}`, 'group', 'group-high-contrast', groupReady);
 }

@@ -1,5 +1,6 @@
 // UI state that survives the page being hidden and shown again (VS Code keeps it with getState/setState while
-// the panel lives). Writes are coalesced: a panel may call save() on every keystroke.
+// the panel lives). Writes go out at the end of the current task: a hidden page is destroyed without warning,
+// so a timer-debounced write could be lost; setState is a cheap message to the webview host.
 
 import { webviewHost } from './host';
 
@@ -9,15 +10,13 @@ export function loadState<T extends object>(defaults: T): T {
 }
 
 let pending: object | undefined;
-let scheduled = false;
 
 export function saveState<T extends object>(state: T): void {
+  const first = pending === undefined;
   pending = state;
-  if (scheduled) return;
-  scheduled = true;
-  setTimeout(() => {
-    scheduled = false;
+  if (!first) return;
+  queueMicrotask(() => {
     if (pending) webviewHost().setState(pending);
     pending = undefined;
-  }, 150);
+  });
 }

@@ -58,7 +58,7 @@ const table = new VirtualTable<TailRow>({
   rowHeight: 22,
   key: (r) => r.seq,
   columns: [
-    { id: 'partition', title: 'Partition', width: '6em', className: 'num', text: (r) => String(r.partition) },
+    { id: 'partition', title: 'Partition', width: '6.8em', className: 'num', text: (r) => String(r.partition) },
     { id: 'offset', title: 'Offset', width: '7em', className: 'num mono', text: (r) => r.offset },
     { id: 'timestamp', title: 'Time', width: '10.5em', className: 'mono', text: (r) => compactTime(r.timestamp), tooltip: (r) => `${new Date(Number(r.timestamp)).toISOString()} (${r.timestamp})` },
     { id: 'key', title: 'Key', width: 'minmax(6em, 14em)', className: 'mono', text: (r) => (r.key === null ? '∅' : oneLine(r.keyBinary ? `0x${r.key}` : r.key)) },
