@@ -167,13 +167,21 @@ export async function treeText(page: Page, viewTitle: string): Promise<string[]>
   );
 }
 
-/** Expands a collapsed row (no-op if already expanded or not expandable). */
-export async function expandRow(row: Locator): Promise<void> {
-  await row.waitFor({ state: 'visible', timeout: T });
-  if ((await row.getAttribute('aria-expanded')) === 'false') {
-    await row.locator('.monaco-tl-twistie').click();
-    await waitFor('the row to expand', async () => (await row.getAttribute('aria-expanded')) === 'true', 10_000);
-  }
+/**
+ * Expands a collapsed row (no-op if already expanded or not expandable). Retries: a refresh of the tree may re-render
+ * the row between finding it and the click, and the click then lands on a row that is gone.
+ */
+export async function expandRow(row: Locator, timeoutMs = 20_000): Promise<void> {
+  await row.waitFor({ state: 'visible', timeout: T }).catch((e: Error) => {
+    throw new Error(`no visible row ${row}: ${e.message.split('\n')[0]}`);
+  });
+  await waitFor(`${row} to expand`, async () => {
+    const state = await row.getAttribute('aria-expanded');
+    if (state !== 'false') return true;
+    await row.locator('.monaco-tl-twistie').click({ timeout: 5000 });
+    await waitFor('aria-expanded', async () => (await row.getAttribute('aria-expanded')) !== 'false', 2000, 100).catch(() => {});
+    return (await row.getAttribute('aria-expanded')) !== 'false';
+  }, timeoutMs, 300);
 }
 
 /** Right-clicks a row and picks a context-menu entry by its title. */
