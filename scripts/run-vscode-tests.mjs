@@ -298,7 +298,7 @@ async function runDesktop(extensionPath, testsPath, workspace, tmp, env) {
       vscodeExecutablePath: exe,
       extensionDevelopmentPath: extensionPath,
       extensionTestsPath: testsPath,
-      launchArgs: [workspace, '--disable-extensions', '--user-data-dir', join(tmp, 'ud'), '--extensions-dir', join(tmp, 'ext'), '--disable-workspace-trust'],
+      launchArgs: [workspace, '--disable-extensions', '--user-data-dir', join(tmp, 'ud'), '--extensions-dir', join(tmp, 'ext')],
       extensionTestsEnv: testEnv,
     });
   } catch (e) {
