@@ -149,6 +149,7 @@ export class Broker {
       router: this.router,
       logger: this.logger,
       maxFrameBytes: num(this.config, 'socket.request.max.bytes'),
+      idleMs: num(this.config, 'connections.max.idle.ms'),
       makeContext: (header, c): HandlerContext => ({ broker: this, header, version: header.apiVersion, conn: c }),
       observe: (h) => this.onRequest?.(h),
       sasl,

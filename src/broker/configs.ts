@@ -145,6 +145,7 @@ export interface BrokerConfig {
   'replica.lag.time.max.ms': string;
   'message.max.bytes': string;
   'socket.request.max.bytes': string;
+  'connections.max.idle.ms': string;
   'delete.topic.enable': string;
   [key: string]: string;
 }
@@ -164,6 +165,7 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'replica.lag.time.max.ms': '30000',
     'message.max.bytes': '1048588',
     'socket.request.max.bytes': '104857600',
+    'connections.max.idle.ms': '600000',
     'delete.topic.enable': 'true',
   };
 }

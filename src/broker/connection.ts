@@ -30,9 +30,20 @@ export interface ConnectionHost {
   observe?(header: RequestHeader): void;
   /** Set on a SASL listener: every connection must authenticate before anything but ApiVersions is served. */
   sasl?: { config: SaslServerConfig; serverSecret: Buffer };
+  /** connections.max.idle.ms: a connection with nothing in flight and no traffic for this long is closed (0 = never). */
+  idleMs?: number;
 }
 
 let nextConnectionId = 1;
+
+/**
+ * Backpressure: while this many requests await their turn, or this many response bytes wait in the socket (a
+ * client that sends but does not read), no further request is handled and the socket is not read, so the
+ * kernel's buffers push back on the client instead of responses piling up in memory. (Kafka goes further and
+ * handles one request per connection at a time.)
+ */
+const MAX_QUEUED_REQUESTS = 100;
+const MAX_BUFFERED_RESPONSE_BYTES = 1024 * 1024;
 
 export class Connection {
   readonly id = nextConnectionId++;
@@ -44,6 +55,9 @@ export class Connection {
   private ending = false;
   /** Per-connection state handlers may keep (SASL progress, for example). */
   readonly attributes = new Map<string, unknown>();
+  /** Frames read but held back while the connection is busy (see MAX_QUEUED_REQUESTS). */
+  private backlog: Buffer[] = [];
+  private resuming = false;
   /** Authentication state on a SASL listener; undefined on a listener without SASL. */
   readonly sasl: SaslSession | undefined;
 
@@ -60,6 +74,14 @@ export class Connection {
     socket.on('close', () => {
       this.closed = true;
     });
+    socket.on('drain', () => this.resumeReading());
+    if (host.idleMs && host.idleMs > 0) {
+      socket.setTimeout(host.idleMs);
+      // A request in flight (a long poll, a rebalance) is not idleness; its response re-arms the timer.
+      socket.on('timeout', () => {
+        if (this.queue.length === 0 && this.backlog.length === 0) this.close(`idle for ${host.idleMs} ms (connections.max.idle.ms)`);
+      });
+    }
   }
 
   get isClosed(): boolean {
@@ -90,10 +112,42 @@ export class Connection {
       if (err instanceof FrameTooLargeError) return this.close(`request ${err.message}`);
       throw err;
     }
-    for (const frame of frames) {
+    if (this.backlog.length > 0) this.backlog = this.backlog.concat(frames);
+    else this.handleFrames(frames);
+  }
+
+  private handleFrames(frames: Buffer[]): void {
+    for (let i = 0; i < frames.length; i++) {
       if (this.closed || this.ending) return;
-      if (this.sasl?.state === 'raw') this.handleRawSaslToken(frame);
-      else this.handleFrame(frame);
+      if (this.queue.length >= MAX_QUEUED_REQUESTS || this.socket.writableLength >= MAX_BUFFERED_RESPONSE_BYTES) {
+        this.backlog = frames.slice(i);
+        this.socket.pause();
+        return;
+      }
+      const frame = frames[i];
+      try {
+        if (this.sasl?.state === 'raw') this.handleRawSaslToken(frame);
+        else this.handleFrame(frame);
+      } catch (err) {
+        // Whatever a request does wrong, it ends this connection only, never the broker.
+        this.close(`failed to handle a request: ${(err as Error).stack ?? err}`);
+      }
+    }
+  }
+
+  /** Responses were written or the socket drained: handle held-back frames, then read again once caught up. */
+  private resumeReading(): void {
+    if (this.closed || this.resuming) return;
+    this.resuming = true;
+    try {
+      if (this.backlog.length > 0) {
+        const frames = this.backlog;
+        this.backlog = [];
+        this.handleFrames(frames);
+      }
+      if (this.backlog.length === 0 && this.socket.isPaused()) this.socket.resume();
+    } finally {
+      this.resuming = false;
     }
   }
 
@@ -130,8 +184,16 @@ export class Connection {
     const slot: Slot = { done: false, chunks: null };
     this.queue.push(slot);
     const finish = (result: unknown) => {
+      if (result !== NO_RESPONSE) {
+        // Runs in a promise callback too: an encoding failure must close this connection, not escape as an
+        // unhandled rejection that takes the whole broker process down.
+        try {
+          slot.chunks = this.encode(header, route.def, ctx, result);
+        } catch (err) {
+          return this.close(`cannot encode the ${route.def.name} v${header.apiVersion} response: ${(err as Error).stack ?? err}`);
+        }
+      }
       slot.done = true;
-      if (result !== NO_RESPONSE) slot.chunks = this.encode(header, route.def, ctx, result);
       this.flush();
     };
     try {
@@ -208,6 +270,7 @@ export class Connection {
       }
     }
     if (wrote) process.nextTick(() => this.socket.uncork());
+    if (this.backlog.length > 0) this.resumeReading();
     if (this.ending && this.queue.length === 0) {
       this.closed = true;
       this.socket.end();

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { ErrorCode, KafkaError } from '../protocol/errorCode';
 import { collisionKey, normalizeTopicConfigValue, topicNameProblem, validateTopicConfig } from './configs';
 import { Logger, nopLogger } from './logger';
-import { assignReplicas, BrokerInfo, liveBrokers, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
+import { assignReplicas, BrokerInfo, liveBrokers, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
 
 export interface CreateTopicSpec {
   name: string;
@@ -223,23 +223,21 @@ export class Controller extends EventEmitter {
   private planAssignment(spec: CreateTopicSpec): number[][] {
     const live = liveBrokers(this.image).map((b) => b.id);
     if (spec.assignments && spec.assignments.length > 0) {
+      if (spec.assignments.length > MAX_PARTITIONS_PER_REQUEST) throw new KafkaError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.');
       if (spec.numPartitions !== -1 || spec.replicationFactor !== -1) {
         throw new KafkaError(ErrorCode.INVALID_REQUEST, 'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.');
       }
       const sorted = [...spec.assignments].sort((a, b) => a.partitionIndex - b.partitionIndex);
       sorted.forEach((a, i) => {
         if (a.partitionIndex !== i) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'Partitions should be a consecutive 0-based integer sequence');
-        if (a.brokerIds.length === 0 || new Set(a.brokerIds).size !== a.brokerIds.length) {
-          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Invalid replica list for partition ${i}`);
-        }
-        const unknown = a.brokerIds.find((b) => !this.image.brokers.some((x) => x.id === b));
-        if (unknown !== undefined) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Unknown broker ${unknown} in assignment`);
+        this.checkManualAssignment(a.brokerIds, i, sorted[0].brokerIds.length);
       });
       return sorted.map((a) => a.brokerIds);
     }
     const partitions = spec.numPartitions === -1 ? this.defaults.numPartitions : spec.numPartitions;
     const rf = spec.replicationFactor === -1 ? this.defaults.defaultReplicationFactor : spec.replicationFactor;
     if (!Number.isInteger(partitions) || partitions < 1) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions must be larger than 0.');
+    if (partitions > MAX_PARTITIONS_PER_REQUEST) throw new KafkaError(ErrorCode.POLICY_VIOLATION, 'Excessively large number of partitions per request.');
     if (!Number.isInteger(rf) || rf < 1) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0.');
     if (rf > live.length) {
       throw new KafkaError(
@@ -248,6 +246,24 @@ export class Controller extends EventEmitter {
       );
     }
     return assignReplicas(live, partitions, rf);
+  }
+
+  /**
+   * Kafka's checks of a manually assigned replica list (validateManualPartitionAssignment): without them a bad
+   * CreatePartitions request leaves a partition on a broker that does not exist, offline for good.
+   */
+  private checkManualAssignment(brokerIds: number[], partition: number, replicationFactor: number): void {
+    const invalid = (message: string) => new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, message);
+    if (brokerIds.length === 0) throw invalid('The manual partition assignment includes an empty replica list.');
+    const seen = new Set<number>();
+    const twice = brokerIds.find((b) => seen.size === seen.add(b).size);
+    if (twice !== undefined) throw invalid(`The manual partition assignment includes the broker ${twice} more than once.`);
+    const unknown = brokerIds.find((b) => !this.image.brokers.some((x) => x.id === b));
+    if (unknown !== undefined) throw invalid(`The manual partition assignment includes broker ${unknown}, but no such broker is registered.`);
+    if (brokerIds.length !== replicationFactor) {
+      throw invalid(`The manual partition assignment includes a partition with ${brokerIds.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`);
+    }
+    if (!brokerIds.some((b) => this.isLive(b))) throw invalid(`All brokers specified in the manual partition assignment for partition ${partition} are fenced or in controlled shutdown.`);
   }
 
   deleteTopic(name: string): void {
@@ -264,11 +280,13 @@ export class Controller extends EventEmitter {
     if (count <= current) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic currently has ${current} partitions, which is higher than the requested ${count}.`);
     }
+    if (count - current > MAX_PARTITIONS_PER_REQUEST) throw new KafkaError(ErrorCode.POLICY_VIOLATION, 'Unable to perform excessively large batch operation.');
     const rf = topic.partitions[0]?.replicas.length ?? 1;
     const live = liveBrokers(this.image).map((b) => b.id);
     let plan: number[][];
     if (assignments) {
       if (assignments.length !== count - current) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `Increasing the number of partitions by ${count - current} but ${assignments.length} assignments provided.`);
+      assignments.forEach((brokerIds, i) => this.checkManualAssignment(brokerIds, current + i, rf));
       plan = assignments;
     } else {
       if (rf > live.length) throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, `Unable to replicate the partition ${rf} time(s): only ${live.length} broker(s) are alive.`);

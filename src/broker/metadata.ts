@@ -86,3 +86,9 @@ export function assignReplicas(
   }
   return out;
 }
+
+/**
+ * Kafka's controller refuses to create more partitions than this in one request (MAX_PARTITIONS_PER_BATCH in
+ * ReplicationControlManager) with POLICY_VIOLATION: a count near 2^31 would otherwise exhaust memory planning it.
+ */
+export const MAX_PARTITIONS_PER_REQUEST = 10_000;

@@ -5,6 +5,7 @@
 
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { buildBatch, decodeBatch, splitBatches } from '../../protocol/records/recordBatch';
+import { readBatchHeader } from '../../protocol/records/batchHeader';
 import type { Broker } from '../broker';
 import type { Connection } from '../connection';
 import { OFFSETS_TOPIC } from '../metadata';
@@ -378,11 +379,17 @@ export class GroupCoordinator {
       const data = p.log.read(offset, 1 << 20, p.logEndOffset);
       if (data.length === 0) break;
       for (const batch of splitBatches(data)) {
-        const { header, records: recs } = decodeBatch(batch);
-        for (const rec of recs) {
-          if (rec.offset < offset || !rec.key) continue;
-          this.applyRecord(rec.key, rec.value);
-          records++;
+        const header = readBatchHeader(batch);
+        try {
+          for (const rec of decodeBatch(batch).records) {
+            if (rec.offset < offset || !rec.key) continue;
+            this.applyRecord(rec.key, rec.value);
+            records++;
+          }
+        } catch (err) {
+          // An unreadable batch or record must not stop the broker from starting (or crash it on a leadership
+          // change): skip it, as Kafka skips what it cannot load, and say so.
+          this.broker.logger.error(`skipping unreadable offset records at ${p.key}@${header.baseOffset}: ${(err as Error).message}`);
         }
         offset = header.baseOffset + header.lastOffsetDelta + 1;
       }

@@ -44,6 +44,9 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
   function appendOne(topicName: string, index: number, records: Buffer | null): PartitionRes {
     if (acks !== 0 && acks !== 1 && acks !== -1) return result(index, ErrorCode.INVALID_REQUIRED_ACKS);
     if (version < 3) return result(index, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, { errorMessage: 'Produce v0-2 (message format v0/v1) is not supported; use v3 or newer' });
+    // As Kafka: clients cannot write to __consumer_offsets (only the group coordinator does, and it trusts what
+    // it reads back there).
+    if (broker.topicState(topicName)?.internal) return result(index, ErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `Cannot append to internal topic ${topicName}` });
     const partition = broker.partition(topicName, index);
     if (!partition) {
       const known = broker.topicState(topicName)?.partitions.some((p) => p.partition === index);

@@ -3,6 +3,7 @@ import { CreateTopics } from '../../protocol/apis/19-create-topics';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { ConfigSource, effectiveTopicConfig, TOPIC_CONFIGS } from '../configs';
+import { MAX_PARTITIONS_PER_REQUEST } from '../metadata';
 import { HandlerContext } from '../handlerContext';
 
 type Res = ResponseOf<typeof CreateTopics>;
@@ -11,9 +12,18 @@ export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ct
   const { broker } = ctx;
   const seen = new Map<string, number>();
   for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+  // As Kafka's controller: more than MAX_PARTITIONS_PER_REQUEST partitions in all fails every topic of the request.
+  const defaultPartitions = Number(broker.config['num.partitions']);
+  let total = 0;
+  for (const t of req.topics) total += t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? defaultPartitions : Math.max(0, t.numPartitions);
+  const tooMany = total > MAX_PARTITIONS_PER_REQUEST;
   const topics: Res['topics'] = [];
   for (const t of req.topics) {
     const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
+    if (tooMany) {
+      topics.push({ ...base, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
+      continue;
+    }
     if ((seen.get(t.name) ?? 0) > 1) {
       topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${t.name}` });
       continue;

@@ -2,6 +2,9 @@
 // are kept as separate chunks so a Fetch response never copies the log data it serves.
 
 const LARGE_CHUNK = 4096;
+const INT64_MAX = 2n ** 63n - 1n;
+/** 2^63: what 2^63-1 (and anything just below it) becomes as a JS number. */
+const INT64_MAX_AS_NUMBER = 2 ** 63;
 
 export class Writer {
   private chunks: Buffer[] = [];
@@ -71,7 +74,9 @@ export class Writer {
 
   int64(v: number | bigint): this {
     this.ensure(8);
-    this.cur.writeBigInt64BE(BigInt(v), this.pos);
+    // Long.MAX_VALUE (2^63-1, a common Kafka sentinel) read into a JS number becomes 2^63: write it back as
+    // Long.MAX_VALUE instead of throwing a RangeError.
+    this.cur.writeBigInt64BE(typeof v === 'number' && v >= INT64_MAX_AS_NUMBER ? INT64_MAX : BigInt(v), this.pos);
     this.pos += 8;
     return this;
   }
