@@ -216,6 +216,8 @@ async function hostPhase(bootstrap: string, label: string, sink: (b: TailBatch) 
 interface PageSample {
   t: number;
   jsHeapMB: number;
+  /** After a forced garbage collection (every 10 s): what the page really keeps. */
+  retainedMB?: number;
   domElements: number;
   held: number;
 }
@@ -259,8 +261,8 @@ async function main(): Promise<void> {
     cleanupSync();
     process.exit(2);
   }, WATCHDOG_MS);
-  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', loadavg: loadavg().map(r2), node: process.version };
-  console.log(`tail panel benchmark: ${RATE} records/s for ${SECONDS} s per phase, buffer ${BUFFER}; ${machine.cpus} × ${machine.cpu}, load ${machine.loadavg.join(' ')}`);
+  const machine: Record<string, unknown> = { cpus: cpus().length, cpu: cpus()[0]?.model ?? '?', loadavg: loadavg().map(r2), node: process.version };
+  console.log(`tail panel benchmark: ${RATE} records/s for ${SECONDS} s per phase, buffer ${BUFFER}; ${machine.cpus} × ${machine.cpu}, load ${(machine.loadavg as number[]).join(' ')}`);
   const bootstrap = await startBroker();
   const admin = new ClusterAdmin({ bootstrapServers: bootstrap.split(',') });
   await admin.connect();
@@ -305,9 +307,14 @@ async function main(): Promise<void> {
   const pageSamples: PageSample[] = [];
   const sample = async (t: number) => {
     const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    let retainedMB: number | undefined;
+    if (t % 10 === 0) {
+      await cdp.send('HeapProfiler.collectGarbage');
+      retainedMB = r1(mb(((await cdp.send('Runtime.getHeapUsage')) as { usedSize: number }).usedSize));
+    }
     const probe: ProbeResult = await endpoint.request(ProbeRequest, {}, 10_000);
     const dom = Number((await page?.evaluate('document.getElementsByTagName("*").length')) ?? 0);
-    pageSamples.push({ t, jsHeapMB: r1(mb(heap.usedSize)), domElements: dom, held: Number(probe.info.held) });
+    pageSamples.push({ t, jsHeapMB: r1(mb(heap.usedSize)), ...(retainedMB !== undefined ? { retainedMB } : {}), domElements: dom, held: Number(probe.info.held) });
   };
   await sample(0);
   onTick = async (t) => {
@@ -324,6 +331,7 @@ async function main(): Promise<void> {
   browser = undefined;
   cleanupSync();
   clearTimeout(watchdog);
+  machine.loadavgAtEnd = loadavg().map(r2);
   report(machine, host, hostSummary, pagePhase, pageSamples, probe, frames, heapAfterGc);
 }
 
@@ -341,6 +349,7 @@ function report(
   const avg = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
   const pageSummary = summarize(pagePhase.samples);
   const heap = pageSamples.filter((s) => s.t >= WARMUP_S).map((s) => s.jsHeapMB);
+  const retained = pageSamples.filter((s) => s.t >= WARMUP_S && s.retainedMB !== undefined).map((s) => [s.t, s.retainedMB as number] as [number, number]);
   const result = {
     name: 'tail-panel',
     date: new Date().toISOString(),
@@ -363,7 +372,8 @@ function report(
       received: pagePhase.received,
       skipped: pagePhase.skipped,
       hostWithPage: pageSummary,
-      jsHeapMB: { min: r1(Math.min(...heap)), max: r1(Math.max(...heap)), slopeMBPerMin: r2(slopePerMinute(pageSamples.filter((s) => s.t >= WARMUP_S).map((s) => [s.t, s.jsHeapMB]))), afterGc: r1(heapAfterGc) },
+      jsHeapMB: { min: r1(Math.min(...heap)), max: r1(Math.max(...heap)), afterGc: r1(heapAfterGc) },
+      retainedHeapMB: { values: retained.map(([, v]) => v), slopeMBPerMin: r2(slopePerMinute(retained)) },
       domElements: { min: Math.min(...pageSamples.map((s) => s.domElements)), max: Math.max(...pageSamples.map((s) => s.domElements)) },
       rowsHeld: probe.info.held,
       batchesHandled: probe.info.batches,
@@ -384,14 +394,16 @@ function report(
     ['host heapUsed MB (min–max, slope/min)', `${hostSummary.heapUsedMB.min}–${hostSummary.heapUsedMB.max}, ${hostSummary.heapUsedMB.slopeMBPerMin}`],
     ['host RSS MB (min–max, slope/min)', `${hostSummary.rssMB.min}–${hostSummary.rssMB.max}, ${hostSummary.rssMB.slopeMBPerMin}`],
     ['records delivered to the page / s (phase 2)', String(result.page.deliveredPerSecond)],
-    ['page JS heap MB (min–max, slope/min, after GC)', `${result.page.jsHeapMB.min}–${result.page.jsHeapMB.max}, ${result.page.jsHeapMB.slopeMBPerMin}, ${result.page.jsHeapMB.afterGc}`],
+    ['page JS heap MB, used (min–max, garbage included)', `${result.page.jsHeapMB.min}–${result.page.jsHeapMB.max}`],
+    ['page JS heap MB, retained (after GC every 10 s)', `${result.page.retainedHeapMB.values.join(', ')} (slope ${result.page.retainedHeapMB.slopeMBPerMin}/min)`],
     ['page DOM elements (min–max)', `${result.page.domElements.min}–${result.page.domElements.max}`],
     ['page rows held', String(result.page.rowsHeld)],
     ['page batch handling ms (avg / max)', `${result.page.batchHandleMs.avg} / ${result.page.batchHandleMs.max}`],
-    ['page render ms per frame (avg / max)', `${result.page.renderMs.avg} / ${result.page.renderMs.max}`],
+    ['page render ms per frame (avg / max, renders)', `${result.page.renderMs.avg} / ${result.page.renderMs.max}, ${result.page.renderMs.renders}`],
     ['frame interval ms (p50 / p95 / p99 / max)', `${result.page.frameIntervalMs.p50} / ${result.page.frameIntervalMs.p95} / ${result.page.frameIntervalMs.p99} / ${result.page.frameIntervalMs.max}`],
     ['frames over 50 ms', `${result.page.frameIntervalMs.over50ms} of ${result.page.frameIntervalMs.frames}`],
     ['host (phase 2, with Playwright) heap / RSS MB max', `${pageSummary.heapUsedMB.max} / ${pageSummary.rssMB.max}`],
+    ['machine load average (start → end)', `${(machine.loadavg as number[])[0]} → ${(machine.loadavgAtEnd as number[])[0]} on ${machine.cpus} cores`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   console.log('\n' + rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n'));
