@@ -127,7 +127,8 @@ async function run(dir: string, embedded: EmbeddedCluster): Promise<void> {
 
   const embeddedSession = new AdminSession(async () => ({ bootstrapServers: bootstrap.split(',') }));
   const externalSession = new AdminSession(async () => ({ bootstrapServers: bootstrap.split(','), requestTimeoutMs: 60000 }));
-  const embeddedTree = treeCluster('embedded', 'embedded', new EmbeddedSource(embeddedSession, () => embedded.state), bootstrap, () =>
+  const embeddedSource = new EmbeddedSource(embeddedSession, () => embedded.state);
+  const embeddedTree = treeCluster('embedded', 'embedded', embeddedSource, bootstrap, () =>
     embedded.state ? summarizeState(embedded.state, false) : undefined,
   );
   const externalTree = treeCluster('conn-bench', 'external', new ExternalSource(externalSession), bootstrap);
@@ -148,7 +149,7 @@ async function run(dir: string, embedded: EmbeddedCluster): Promise<void> {
     ),
   );
   cases.push(
-    await measure('embedded: whole tree, every topic expanded', 'plus every partition row with offsets (ListOffsets per topic)', RUNS, async () =>
+    await measure('embedded: whole tree, every topic expanded', 'plus every partition row with offsets (two ListOffsets per leader broker, straight to the leaders)', RUNS, async () =>
       counted(await snapshot(embeddedTree, everything)),
     ),
   );
@@ -156,7 +157,7 @@ async function run(dir: string, embedded: EmbeddedCluster): Promise<void> {
     await measure(`external: cluster + folders + ${TOPICS.toLocaleString('en-US')} topic rows`, 'the three folders open: Metadata for brokers and all topics, ListGroups', RUNS, async () => counted(await snapshot(externalTree, collapsedTopics))),
   );
   cases.push(
-    await measure('external: whole tree, every topic expanded', 'Metadata + ListOffsets per topic', RUNS, async () => counted(await snapshot(externalTree, everything))),
+    await measure('external: whole tree, every topic expanded', 'plus every partition row with offsets (Metadata + kafkajs ListOffsets per topic)', RUNS, async () => counted(await snapshot(externalTree, everything))),
   );
 
   // Presentation alone (labels, descriptions, tooltips, context values) for every node of the full tree, from
@@ -181,6 +182,7 @@ async function run(dir: string, embedded: EmbeddedCluster): Promise<void> {
     }),
   );
 
+  embeddedSource.dispose();
   embeddedSession.dispose();
   externalSession.dispose();
 

@@ -60,6 +60,7 @@ export class EmbeddedHandle extends Disposable implements ClusterHandle, TreeClu
     this.session = new AdminSession(() => this.connection());
     this._register(toDisposable(() => this.session.dispose()));
     this._source = new EmbeddedSource(this.session, () => this.cluster.state);
+    this._register(toDisposable(() => this._source.dispose()));
     this.clientLogger = kafkajsLogger(channel, 'embedded kafkajs');
     this.cluster.on('status', (s) => {
       if (s !== 'stopped' || this.cluster.lastError) this.seen = true;

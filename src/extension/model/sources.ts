@@ -10,12 +10,12 @@ import type { BrokerRow, BrokerStatus, ClusterSource, GroupSummary } from './typ
 import { describeError } from './errors';
 import { withTimeout } from './embedded';
 import { Batcher } from './batcher';
+import { LeaderOffsetsReader, OffsetRange } from './leaderOffsets';
 import { ClientError } from '../../client/connection';
 
 const GROUP_DETAIL_CONCURRENCY = 8;
 /** How long the embedded cluster's partition rows wait for offsets before showing without them. */
 export const OFFSETS_TIMEOUT_MS = 1500;
-const OFFSETS_TIMEOUT_PER_TOPIC_MS = 20;
 
 abstract class AdminBackedSource implements ClusterSource {
   abstract readonly kind: 'embedded' | 'external';
@@ -133,6 +133,17 @@ export function topicsOfState(state: ClusterState): TopicDescription[] {
 
 export class EmbeddedSource extends AdminBackedSource {
   readonly kind = 'embedded' as const;
+  private readonly leaderOffsets = new LeaderOffsetsReader();
+
+  /** Offsets of the topics expanded together, read together from their leaders, bounded in time. */
+  private readonly offsets = new Batcher<string, Map<number, OffsetRange>>(
+    async (names) => {
+      const all = await withTimeout(this.leaderOffsets.read(this.current(), names), OFFSETS_TIMEOUT_MS, 'no answer from the brokers');
+      // Topics without any readable partition get an empty map (rows without offsets), not an error.
+      return new Map(names.map((n) => [n, all.get(n) ?? new Map()]));
+    },
+    { maxBatch: 5000 },
+  );
 
   constructor(
     session: AdminSession,
@@ -157,12 +168,7 @@ export class EmbeddedSource extends AdminBackedSource {
     return topicsOfState(this.current());
   }
 
-  /** Offsets of the topics expanded together, read together, with a time bound that grows with the batch. */
-  private readonly offsets = new Batcher<string, TopicDescription>((names) =>
-    withTimeout(describeWithOffsets(this.session, names), OFFSETS_TIMEOUT_MS + OFFSETS_TIMEOUT_PER_TOPIC_MS * (names.length - 1), 'no answer from the brokers'),
-  );
-
-  /** Leaders and ISRs from the control state (fresher than any metadata request); offsets from the brokers. */
+  /** Leaders and ISRs from the control state (fresher than any metadata request); offsets from the leaders. */
   async topic(name: string): Promise<TopicDescription> {
     const state = this.current();
     const ts = state.topics.find((x) => x.name === name);
@@ -170,19 +176,21 @@ export class EmbeddedSource extends AdminBackedSource {
     const [t] = topicsOfState({ ...state, topics: [ts] });
     if (t.partitions.some((p) => p.leader >= 0)) {
       try {
-        // Bounded: right after a broker dies the admin client may need a reconnect, and the leaders and ISRs
-        // (what a user watches then) must not wait for it. The next refresh brings the offsets.
-        const withOffsets = await this.offsets.get(name);
-        const byPartition = new Map(withOffsets.partitions.map((p) => [p.partition, p]));
+        // Bounded: a frozen leader must not hold up the leaders and ISRs (what a user watches then).
+        const ranges = await this.offsets.get(name);
         for (const p of t.partitions) {
-          const o = byPartition.get(p.partition);
-          if (o?.low !== undefined && o.high !== undefined && p.leader >= 0) Object.assign(p, { low: o.low, high: o.high });
+          const r = ranges.get(p.partition);
+          if (r && p.leader >= 0) Object.assign(p, { low: r.low, high: r.high });
+          else if (p.leader >= 0) p.error ??= 'offsets unavailable: the leader did not answer';
         }
       } catch (err) {
-        // Offsets are a nice-to-have next to the leader and ISR, which the control state already gave us.
         for (const p of t.partitions) p.error ??= `offsets unavailable: ${describeError(err)}`;
       }
     }
     return t;
+  }
+
+  dispose(): void {
+    this.leaderOffsets.dispose();
   }
 }

@@ -78,6 +78,7 @@ describe('embedded cluster (extension model)', () => {
       assert.equal(t.partitions[0].low, '0');
       assert.equal(t.partitions[0].isr.length, 3);
     } finally {
+      source.dispose();
       session.dispose();
     }
   });
