@@ -10,11 +10,11 @@
 // the time budget of the random phase (default 20000 total, of which the fixed cases take a few seconds).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestCluster, TestCluster } from '../helpers/cluster';
+import { requireKcat, runKcat } from '../helpers/kcat';
 import { connectWire, produce } from '../helpers/wire';
 import { WireClient } from '../../src/broker/wireClient';
 import { ALL_APIS, API_BY_KEY, ApiVersions, CreateTopics, Fetch, Metadata } from '../../src/protocol/apis';
@@ -30,7 +30,6 @@ import { crc32c } from '../../src/protocol/records/crc32c';
 type Any = any;
 type AnyApi = S.ApiDef<Any, Any>;
 
-const KCAT = '/usr/bin/kcat';
 const SEED = process.env.FUZZ_SEED !== undefined ? Number(process.env.FUZZ_SEED) >>> 0 : (Date.now() ^ (process.pid << 16)) >>> 0;
 const TOTAL_MS = Number(process.env.FUZZ_MS ?? 20000);
 const MAX_FRAME = 4 * 1024 * 1024;
@@ -819,7 +818,7 @@ describe('wire fuzz against a broker process', { timeout: TOTAL_MS + 240000 }, (
   });
 
   test('afterwards kcat (librdkafka) creates a topic by producing, and consumes it back', async () => {
-    assert.ok(existsSync(KCAT), `${KCAT} not found: apt-get install -y kcat (.ci/run does)`);
+    requireKcat();
     const lines = Array.from({ length: 30 }, (_, i) => `key${i}:value-${i}`);
     const p = await runKcat(['-b', cluster.bootstrap, '-P', '-t', 'after-fuzz-kcat', '-K', ':', '-X', 'acks=all'], lines.join('\n') + '\n');
     assert.equal(p.code, 0, `kcat -P failed:\n${p.stderr}`);
@@ -840,24 +839,3 @@ describe('wire fuzz against a broker process', { timeout: TOTAL_MS + 240000 }, (
     assert.equal(c.stdout.trim().split('\n').length, 30);
   });
 });
-
-function runKcat(args: string[], input = '', timeoutMs = 30000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(KCAT, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  child.stdin!.on('error', () => {});
-  child.stdin!.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`kcat ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-

@@ -54,3 +54,37 @@ export function partitionOf(state: ClusterState, topic: string, partition: numbe
   if (!p) throw new Error(`no partition ${topic}-${partition}`);
   return p;
 }
+
+/** Whether every partition of `topic` has its full replica set in sync. */
+export function fullIsr(state: ClusterState, topic: string): boolean {
+  const t = state.topics.find((x) => x.name === topic);
+  return !!t && t.partitions.every((p) => p.leader !== -1 && p.isr.length === p.replicas.length);
+}
+
+/**
+ * A crash of a partition's leader: kill -9 its broker process (through the control endpoint), wait until
+ * another replica leads, leave it down for `downMs`, restart it, and wait until every partition of the topic
+ * has its full ISR again. Returns the broker that was killed and when (ms since the epoch) it was killed, when
+ * the new leader was seen, and when its restart was asked for.
+ */
+export async function bounceLeader(
+  cluster: TestCluster,
+  topic: string,
+  partition: number,
+  opts: { downMs?: number; isrTimeoutMs?: number } = {},
+): Promise<{ victim: number; killedAt: number; electedAt: number; restartAt: number }> {
+  const victim = partitionOf(await cluster.state(), topic, partition).leader;
+  if (victim < 0) throw new Error(`${topic}-${partition} has no leader to kill`);
+  const killedAt = Date.now();
+  await cluster.control.broker(victim, 'kill');
+  await cluster.waitForState((s) => {
+    const p = partitionOf(s, topic, partition);
+    return p.leader !== victim && p.leader !== -1;
+  }, 10000, `a new leader for ${topic}-${partition} after killing broker ${victim}`);
+  const electedAt = Date.now();
+  await new Promise((r) => setTimeout(r, opts.downMs ?? 500));
+  const restartAt = Date.now();
+  await cluster.control.broker(victim, 'restart');
+  await cluster.waitForState((s) => fullIsr(s, topic), opts.isrTimeoutMs ?? 20000, `the full ISR of ${topic} after restarting broker ${victim}`);
+  return { victim, killedAt, electedAt, restartAt };
+}
