@@ -36,13 +36,15 @@ export class EmbeddedStatusBar extends Disposable {
       this.item.hide();
       return;
     }
-    const s = summarizeState(c.state, getConfig('tree.showInternalTopics'));
+    // Partitions of internal topics count here: an offline __consumer_offsets partition breaks consumer groups.
+    const s = summarizeState(c.state, true);
+    const userTopics = summarizeState(c.state, getConfig('tree.showInternalTopics')).topics;
     let text = `$(server) MiniKafka ${s.brokersUp}/${s.brokersTotal}`;
     if (s.offlinePartitions > 0) text += ` $(error) ${s.offlinePartitions} offline`;
     const tooltip = [
       `MiniKafka mini-cluster: ${s.brokersUp} of ${s.brokersTotal} brokers up`,
       `bootstrap ${c.state.bootstrap}`,
-      `${s.topics} topics`,
+      `${userTopics} topic${userTopics === 1 ? '' : 's'}`,
       s.offlinePartitions > 0 ? `${s.offlinePartitions} partitions offline (no leader)` : '',
       s.underReplicatedPartitions > 0 ? `${s.underReplicatedPartitions} partitions under-replicated` : '',
       'Click to show the cluster explorer',

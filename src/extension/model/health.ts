@@ -21,14 +21,18 @@ export interface StateSummary {
   underReplicatedPartitions: number;
 }
 
-/** Counts for the status bar and the folder descriptions. Internal topics count for partitions, not for `topics` unless shown. */
-export function summarizeState(state: ClusterState, showInternalTopics: boolean): StateSummary {
+/**
+ * Counts for the status bar and the folder descriptions, over the topics shown (internal ones only when
+ * `includeInternal`), so that "1 topic · 2 under-replicated" adds up with the rows below it.
+ */
+export function summarizeState(state: ClusterState, includeInternal: boolean): StateSummary {
   let offline = 0;
   let under = 0;
   let topics = 0;
   for (const t of state.topics) {
     const internal = t.internal || INTERNAL_TOPICS.includes(t.name);
-    if (showInternalTopics || !internal) topics++;
+    if (internal && !includeInternal) continue;
+    topics++;
     for (const p of t.partitions) {
       if (isOffline(p)) offline++;
       else if (isUnderReplicated(p)) under++;

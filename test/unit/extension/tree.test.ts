@@ -164,6 +164,16 @@ describe('cluster explorer model', () => {
     assert.match(lonely.tooltip!, /OFFLINE: .*no leader/);
   });
 
+  it('counts problems only of the topics it shows', () => {
+    const withBadInternal: ClusterState = {
+      ...state,
+      topics: state.topics.map((t) => (t.internal ? { ...t, partitions: [{ ...t.partitions[0], replicas: [1, 2], isr: [1] }] } : t)),
+    };
+    assert.equal(summarizeState(withBadInternal, false).underReplicatedPartitions, 1);
+    assert.equal(summarizeState(withBadInternal, true).underReplicatedPartitions, 2);
+    assert.equal(summarizeState(withBadInternal, true).topics, 3);
+  });
+
   it('shows internal topics when the setting says so', async () => {
     const tree = await snapshot([fakeCluster(new FakeSource())], true);
     const internal = find(tree, (n) => n.label === '__consumer_offsets')!;
