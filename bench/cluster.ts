@@ -26,6 +26,7 @@ import {
   Cli,
   ProduceRun,
   Row,
+  confirmLoopback,
   createTopic,
   fmtMs,
   machineInfo,
@@ -262,7 +263,9 @@ async function main(): Promise<void> {
       console.log(`  failover ${round}: killed ${killed}, new leader ${newLeader} after ${fmtMs(newLeaderMs)}, acks=all produce after ${fmtMs(produceMs)} (${acked.attempts} attempt(s)), ISR full ${fmtMs(rejoinMs)} after restart`);
     }
 
-    // ---- report
+    // ---- report (the loopback once more: the baseline is the larger of the two measurements)
+    await confirmLoopback(baseline, rows);
+    console.log(`loopback at the end: ${baseline.loopbackEndMBs!.toFixed(1)} MB/s; baseline ${baseline.loopbackMBs.toFixed(1)} MB/s`);
     const loadEnd = machineInfo().loadavg;
     const stat = (xs: number[]) => ({ median: median(xs), max: Math.max(...xs), samples: xs.length });
     const leaderStat = stat(rounds.map((r) => r.newLeaderMs));
@@ -287,7 +290,8 @@ async function main(): Promise<void> {
       ),
     );
     console.log('');
-    console.log(`MB/s counts record values; "vs loopback" is that over the loopback baseline of this run. ${BROKERS} brokers from`);
+    console.log(`MB/s counts record values; "vs loopback" is that over the loopback baseline of this run (the larger of two`);
+    console.log(`measurements, at the start and the end). ${BROKERS} brokers from`);
     console.log(`\`minikafka start\`; produce p50/p99 are per request with up to ${WINDOW} in flight (acks=all waits for all 3 replicas).`);
     console.log(`Failover: ${FAILOVER_ROUNDS} rounds of kill -9 of the leader of an RF 3 topic with min.insync.replicas=2.`);
 
@@ -296,7 +300,7 @@ async function main(): Promise<void> {
       date: new Date().toISOString(),
       machine: { ...machine, loadavgEnd: loadEnd },
       settings: { brokers: BROKERS, caseMs: CASE_MS, window: WINDOW, failoverRounds: FAILOVER_ROUNDS, mbIs: '1e6 bytes of record values', crc32c: crc32cImplementation },
-      baseline: { loopbackMBs, loopbackBytes: baseline.loopbackBytes, loopbackSeconds: baseline.loopbackSeconds },
+      baseline: { loopbackMBs: baseline.loopbackMBs, loopbackStartMBs: baseline.loopbackStartMBs, loopbackEndMBs: baseline.loopbackEndMBs, loopbackBytes: baseline.loopbackBytes, loopbackSeconds: baseline.loopbackSeconds },
       start: { bootstrapMs, firstAcksAllProduceMs: firstProduceMs, aimMs: START_AIM_MS },
       rows,
       failover: { rounds, newLeaderMs: leaderStat, acksAllProduceMs: produceStat, rejoinMs: rejoinStat, aimMs: FAILOVER_AIM_MS },

@@ -49,8 +49,8 @@ export class LogSegment {
   private logPath: string;
   private fd: number | null = null;
   private bytesSinceLastIndexEntry = 0;
-  /** The fsync started by seal(), while it runs; its fd stays open until it returns (closeAfter: then close it). */
-  private backgroundFlush: { fd: number; closeAfter: boolean } | null = null;
+  /** fsyncs started by seal() that have not returned; their fd stays open until they have (closeAfter: then close it). */
+  private backgroundFlush: { fd: number; pending: number; closeAfter: boolean } | null = null;
 
   private constructor(
     readonly dir: string,
@@ -228,12 +228,15 @@ export class LogSegment {
     this.timeIndex.fsync();
     this.offsetIndex.closeForAppend();
     this.timeIndex.closeForAppend();
-    if (this.fd === null || this.backgroundFlush !== null) return;
-    const flush = { fd: this.fd, closeAfter: false };
+    if (this.fd === null) return;
+    const flush = this.backgroundFlush ?? { fd: this.fd, pending: 0, closeAfter: false };
     this.backgroundFlush = flush;
+    flush.pending++;
     fs.fsync(flush.fd, (err) => {
-      if (this.backgroundFlush === flush) this.backgroundFlush = null;
-      if (flush.closeAfter) fs.close(flush.fd, () => {});
+      if (--flush.pending === 0) {
+        if (this.backgroundFlush === flush) this.backgroundFlush = null;
+        if (flush.closeAfter) fs.close(flush.fd, () => {});
+      }
       if (err) onFlushError(err);
     });
   }
