@@ -545,8 +545,80 @@ function checkProducedBatch(records: Buffer, opts: ProducedBatchCheckOptions): {
       `Invalid sequence number ${header.baseSequence} in record batch with producerId ${header.producerId}`,
     );
   }
+  if (codec === CompressionType.None) checkRecordsParse(batch, header);
   if (opts.requireKeys) checkKeysPresent(batch, opts.maxDecompressedBytes);
   return { batch, header };
+}
+
+/**
+ * Walks the records of an uncompressed batch without copying or decoding anything: each must parse within its
+ * declared length, and together they must fill the batch exactly. Kafka's LogValidator refuses anything else with
+ * CORRUPT_MESSAGE; stored as sent, such a batch (a valid CRC over garbage) stalls every consumer that reaches it.
+ * (Plain integer varint reads: this runs on every produced batch.)
+ */
+function checkRecordsParse(batch: Buffer, header: BatchHeader): void {
+  const count = header.recordsCount;
+  const end = header.size;
+  if (count > (end - BATCH.HEADER_SIZE) / MIN_RECORD_SIZE) throw corrupt(`records count ${count} does not fit in ${end - BATCH.HEADER_SIZE} bytes of records`);
+  let pos: number = BATCH.HEADER_SIZE;
+  for (let i = 0; i < count; i++) {
+    const length = walkVarint(batch, pos, end);
+    pos = walkPos;
+    if (length < 0 || length > end - pos) throw corrupt(`invalid record ${i} length ${length}`);
+    const recordEnd = pos + length;
+    pos += 1; // attributes
+    pos = skipVarlong(batch, pos, recordEnd); // timestamp delta
+    walkVarint(batch, pos, recordEnd); // offset delta
+    pos = skipBytesField(batch, walkPos, recordEnd, 'key');
+    pos = skipBytesField(batch, pos, recordEnd, 'value');
+    const headers = walkVarint(batch, pos, recordEnd);
+    pos = walkPos;
+    if (headers < 0 || headers > (recordEnd - pos) / MIN_HEADER_SIZE) throw corrupt(`invalid header count ${headers} in record ${i}`);
+    for (let h = 0; h < headers; h++) {
+      const keyLength = walkVarint(batch, pos, recordEnd);
+      pos = walkPos;
+      if (keyLength < 0 || keyLength > recordEnd - pos) throw corrupt(`invalid header key length ${keyLength} in record ${i}`);
+      pos = skipBytesField(batch, pos + keyLength, recordEnd, 'header value');
+    }
+    if (pos !== recordEnd) throw corrupt(`record ${i} declares ${length} bytes but its fields use ${length - (recordEnd - pos)}`);
+  }
+  if (pos !== end) throw corrupt(`${end - pos} bytes left after the last record`);
+}
+
+/** Where the last walkVarint stopped (a module variable rather than an allocated pair: this is a hot path). */
+let walkPos = 0;
+
+/** A zig-zag varint of at most 32 bits at `pos`, which must end before `end`. */
+function walkVarint(buf: Buffer, pos: number, end: number): number {
+  let u = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (pos >= end) throw corrupt('truncated varint');
+    const b = buf[pos++];
+    if (shift === 28 && b > 0x0f) throw corrupt('varint out of int32 range');
+    u |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      walkPos = pos;
+      return (u >>> 1) ^ -(u & 1);
+    }
+  }
+  throw corrupt('varint too long');
+}
+
+function skipVarlong(buf: Buffer, pos: number, end: number): number {
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw corrupt('truncated varlong');
+    if (buf[pos++] < 0x80) return pos;
+  }
+  throw corrupt('varlong too long');
+}
+
+/** Skips a varint-length-prefixed field (-1 = null); returns the position after it. */
+function skipBytesField(buf: Buffer, pos: number, end: number, what: string): number {
+  const length = walkVarint(buf, pos, end);
+  pos = walkPos;
+  if (length === -1) return pos;
+  if (length < 0 || length > end - pos) throw corrupt(`invalid ${what} length ${length}`);
+  return pos + length;
 }
 
 function checkKeysPresent(batch: Buffer, maxOutput: number | undefined): void {

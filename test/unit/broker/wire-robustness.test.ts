@@ -6,7 +6,8 @@
 // - a partial frame held its connection forever; now connections.max.idle.ms closes idle connections;
 // - CreateTopics/CreatePartitions with a count near 2^31 made the controller plan 2^31 partitions (hang, OOM);
 // - CreatePartitions accepted replicas on brokers that do not exist: a partition offline for good;
-// - clients could Produce to __consumer_offsets, and one unreadable record there stopped the broker from starting.
+// - clients could Produce to __consumer_offsets, and one unreadable record there stopped the broker from starting;
+// - an uncompressed batch whose CRC is right but whose records do not parse was stored, and stalled consumers.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, createServer, Server, Socket } from 'node:net';
@@ -25,7 +26,9 @@ import { ErrorCode, KafkaError } from '../../../src/protocol/errorCode';
 import { FrameDecoder, writeRequestHeader } from '../../../src/protocol/frame';
 import { Reader } from '../../../src/protocol/primitives/reader';
 import { Writer } from '../../../src/protocol/primitives/writer';
-import { buildBatch } from '../../../src/protocol/records/recordBatch';
+import { buildBatch, RecordBatchError, validateProducedBatches } from '../../../src/protocol/records/recordBatch';
+import { BATCH } from '../../../src/protocol/records/batchHeader';
+import { crc32c } from '../../../src/protocol/records/crc32c';
 
 function memoryLogger(): Logger & { lines: string[] } {
   const lines: string[] = [];
@@ -85,6 +88,34 @@ describe('codec', () => {
     const min = new Writer(8);
     min.int64(new Reader(Buffer.from('8000000000000000', 'hex')).int64());
     assert.deepEqual(min.toBuffer(), Buffer.from('8000000000000000', 'hex'));
+  });
+});
+
+/** A valid batch, then `damage` applied to its records and the CRC made right again. */
+function damagedBatch(damage: (b: Buffer) => void): Buffer {
+  const batch = buildBatch({ records: [{ key: Buffer.from('key'), value: Buffer.from('value'), headers: [{ key: 'h', value: Buffer.from('v') }] }, { key: null, value: null }] });
+  damage(batch);
+  batch.writeUInt32BE(crc32c(batch, BATCH.ATTRIBUTES), BATCH.CRC);
+  return batch;
+}
+
+describe('records', () => {
+  const check = (batch: Buffer) => validateProducedBatches(batch, { produceVersion: 9, maxMessageBytes: 1 << 20, requireKeys: false });
+
+  test('a produced uncompressed batch must parse record by record, CRC or not', () => {
+    assert.ok(!(check(damagedBatch(() => {})) instanceof RecordBatchError), 'an intact batch (headers, null key and value) passes');
+    const cases: Array<[string, (b: Buffer) => void]> = [
+      ['key length beyond the record', (b) => (b[BATCH.HEADER_SIZE + 4] = 0x7e)],
+      ['negative record length', (b) => (b[BATCH.HEADER_SIZE] = 0x03)],
+      ['record length too short', (b) => (b[BATCH.HEADER_SIZE] -= 2)],
+      ['garbage after the records', (b) => b.writeInt32BE(1, BATCH.RECORDS_COUNT) && b.writeInt32BE(0, BATCH.LAST_OFFSET_DELTA)],
+      ['more records than bytes', (b) => b.writeInt32BE(1000, BATCH.RECORDS_COUNT) && b.writeInt32BE(999, BATCH.LAST_OFFSET_DELTA)],
+    ];
+    for (const [what, damage] of cases) {
+      const res = check(damagedBatch(damage));
+      assert.ok(res instanceof RecordBatchError, `${what}: accepted`);
+      assert.equal(res.code, ErrorCode.CORRUPT_MESSAGE, `${what}: ${res.message}`);
+    }
   });
 });
 
@@ -294,6 +325,16 @@ describe('broker', () => {
       assert.equal(fetched.topics[0].partitions[0].committedOffset, -1, 'the unreadable commit was skipped');
     } finally {
       wire2.close();
+    }
+  });
+
+  test('Produce answers CORRUPT_MESSAGE for records that do not parse under a valid CRC, and stores nothing', async () => {
+    const wire = await connectWire(broker.bootstrap);
+    try {
+      const res = await produce(wire, 'plain', 0, damagedBatch((b) => (b[BATCH.HEADER_SIZE + 4] = 0x7e)));
+      assert.equal(res.errorCode, ErrorCode.CORRUPT_MESSAGE);
+    } finally {
+      wire.close();
     }
   });
 
