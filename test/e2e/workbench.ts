@@ -186,10 +186,19 @@ export async function expandRow(row: Locator, timeoutMs = 20_000): Promise<void>
 
 /** Right-clicks a row and picks a context-menu entry by its title. */
 export async function contextMenu(page: Page, row: Locator, item: string | RegExp): Promise<void> {
-  await row.click({ button: 'right' });
   const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();
-  await entry.waitFor({ state: 'visible', timeout: 10_000 });
-  await entry.click();
+  // VS Code's menu ignores a click that reaches an entry the pointer has not entered yet: a click at once after
+  // the menu appears (Chromium 156.0.8078.114 renders it fast enough for that) left the menu open and ran nothing.
+  // So: hover first, click, and check that the menu closed; a click that was ignored is repeated.
+  await waitFor(`the context-menu entry "${item}" to run`, async () => {
+    if (!(await entry.isVisible())) {
+      await row.click({ button: 'right' });
+      await entry.waitFor({ state: 'visible', timeout: 10_000 });
+    }
+    await entry.hover();
+    await entry.click();
+    return waitFor('the context menu to close', async () => !(await entry.isVisible()), 1500, 100).then(() => true, () => false);
+  }, 20_000, 0);
 }
 
 /** Clicks an inline action (icon button shown on hover) of a tree row by its title. */
