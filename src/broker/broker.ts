@@ -237,6 +237,10 @@ export class Broker {
 
   private requestIsrChange(p: Partition, isr: number[]): void {
     if (this.pendingIsrChanges.has(p.key)) return;
+    // Kafka's isReplicaIsrEligible: a fenced broker does not rejoin the ISR. The last fetch of a broker that is
+    // stopping can arrive after the controller removed it; the next fetch after it registers again will do.
+    const fenced = (id: number) => this.image.brokers.find((b) => b.id === id)?.fenced !== false;
+    if (isr.some((r) => !p.state.isr.includes(r) && fenced(r))) return;
     this.pendingIsrChanges.add(p.key);
     const epoch = p.leaderEpoch;
     this.logger.info(`${p.key}: asking controller for ISR [${isr.join(',')}] (was [${p.state.isr.join(',')}])`);

@@ -4,11 +4,11 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ClusterAdmin } from '../client/admin';
-import { UsageError } from './errors';
+import { CliError, UsageError } from './errors';
+import { resolveZookeeperFlag } from './zookeeper';
 import { ClientLogger, explainConnectionError, KafkaConnectionOptions, parseBootstrapServers, SaslCredentials, SaslMechanism, silentLogger, TlsOptions } from '../client/connection';
 
-/** A failure already phrased for the user; main.ts prints it as `minikafka: <message>` and exits 1 (UsageError: 2). */
-export class CliError extends Error {}
+export { CliError };
 
 export interface ServerFlags {
   bootstrapServer?: string;
@@ -74,18 +74,20 @@ function securityFromFlags(flags: ServerFlags): Pick<KafkaConnectionOptions, 'ss
  * The connection the flags describe. The CLI fails fast (a few retries, ~2 s) when nothing answers, rather
  * than the minute Kafka's own tools wait.
  */
-export function connectionFromFlags(flags: ServerFlags): KafkaConnectionOptions {
+export async function connectionFromFlags(flags: ServerFlags): Promise<KafkaConnectionOptions> {
   const given = [flags.bootstrapServer, flags.brokerList, flags.zookeeper].filter((v) => v !== undefined);
   if (given.length === 0) throw new UsageError('missing required option --bootstrap-server <host:port[,host:port]>');
   if (given.length > 1) throw new UsageError('give only one of --bootstrap-server, --broker-list and --zookeeper');
-  if (flags.zookeeper !== undefined) {
-    process.stderr.write(`minikafka: note: --zookeeper is treated as --bootstrap-server (minikafka has no ZooKeeper; point it at a broker, e.g. localhost:9092)\n`);
-  }
   let servers: string[];
   try {
     servers = parseBootstrapServers(given[0] as string);
   } catch (err) {
     throw new UsageError((err as Error).message);
+  }
+  if (flags.zookeeper !== undefined) {
+    const resolved = await resolveZookeeperFlag(servers);
+    servers = resolved.servers;
+    process.stderr.write(`minikafka: note: ${resolved.note}\n`);
   }
   return {
     ...securityFromFlags(flags),

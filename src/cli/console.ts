@@ -50,7 +50,7 @@ function registerProducer(program: Command): void {
     .option('--compression-codec [codec]', 'none, gzip, snappy or lz4 (gzip when given without a value)')
     .action(async (flags: ProducerFlags) => {
       registerProjectCodecs();
-      const connection = connectionFromFlags(flags);
+      const connection = await connectionFromFlags(flags);
       const acks = parseAcks(flags.acks ?? flags.requestRequiredAcks ?? 'all');
       const compression = parseCodec(flags.compressionCodec);
       const format = lineFormat(parseKeyValues(flags.property, '--property'));
@@ -214,7 +214,7 @@ function registerConsumer(program: Command): void {
     .option('--timeout-ms <ms>', 'exit when no record arrives for this long')
     .action(async (flags: ConsumerFlags) => {
       registerProjectCodecs();
-      const connection = connectionFromFlags(flags);
+      const connection = await connectionFromFlags(flags);
       const format = recordFormat(parseKeyValues(flags.property, '--property'));
       const maxMessages = flags.maxMessages === undefined ? undefined : parseInteger(flags.maxMessages, '--max-messages', 1);
       const timeoutMs = flags.timeoutMs === undefined ? undefined : parseInteger(flags.timeoutMs, '--timeout-ms', 1);

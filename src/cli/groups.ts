@@ -48,7 +48,7 @@ export function registerGroupsCommand(program: Command): void {
       const action = oneAction<Action>(flags, ACTIONS, (a) => FLAG_NAMES[a]);
       if (action !== 'list') requireGroup(flags, action);
       if (action === 'resetOffsets') resetTarget(flags);
-      const connection = connectionFromFlags(flags);
+      const connection = await connectionFromFlags(flags);
       await runClientCommand(connection, () => withAdmin(connection, (admin) => GROUP_ACTIONS[action](admin, flags)));
     });
 }

@@ -9,6 +9,7 @@ import { registerStart } from './start';
 import { registerTopicsCommand } from './topics';
 import { registerConsoleCommands } from './console';
 import { registerGroupsCommand } from './groups';
+import { expandKafkaStyleOptions } from './kafkaArgs';
 
 const program = new Command();
 program.name('minikafka').description('An embedded Kafka mini-cluster: real Kafka wire protocol, no Java, no Docker.');
@@ -17,8 +18,15 @@ registerTopicsCommand(program);
 registerConsoleCommands(program);
 registerGroupsCommand(program);
 
+// The commands that mirror Kafka's scripts take options the way those scripts do (see kafkaArgs.ts).
+const KAFKA_STYLE_COMMANDS = new Set(['topics', 'console-producer', 'console-consumer', 'groups']);
+const kafkaStyle = program.commands.find((c) => c.name() === process.argv[2] && KAFKA_STYLE_COMMANDS.has(c.name()));
+const argv = kafkaStyle
+  ? [...process.argv.slice(0, 3), ...expandKafkaStyleOptions(process.argv.slice(3), kafkaStyle.options.map((o) => o.long ?? '').filter(Boolean))]
+  : process.argv;
+
 program.exitOverride();
-program.parseAsync(process.argv).catch((err: unknown) => {
+program.parseAsync(argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   const e = err as NodeJS.ErrnoException;
   const msg = e.code === 'EADDRINUSE' ? `address already in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}` : e.message;

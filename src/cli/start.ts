@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../broker/cluster/controlClient';
-import { ControlServer, CONTROL_FILE } from '../broker/cluster/controlServer';
+import { ControlServer, CONTROL_FILE, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
 import { Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
 import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
@@ -80,6 +80,10 @@ export function registerStart(program: Command): void {
     .option('--port <port>', 'port of broker 1; the others take the next ports (taken ports fall back to free ones; 0 = all free ports)', '9092')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--dir <dir>', 'data directory', '.minikafka')
+    .option(
+      '--control-port <port>',
+      `port of the supervisor's control endpoint, which also answers Kafka tutorials' --zookeeper localhost:${DEFAULT_CONTROL_PORT} (default ${DEFAULT_CONTROL_PORT}, a free port if taken; 0 with --port 0)`,
+    )
     .option('--session-timeout-ms <ms>', 'a broker silent for this long is fenced (a dead process is fenced at once)', '3000')
     .option('--config <key=value>', 'broker setting, e.g. min.insync.replicas=2 (repeatable)', collect, [])
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
@@ -90,6 +94,8 @@ export function registerStart(program: Command): void {
       const brokers = positiveInt('--brokers', opts.brokers);
       const basePort = positiveInt('--port', opts.port, 0);
       if (basePort > 65535) throw new UsageError(`invalid port: ${opts.port}`);
+      const controlPort = opts.controlPort === undefined ? (basePort === 0 ? 0 : DEFAULT_CONTROL_PORT) : positiveInt('--control-port', opts.controlPort, 0);
+      if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
       const security = parseSecurityFlags(opts);
       refuseIfRunning(dir);
@@ -121,9 +127,10 @@ export function registerStart(program: Command): void {
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
       await supervisor.start();
       control = new ControlServer(supervisor, dir, () => void shutdown('shutdown requested'));
-      await control.start();
+      const info = await control.start(controlPort);
       const state = supervisor.state();
       for (const b of state.brokers) process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
+      process.stdout.write(`supervisor: 127.0.0.1:${info.port} (in ZooKeeper's place: Kafka tutorials' --zookeeper localhost:${info.port} works)\n`);
       process.stdout.write(`data: ${dir}\n`);
       const sec = supervisor.security;
       if (sec.protocol !== 'PLAINTEXT') {

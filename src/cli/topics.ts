@@ -36,7 +36,7 @@ export function registerTopicsCommand(program: Command): void {
   addSecurityOptions(program.command('topics'))
     .description('create, list, describe, alter and delete topics (like kafka-topics.sh)')
     .option('--bootstrap-server <servers>', 'broker(s) to connect to: host:port[,host:port]')
-    .option('--zookeeper <servers>', 'accepted for old tutorials; treated as --bootstrap-server')
+    .option('--zookeeper <host:port>', "for Kafka tutorials: the mini-cluster's controller address (`minikafka start` prints it; localhost:2181 by default) or a broker's")
     .option('--create', 'create a topic')
     .option('--list', 'list topic names')
     .option('--describe', 'describe topics: partitions, leaders, replicas, ISR, non-default configs')
@@ -55,7 +55,7 @@ export function registerTopicsCommand(program: Command): void {
     .action(async (flags: TopicsFlags) => {
       const action = oneAction<Action>(flags, ACTIONS, (a) => `--${a}`);
       if (action === 'create' || action === 'alter' || action === 'delete') requireTopic(flags, action);
-      const connection = connectionFromFlags(flags);
+      const connection = await connectionFromFlags(flags);
       await runClientCommand(connection, () => withAdmin(connection, (admin) => TOPIC_ACTIONS[action](admin, flags)));
     });
 }

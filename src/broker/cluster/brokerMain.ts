@@ -71,7 +71,14 @@ async function main(): Promise<void> {
   });
   // If the supervisor dies, do not linger as an orphan holding the port.
   process.on('disconnect', () => void stop('supervisor disconnected'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  // SIGTERM is how Kafka's own scripts stop a broker, and Kafka then shuts down in a controlled way: leadership
+  // moves to the other replicas before the process exits. The supervisor does that (and then sends 'shutdown');
+  // without a supervisor, or if it does not answer in time, the broker just stops.
+  process.on('SIGTERM', () => {
+    if (!process.connected) return void stop('SIGTERM');
+    send({ type: 'stop-request' });
+    setTimeout(() => void stop('SIGTERM (no controlled shutdown from the supervisor)'), 10_000).unref();
+  });
   process.on('SIGINT', () => {
     /* the supervisor decides; a terminal Ctrl-C reaches the whole group */
   });

@@ -1,5 +1,9 @@
 // The supervisor's control endpoint: HTTP on loopback, guarded by a random secret written (mode 0600) with
-// the port into <dir>/control.json, which the CLI and the extension read. Routes (all JSON):
+// the port into <dir>/control.json, which the CLI and the extension read. It listens on 2181 when that is free:
+// the supervisor holds the controller, the role ZooKeeper plays in Kafka tutorials, so their
+// `--zookeeper localhost:2181` finds the cluster through the one route that needs no secret. Routes (all JSON):
+//   GET  /v1/bootstrap                  the brokers' bootstrap servers and security protocol (no secret needed:
+//                                       it says no more than Metadata tells any client)
 //   GET  /v1/state                      brokers (process state, fenced, controller), topics, partitions
 //   GET  /v1/events                     server-sent events: one `state` snapshot, then each cluster event
 //   POST /v1/brokers/:id/kill|pause|resume|stop|restart
@@ -21,6 +25,15 @@ export interface ControlInfo {
   bootstrap: string;
 }
 
+/** What GET /v1/bootstrap answers. */
+export interface BootstrapInfo {
+  bootstrap: string;
+  securityProtocol: string;
+}
+
+/** The port the control endpoint asks for first: ZooKeeper's, whose place it takes in Kafka tutorials. */
+export const DEFAULT_CONTROL_PORT = 2181;
+
 export class ControlServer {
   private server: Server | undefined;
   private readonly token = randomBytes(24).toString('base64url');
@@ -33,10 +46,24 @@ export class ControlServer {
     private readonly onShutdown: () => void,
   ) {}
 
-  async start(): Promise<ControlInfo> {
+  /** Listens on 127.0.0.1:preferredPort, or on a free port when that one is taken (or 0). */
+  async start(preferredPort = 0): Promise<ControlInfo> {
     const server = createServer((req, res) => void this.route(req, res));
     this.server = server;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const listen = (port: number) =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    try {
+      await listen(preferredPort);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || preferredPort === 0) throw err;
+      await listen(0);
+    }
     const port = (server.address() as { port: number }).port;
     const info: ControlInfo = { port, token: this.token, pid: process.pid, bootstrap: this.supervisor.bootstrap };
     this.file = join(this.dir, CONTROL_FILE);
@@ -60,8 +87,11 @@ export class ControlServer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (!this.authorized(req)) return reply(401, { error: 'missing or wrong control token' });
     const url = new URL(req.url ?? '/', 'http://localhost');
+    if (req.method === 'GET' && url.pathname === '/v1/bootstrap') {
+      return reply(200, { bootstrap: this.supervisor.bootstrap, securityProtocol: this.supervisor.security.protocol } satisfies BootstrapInfo);
+    }
+    if (!this.authorized(req)) return reply(401, { error: 'missing or wrong control token' });
     try {
       if (req.method === 'GET' && url.pathname === '/v1/state') return reply(200, this.supervisor.state());
       if (req.method === 'GET' && url.pathname === '/v1/events') {

@@ -25,6 +25,8 @@ export type ControllerMethod = Exclude<keyof ControllerChannel, 'metadata'> | 'm
 export type BrokerToSupervisor =
   | { type: 'ready'; host: string; port: number; internalPort?: number; pid: number }
   | { type: 'heartbeat' }
+  /** The process got SIGTERM (`kill <pid>`, as the seed tutorial stops a broker): asks for a controlled shutdown. */
+  | { type: 'stop-request' }
   | { type: 'call'; id: number; method: ControllerMethod; args: unknown[] };
 
 export type SupervisorToBroker =

@@ -279,7 +279,9 @@ export class Supervisor extends EventEmitter {
     };
     h.state = 'starting';
     h.exitCode = h.signal = null;
-    const child = fork(this.opts.brokerScript ?? defaultBrokerScript(), [], {
+    // The arguments are not read (the options travel in the environment): they make the process findable the way
+    // the seed tutorial finds a broker, `ps -ef | grep broker.id=1`, with the keys of Kafka's server.properties.
+    const child = fork(this.opts.brokerScript ?? defaultBrokerScript(), [`broker.id=${h.id}`, `log.dir=${options.logDir}`], {
       env: { ...BROKER_MALLOC_ENV, ...process.env, [BROKER_OPTIONS_ENV]: JSON.stringify(options) },
       execArgv: brokerExecArgv(),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -323,6 +325,12 @@ export class Supervisor extends EventEmitter {
       if (registered?.fenced && h.state === 'running') {
         this.controller.registerBroker({ id: h.id, host: h.host, port: h.port, internalPort: h.internalPort, rack: null });
       }
+      return;
+    }
+    if (msg.type === 'stop-request') {
+      if (this.shuttingDown || h.state !== 'running') return; // the whole cluster is going anyway
+      this.logger.info(`broker ${h.id} got SIGTERM: controlled shutdown`);
+      void this.stopBroker(h.id).catch((err: Error) => this.logger.warn(`controlled shutdown of broker ${h.id}: ${err.message}`));
       return;
     }
     if (msg.type === 'call') {
