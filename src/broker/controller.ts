@@ -27,6 +27,8 @@ export interface CreateTopicSpec {
 export interface ControllerDefaults {
   numPartitions: number;
   defaultReplicationFactor: number;
+  /** The broker-level unclean.leader.election.enable, for topics without their own setting. */
+  uncleanLeaderElection: boolean;
 }
 
 export interface ControllerOptions {
@@ -49,7 +51,7 @@ export class Controller extends EventEmitter {
   constructor(private readonly opts: ControllerOptions = {}) {
     super();
     this.logger = opts.logger ?? nopLogger;
-    this.defaults = { numPartitions: 1, defaultReplicationFactor: 1, ...opts.defaults };
+    this.defaults = { numPartitions: 1, defaultReplicationFactor: 1, uncleanLeaderElection: false, ...opts.defaults };
     this.image = this.load() ?? {
       clusterId: opts.clusterId ?? randomBytes(16).toString('base64url'),
       controllerId: -1,
@@ -149,7 +151,7 @@ export class Controller extends EventEmitter {
    */
   private electLeader(topic: TopicState, p: PartitionState): void {
     const candidate = p.replicas.find((r) => p.isr.includes(r) && this.isLive(r));
-    const unclean = (topic.configs['unclean.leader.election.enable'] ?? 'false') === 'true';
+    const unclean = (topic.configs['unclean.leader.election.enable'] ?? String(this.defaults.uncleanLeaderElection)) === 'true';
     if (candidate !== undefined) {
       p.leader = candidate;
       p.isr = p.isr.filter((r) => this.isLive(r));
@@ -312,6 +314,9 @@ export class Controller extends EventEmitter {
       else next[k] = normalizeTopicConfigValue(k, val);
     }
     topic.configs = next;
+    // As Kafka's controller does when unclean.leader.election.enable is turned on: offline partitions of the
+    // topic get a leader now (a live out-of-sync replica), instead of waiting for their last ISR member.
+    if ('unclean.leader.election.enable' in changes && !this.electionsHeld) this.electOfflinePartitions();
     this.commit(`altered configs of ${name}`);
   }
 

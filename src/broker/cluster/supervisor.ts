@@ -184,6 +184,7 @@ export class Supervisor extends EventEmitter {
       defaults: {
         numPartitions: Number(config['num.partitions'] ?? 1),
         defaultReplicationFactor: Number(config['default.replication.factor'] ?? 1),
+        uncleanLeaderElection: config['unclean.leader.election.enable'] === 'true',
       },
       logger: opts.logger,
     });
