@@ -2,9 +2,10 @@
 // against a real in-process broker: the seed tutorial's commands, their exact output formats, and errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { startTestBroker, TestBroker } from '../helpers/broker';
-import { runCli } from '../helpers/cli';
+import { CLI, runCli } from '../helpers/cli';
 
 let broker: TestBroker;
 let bootstrap: string;
@@ -136,6 +137,73 @@ describe('minikafka groups', () => {
 
     assert.match(await ok('groups', ['--delete', '--group', 'workers']), /Deletion of requested consumer groups \('workers'\) was successful/);
     assert.ok(!describeLines(await ok('groups', ['--list'])).includes('workers'));
+  });
+});
+
+describe('more of the Kafka scripts\' options', () => {
+  test('console-producer: parse.headers with keys, acks 0, and --request-required-acks; print.headers reads them back', async () => {
+    await ok('topics', ['--create', '--topic', 'headed', '--partitions', '1']);
+    const input = 'trace:t1,kind:order\tk1:first\nkind:refund\tk2:second\n';
+    await ok('console-producer', ['--topic', 'headed', '--property', 'parse.headers=true', '--property', 'parse.key=true', '--property', 'key.separator=:', '--acks', '0'], input);
+    await ok('console-producer', ['--topic', 'headed', '--request-required-acks', '1'], 'third\n');
+    const out = await ok('console-consumer', ['--topic', 'headed', '--from-beginning', '--max-messages', '3', '--timeout-ms', '10000', '--property', 'print.headers=true', '--property', 'print.key=true']);
+    assert.equal(out, 'trace:t1,kind:order\tk1\tfirst\nkind:refund\tk2\tsecond\nNO_HEADERS\tnull\tthird\n');
+  });
+
+  test('a bad --acks value is a usage error', async () => {
+    const r = await cli('console-producer', ['--topic', 'headed', '--acks', '2'], 'x\n');
+    assertOneLineError(r, /--acks/);
+    assert.equal(r.code, 2);
+  });
+
+  test('groups --describe shows an active member: consumer id, host and client id', async () => {
+    await ok('topics', ['--create', '--topic', 'live', '--partitions', '2']);
+    await ok('console-producer', ['--topic', 'live'], 'a\nb\n');
+    // A consumer that stays in the group until killed (no --max-messages).
+    const member = spawn(process.execPath, [CLI, 'console-consumer', '--bootstrap-server', bootstrap, '--topic', 'live', '--group', 'watchers', '--from-beginning'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      let rows: string[] = [];
+      const deadline = Date.now() + 20000;
+      while (Date.now() < deadline) {
+        const r = await cli('groups', ['--describe', '--group', 'watchers']);
+        rows = describeLines(r.stdout).slice(1);
+        if (rows.length === 2 && rows.every((l) => !/\s-\s+-\s+-$/.test(l))) break;
+        await new Promise((res) => setTimeout(res, 300));
+      }
+      assert.equal(rows.length, 2, `one row per partition:\n${rows.join('\n')}`);
+      for (const row of rows) {
+        const cells = row.split(/\s+/);
+        assert.equal(cells[0], 'watchers');
+        assert.equal(cells[1], 'live');
+        assert.match(cells[6], /^minikafka-cli-[\w-]+$/, `CONSUMER-ID column: ${row}`);
+        assert.equal(cells[7], '/127.0.0.1', `HOST column: ${row}`);
+        assert.equal(cells[8], 'minikafka-cli', `CLIENT-ID column: ${row}`);
+      }
+    } finally {
+      member.kill('SIGKILL');
+    }
+  });
+
+  test('groups --reset-offsets --to-offset and --to-datetime move the committed offsets exactly', async () => {
+    await ok('topics', ['--create', '--topic', 'dated', '--partitions', '1']);
+    await ok('console-producer', ['--topic', 'dated'], 'old 1\nold 2\n');
+    await new Promise((r) => setTimeout(r, 50));
+    const between = new Date();
+    await new Promise((r) => setTimeout(r, 50));
+    await ok('console-producer', ['--topic', 'dated'], 'new 1\nnew 2\n');
+    await ok('console-consumer', ['--topic', 'dated', '--group', 'dating', '--from-beginning', '--max-messages', '4', '--timeout-ms', '15000']);
+    const committed = async () => Number(describeLines(await ok('groups', ['--describe', '--group', 'dating']))[1].split(/\s+/)[3]);
+    assert.equal(await committed(), 4);
+
+    await ok('groups', ['--reset-offsets', '--group', 'dating', '--topic', 'dated', '--to-offset', '1', '--execute']);
+    assert.equal(await committed(), 1);
+    // kafka-consumer-groups.sh takes a local time without a zone: give it as such.
+    const local = new Date(between.getTime() - between.getTimezoneOffset() * 60000).toISOString().replace('Z', '');
+    const shown = await ok('groups', ['--reset-offsets', '--group', 'dating', '--topic', 'dated', '--to-datetime', local, '--dry-run']);
+    assert.match(shown, /dating\s+dated\s+0\s+2\n/);
+    assert.equal(await committed(), 1, '--dry-run changes nothing');
+    await ok('groups', ['--reset-offsets', '--group', 'dating', '--topic', 'dated', '--to-datetime', local, '--execute']);
+    assert.equal(await committed(), 2, 'the first record at or after the time');
   });
 });
 

@@ -83,6 +83,27 @@ describe('the controller', () => {
     assert.match(list.stdout, /^4\t127\.0\.0\.1:\d+\trunning/m);
   });
 
+  test('`minikafka broker pause|resume|stop|restart` act on the process and say so', async () => {
+    const cli = async (...args: string[]) => {
+      const r = await runCli(['broker', ...args, '--dir', cluster.dir]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    };
+    const stateOf = async (id: number) => (await cluster.state()).brokers.find((b) => b.id === id)?.state;
+    assert.match(await cli('pause', '2'), /^broker 2: paused \(SIGSTOP\)/);
+    assert.equal(await stateOf(2), 'paused');
+    assert.match(await cli('resume', '2'), /^broker 2: resumed \(SIGCONT\)/);
+    assert.equal(await stateOf(2), 'running');
+    assert.match(await cli('stop', '3'), /^broker 3: stopped/);
+    assert.equal(await stateOf(3), 'stopped');
+    assert.match(await cli('list'), /^3\t127\.0\.0\.1:\d+\tstopped/m);
+    assert.match(await cli('restart', '3'), /^broker 3: restarted \(pid \d+\)/);
+    await cluster.waitForState((s) => s.brokers.every((b) => b.state === 'running' && !b.fenced), 15000, 'all brokers running');
+    const bad = await runCli(['broker', 'kill', '9', '--dir', cluster.dir]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^minikafka: [^\n]*9[^\n]*\n$/, 'an unknown broker id is one line');
+  });
+
   test('a follower that stops fetching leaves the ISR after replica.lag.time.max.ms, before the session timeout fences it', async () => {
     await createTopic(cluster, 'lagging', [1, 2, 3]);
     const leader = partitionOf(await cluster.state(), 'lagging', 0).leader;
