@@ -132,17 +132,30 @@ describe('the controller', () => {
     w.close();
   });
 
-  test('turning unclean.leader.election.enable on for a topic gives its offline partition a leader at once', async () => {
+  test('turning unclean.leader.election.enable on elects an offline partition at once; the old leader truncates what was lost', async () => {
     await createTopic(cluster, 'unclean-later', [2, 3]);
+    const values = async (broker: number) => {
+      const w = await wireTo(cluster, broker);
+      const read = await fetchRecords(w, 'unclean-later', 0, 0);
+      w.close();
+      return read.decoded.map((r) => r.value?.toString());
+    };
+    let w = await wireTo(cluster, 2);
+    assert.equal((await produce(w, 'unclean-later', 0, [{ value: 'kept' }], -1)).errorCode, 0);
+    w.close();
     await cluster.control.broker(3, 'kill');
     await cluster.waitForState((s) => partitionOf(s, 'unclean-later', 0).isr.join() === '2', 5000, 'ISR [2]');
+    // Written while broker 2 is alone in the ISR: lost when the out-of-sync broker 3 is made leader.
+    w = await wireTo(cluster, 2);
+    assert.equal((await produce(w, 'unclean-later', 0, [{ value: 'lost 1' }, { value: 'lost 2' }], 1)).errorCode, 0);
+    w.close();
     await cluster.control.broker(2, 'kill');
     await cluster.control.broker(3, 'restart');
     let s = await cluster.waitForState((st) => st.brokers.find((b) => b.id === 3)?.state === 'running', 10000, 'broker 3 back');
     await new Promise((r) => setTimeout(r, 300));
     s = await cluster.state();
     assert.equal(partitionOf(s, 'unclean-later', 0).leader, -1, 'offline: broker 3 was not in sync');
-    const w = await wireTo(cluster, 1);
+    w = await wireTo(cluster, 1);
     const res = await w.request(AlterConfigs, 1, {
       resources: [{ resourceType: 2, resourceName: 'unclean-later', configs: [{ name: 'unclean.leader.election.enable', value: 'true' }] }],
       validateOnly: false,
@@ -151,8 +164,20 @@ describe('the controller', () => {
     assert.equal(res.responses[0].errorCode, 0, res.responses[0].errorMessage ?? '');
     s = await cluster.waitForState((st) => partitionOf(st, 'unclean-later', 0).leader === 3, 5000, 'unclean leader 3');
     assert.deepEqual(partitionOf(s, 'unclean-later', 0).isr, [3]);
+    w = await wireTo(cluster, 3);
+    assert.equal((await produce(w, 'unclean-later', 0, [{ value: 'after' }], 1)).errorCode, 0);
+    w.close();
+    assert.deepEqual(await values(3), ['kept', 'after']);
+
+    // Broker 2 returns with a log that diverged at offset 1: it must truncate to the new leader's epoch history
+    // and copy what the leader has, as Kafka's followers do.
     await cluster.control.broker(2, 'restart');
-    await cluster.waitForState((st) => partitionOf(st, 'unclean-later', 0).isr.length === 2, 20000, 'broker 2 truncated and back in the ISR');
+    await cluster.waitForState((st) => partitionOf(st, 'unclean-later', 0).isr.length === 2, 20000, 'broker 2 back in the ISR');
+    await cluster.control.broker(3, 'kill');
+    await cluster.waitForState((st) => partitionOf(st, 'unclean-later', 0).leader === 2, 5000, 'broker 2 leads again');
+    assert.deepEqual(await values(2), ['kept', 'after'], 'the lost records are gone from broker 2 and the new one is there');
+    await cluster.control.broker(3, 'restart');
+    await cluster.waitForState((st) => partitionOf(st, 'unclean-later', 0).isr.length === 2, 20000, 'full ISR at the end');
   });
 });
 
