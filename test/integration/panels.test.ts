@@ -9,6 +9,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { ClusterAdmin } from '../../src/client/admin';
+import { OutgoingRecord, RecordProducer } from '../../src/client/producer';
 import type { GroupPanel, ProducerPanel, TailPanel } from '../../src/extension/panels';
 import { JoinGroupRequest, RefreshGroupRequest } from '../../src/shared/groupProtocol';
 import { ProduceForm, ProduceRequest, ProducerInitRequest, ProduceSummary } from '../../src/shared/producerProtocol';
@@ -18,6 +19,8 @@ const EXTENSION_ID = 'minikafka.minikafka';
 const CLUSTER = 'embedded';
 const TOPIC = `panels-${Date.now().toString(36)}`;
 const GROUP = `panels-group-${Date.now().toString(36)}`;
+/** A topic of its own for the start-time and chosen-partition tails (exact record counts). */
+const TAIL_TOPIC = `tail-${Date.now().toString(36)}`;
 const XSS = '<img src=x onerror=alert(1)>';
 
 function form(patch: Partial<ProduceForm>): ProduceForm {
@@ -176,6 +179,99 @@ describe('panels', function () {
     await waitFor('the tail consumer to stop', () => pipeline.isDisposed && pipeline.status().state === 'stopped', 15_000);
   });
 
+  it('tails from a time: exactly the records at or after it, then live records of every partition', async () => {
+    await vscode.commands.executeCommand('minikafka.createTopic', { clusterId: CLUSTER, topic: TAIL_TOPIC }, { partitions: 3, replicationFactor: 3 });
+    // Two records on each partition, stamped by the producer with the current time.
+    await send(TAIL_TOPIC, [0, 1, 2].flatMap((p) => [0, 1].map((i) => ({ key: `before-${p}-${i}`, value: `before-${p}-${i}`, partition: p }))));
+    await new Promise((r) => setTimeout(r, 20));
+    const from = Date.now();
+    await new Promise((r) => setTimeout(r, 20));
+    // The edges: one millisecond before the time (P1's last record, so P1 has nothing at or after it) is left
+    // out; exactly the time (P0's first later record) is in. The rest are stamped now, after the time.
+    await send(TAIL_TOPIC, [{ key: 'old-1', value: 'old-1', partition: 1, timestamp: from - 1 }]);
+    await send(TAIL_TOPIC, [
+      { key: 'after-0-0', value: 'after-0-0', partition: 0, timestamp: from },
+      { key: 'after-0-1', value: 'after-0-1', partition: 0 },
+      { key: 'after-2-0', value: 'after-2-0', partition: 2 },
+      { key: 'after-2-1', value: 'after-2-1', partition: 2 },
+    ]);
+
+    const tailFrom = (await vscode.commands.executeCommand('minikafka.tailTopic', { clusterId: CLUSTER, topic: TAIL_TOPIC }, { start: { kind: 'timestamp', timestamp: from } })) as TailPanel;
+    assert.ok(tailFrom, 'the command returned no panel');
+    try {
+      await tailFrom.test.whenReady();
+      const expected = [
+        ['0', '2', 'after-0-0'],
+        ['0', '3', 'after-0-1'],
+        ['2', '2', 'after-2-0'],
+        ['2', '3', 'after-2-1'],
+      ];
+      const probe = await waitFor('the four records at or after the time in the page', async () => {
+        const p = await tailFrom.test.probe();
+        return p.rowCount === expected.length ? p : undefined;
+      });
+      assert.deepEqual(sortRows(probe.rows.map((r) => [r[0], r[1], r[4]])), expected);
+      assert.equal(probe.info.started, `from ${new Date(from).toISOString()} · all partitions · no group`);
+      // Nothing older trickles in later (a start resolved per partition, not one offset for all).
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(tailFrom.pipeline.status().received, expected.length);
+      assert.equal((await tailFrom.test.probe()).rowCount, expected.length);
+
+      // P1 had nothing at or after the time, so it started at its end: a new record there shows, at offset 3.
+      await send(TAIL_TOPIC, [{ key: 'live-1', value: 'live-1', partition: 1 }]);
+      const live = await waitFor('the live record of partition 1', async () => {
+        const p = await tailFrom.test.probe();
+        return p.rows.some((r) => r[4] === 'live-1') ? p : undefined;
+      });
+      assert.deepEqual(live.rows.find((r) => r[4] === 'live-1')!.slice(0, 2), ['1', '3']);
+      assert.equal(live.rowCount, expected.length + 1);
+    } finally {
+      tailFrom.test.panel.dispose();
+    }
+  });
+
+  it('tails chosen partitions only: two of three, old and live records', async () => {
+    const tailSome = (await vscode.commands.executeCommand('minikafka.tailTopic', { clusterId: CLUSTER, topic: TAIL_TOPIC }, { start: { kind: 'earliest' }, partitions: [0, 2] })) as TailPanel;
+    assert.ok(tailSome, 'the command returned no panel');
+    try {
+      await tailSome.test.whenReady();
+      assert.deepEqual(tailSome.pipeline.currentConfig.partitions, [0, 2]);
+      // Partitions 0 and 2 from their start: two records before the time and two after on each; none of P1's
+      // four (before-1-0, before-1-1, old-1, live-1).
+      const expected = [
+        ['0', '0', 'before-0-0'],
+        ['0', '1', 'before-0-1'],
+        ['0', '2', 'after-0-0'],
+        ['0', '3', 'after-0-1'],
+        ['2', '0', 'before-2-0'],
+        ['2', '1', 'before-2-1'],
+        ['2', '2', 'after-2-0'],
+        ['2', '3', 'after-2-1'],
+      ];
+      const probe = await waitFor('the records of partitions 0 and 2 in the page', async () => {
+        const p = await tailSome.test.probe();
+        return p.rowCount === expected.length ? p : undefined;
+      });
+      assert.deepEqual(sortRows(probe.rows.map((r) => [r[0], r[1], r[4]])), expected);
+      assert.equal(probe.info.started, 'from the beginning · partitions 0, 2 · no group');
+
+      // Live: one record to each partition; the one to partition 1 never shows.
+      await send(TAIL_TOPIC, [0, 1, 2].map((p) => ({ key: `live2-${p}`, value: `live2-${p}`, partition: p })));
+      await waitFor('the live records of partitions 0 and 2', async () => (await tailSome.test.probe()).rowCount === expected.length + 2);
+      await new Promise((r) => setTimeout(r, 1500));
+      const after = await tailSome.test.probe();
+      assert.equal(after.rowCount, expected.length + 2);
+      assert.equal(tailSome.pipeline.status().received, expected.length + 2);
+      assert.deepEqual(sortRows(after.rows.filter((r) => r[4]?.startsWith('live2-')).map((r) => [r[0], r[1], r[4]])), [
+        ['0', '4', 'live2-0'],
+        ['2', '4', 'live2-2'],
+      ]);
+      assert.ok(after.rows.every((r) => r[0] === '0' || r[0] === '2'), `a row of another partition: ${JSON.stringify(after.rows)}`);
+    } finally {
+      tailSome.test.panel.dispose();
+    }
+  });
+
   it('watches a group: lag per partition, then a member of the panel consumes and the lag falls to zero', async () => {
     const group = (await vscode.commands.executeCommand('minikafka.tailGroup', { clusterId: CLUSTER, groupId: GROUP }, { pollIntervalMs: 500 })) as GroupPanel;
     assert.ok(group, 'the command returned no panel');
@@ -230,6 +326,49 @@ describe('panels', function () {
     group.test.panel.dispose();
     await waitFor('the members to leave', async () => (await withAdmin((admin) => admin.describeGroup(GROUP))).members.length === 0, 30_000);
   });
+  it("shows a leader change on one of the group's partitions in the timeline (and only the group's partitions)", async () => {
+    const group = (await vscode.commands.executeCommand('minikafka.tailGroup', { clusterId: CLUSTER, groupId: GROUP }, { pollIntervalMs: 500 })) as GroupPanel;
+    assert.ok(group, 'the command returned no panel');
+    let killed: number | undefined;
+    try {
+      await group.test.whenReady();
+      // The panel files cluster events only for partitions it knows are the group's (its committed offsets).
+      const before = await waitFor('the page to show the group and its three partitions', async () => {
+        await group.test.invoke(RefreshGroupRequest, undefined);
+        const p = await group.test.probe();
+        return p.rowCount === 3 && p.rows.length === 3 ? p : undefined;
+      });
+      const leaderShown = before.rows.find((r) => r[1] === '0')![2];
+      killed = ((await vscode.commands.executeCommand('minikafka.killPartitionLeader', { clusterId: CLUSTER, topic: TOPIC, partition: 0 }, {})) as { brokerId: number }).brokerId;
+      assert.equal(leaderShown, String(killed), 'the page showed the leader that was killed');
+
+      const entry = new RegExp(`^leader: ${TOPIC}-0: leader ${killed} -> (\\d+) \\(epoch \\d+\\)$`, 'm');
+      const probe = await waitFor('the leader change of partition 0 in the page timeline', async () => {
+        const p = await group.test.probe();
+        return entry.test(String(p.info.timelineText)) ? p : undefined;
+      }, 15_000);
+      const text = String(probe.info.timelineText);
+      const newLeader = entry.exec(text)![1];
+      assert.notEqual(newLeader, String(killed));
+      // The same event reached the host's timeline as a leader entry, and the ISR shrink of P0 came with it.
+      assert.ok(group.monitor.timeline.some((e) => e.kind === 'leader' && e.text.startsWith(`${TOPIC}-0: leader ${killed} -> ${newLeader}`)));
+      assert.match(text, new RegExp(`^isr: ${TOPIC}-0: ISR \\[[\\d,]+\\] -> \\[[\\d,]+\\]$`, 'm'));
+      // Partitions of other topics led by the same broker (the tail topic has three, RF 3) are not the group's.
+      assert.ok(!text.includes(TAIL_TOPIC), `another topic's events in the group timeline:\n${text}`);
+      // The partition table follows on its next poll: P0's leader column names the new leader.
+      await waitFor('the new leader of P0 in the page table', async () => (await group.test.probe()).rows.find((r) => r[1] === '0')?.[2] === newLeader, 15_000);
+    } finally {
+      group.test.panel.dispose();
+      if (killed !== undefined) {
+        await vscode.commands.executeCommand('minikafka.restartBroker', { clusterId: CLUSTER, brokerId: killed }, {});
+        await waitFor(
+          'the restarted broker back in every ISR',
+          () => withAdmin(async (admin) => (await admin.describeTopics([TOPIC]))[0].partitions.every((p) => p.isr.length === 3)),
+          30_000,
+        );
+      }
+    }
+  });
 });
 
 /** An admin client of our own on the embedded cluster (the panels' clients are theirs). */
@@ -242,4 +381,21 @@ async function withAdmin<T>(fn: (admin: ClusterAdmin) => Promise<T>): Promise<T>
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Sends records with a producer of our own (acks=all), so a tail never sees a record that is not fully written. */
+async function send(topic: string, records: OutgoingRecord[]): Promise<void> {
+  const bootstrap = (await vscode.commands.executeCommand('minikafka.copyBootstrapServers', { clusterId: CLUSTER }, {})) as string;
+  const producer = new RecordProducer({ bootstrapServers: bootstrap.split(',') });
+  await producer.connect();
+  try {
+    await producer.send(topic, records);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Rows as [partition, offset, ...] sorted by partition then offset (numerically), for order-free comparison. */
+function sortRows(rows: string[][]): string[][] {
+  return [...rows].sort((a, b) => Number(a[0]) - Number(b[0]) || Number(a[1]) - Number(b[1]));
 }

@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import * as vscode from 'vscode';
 import { ClusterAdmin } from '../../src/client/admin';
 import { openConsumer, RecordStream } from '../../src/client/consumer';
@@ -157,6 +158,86 @@ describe('cluster explorer (embedded mini-cluster)', function () {
       10000,
       'the group after the reset to earliest',
     );
+  });
+
+  it('resets a group to a timestamp and to an offset where Kafka would put it (committed offsets read back with kafkajs)', async () => {
+    const topic = 'it-reset-offsets';
+    const group = 'it-reset-group';
+    await vscode.commands.executeCommand(Commands.createTopic, { clusterId: C, topic }, { partitions: 2, replicationFactor: 1 });
+    // Known CreateTime timestamps, an hour ago (well inside the default retention): P0 gets 5 records a second
+    // apart, P1 gets 3 records 300 ms apart, all of P1 before P0's second record. Each partition's records go
+    // in one batch, so the broker has to find the record inside the batch, not just the batch.
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - 3600_000;
+    const producer = new RecordProducer({ bootstrapServers: bootstrap });
+    await producer.connect();
+    try {
+      await producer.send(topic, [0, 1, 2, 3, 4].map((i) => ({ value: `p0-${i}`, partition: 0, timestamp: t0 + 1000 * i })));
+      await producer.send(topic, [0, 1, 2].map((i) => ({ value: `p1-${i}`, partition: 1, timestamp: t0 + 300 * i })));
+    } finally {
+      await producer.disconnect();
+    }
+    // A real group reads everything and commits, then leaves (a reset needs a group without members).
+    const reader = await openConsumer({ bootstrapServers: bootstrap }, { topic, groupId: group, from: 'earliest' });
+    try {
+      for (let i = 0; i < 8; i++) assert.ok(await reader.next({ timeoutMs: 20000 }), `record ${i}`);
+    } finally {
+      await reader.stop();
+    }
+
+    // Read back with kafkajs's own admin client, not the extension's: what any Kafka client would now start from.
+    const kafka = new Kafka({ brokers: bootstrap, clientId: 'it-reset-check', logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () => {
+      const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      return t.partitions.sort((a, b) => a.partition - b.partition).map((p) => p.offset);
+    };
+    const reset = async (to: unknown, extra: object = {}) =>
+      ((await vscode.commands.executeCommand(Commands.resetGroupOffsets, { clusterId: C, groupId: group }, { to, ...extra })) as Array<{ partition: number; offset: string }>).map(
+        (p) => p.offset,
+      );
+    try {
+      await eventually(committed, (o) => o.join() === '5,3', 10000, 'the group to have committed the end of both partitions');
+
+      // Kafka's --to-datetime: the first offset whose timestamp is at or after the time (ListOffsets by timestamp);
+      // a partition with no record that late goes to its end (kafka-consumer-groups.sh uses the log end offset).
+      // Exactly P0's second record: offset 1; P1 has nothing at or after t0+1000: its end, 3.
+      assert.deepEqual(await reset({ timestamp: t0 + 1000 }), ['1', '3']);
+      assert.deepEqual(await committed(), ['1', '3']);
+      // Between two records (and as ISO 8601 text, as the input box takes it): the next one.
+      assert.deepEqual(await reset({ timestamp: new Date(t0 + 1500).toISOString() }), ['2', '3']);
+      assert.deepEqual(await committed(), ['2', '3']);
+      // Inside P1's run of records: P0 has its first record at t0 (offset 0 is before, 1 is the first at/after t0+1).
+      assert.deepEqual(await reset({ timestamp: t0 + 301 }), ['1', '2']);
+      assert.deepEqual(await committed(), ['1', '2']);
+      // Before everything: the start of both logs.
+      assert.deepEqual(await reset({ timestamp: t0 - 60_000 }), ['0', '0']);
+      assert.deepEqual(await committed(), ['0', '0']);
+
+      // A dry run answers the plan and commits nothing.
+      assert.deepEqual(await reset({ offset: 4 }, { dryRun: true }), ['4', '3']);
+      assert.deepEqual(await committed(), ['0', '0']);
+
+      // Kafka's --to-offset: the same offset on every partition, clamped to each partition's [start, end].
+      assert.deepEqual(await reset({ offset: 4 }), ['4', '3']);
+      assert.deepEqual(await committed(), ['4', '3']);
+      assert.deepEqual(await reset({ offset: '2' }), ['2', '2']);
+      assert.deepEqual(await committed(), ['2', '2']);
+      await assert.rejects(Promise.resolve(reset({ offset: -1 })), /the offset must be a whole number ≥ 0/);
+      assert.deepEqual(await committed(), ['2', '2']);
+    } finally {
+      await admin.disconnect();
+    }
+    // The explorer shows the lag the last reset left: 5-2 + 3-2.
+    await eventually(
+      () => snap([], [group]),
+      (t) => byId(t, `${C}/groups/${group}`)?.description === 'Empty · 0 members · lag 4',
+      10000,
+      'the group with the lag of the last reset',
+    );
+    // Leave the cluster as the later tests expect it (they count topics and groups).
+    await vscode.commands.executeCommand(Commands.deleteGroup, { clusterId: C, groupId: group }, {});
+    await vscode.commands.executeCommand(Commands.deleteTopic, { clusterId: C, topic }, {});
   });
 
   it('shows a killed leader as down, a new leader and a shrunk ISR within 2 s', async () => {

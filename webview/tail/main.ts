@@ -472,6 +472,7 @@ ready(TAIL_PANEL, () => {
       expanded: table.expanded,
       detailText: document.querySelector('.vt-detail')?.textContent ?? null,
       follow: table.follow,
+      started: startedText.textContent,
     },
   };
 });

@@ -2,7 +2,7 @@
 
 import * as vscode from 'vscode';
 import { ClusterAdmin } from '../../client/admin';
-import { describeConnectionError, SaslMechanism } from '../../client/connection';
+import { describeConnectionError, explainConnectionError, KafkaConnectionOptions, SaslMechanism } from '../../client/connection';
 import { Commands, passwordSecretKey } from '../constants';
 import type { ClusterRef } from '../contract';
 import { connectionOptions, newConnectionId, saslLabel, SASL_MECHANISMS, SavedConnection, securitySummary, validateBootstrapServers } from '../model/connections';
@@ -39,14 +39,18 @@ export interface TestResult {
 
 export async function testConnection(saved: SavedConnection, password: string | undefined): Promise<TestResult> {
   let admin: ClusterAdmin | undefined;
+  let opts: KafkaConnectionOptions | undefined;
   try {
-    const opts = await connectionOptions(saved, password);
+    opts = await connectionOptions(saved, password);
     admin = new ClusterAdmin({ ...opts, retry: { retries: 1, initialRetryTimeMs: 200, maxRetryTimeMs: 1000 }, connectionTimeoutMs: 3000, requestTimeoutMs: 10000 });
     await admin.connect();
     const d = await admin.describeCluster();
     return { ok: true, brokers: d.brokers.length };
   } catch (err) {
-    return { ok: false, error: err instanceof UserError ? err.message : describeConnectionError(err, saved.bootstrapServers.split(',')) };
+    if (err instanceof UserError) return { ok: false, error: err.message };
+    // With the options (whether TLS and SASL were used) the message can say which mistake it was; a plaintext
+    // connection closed by the server is probed for TLS, as the CLI does, instead of a vague "was it TLS?".
+    return { ok: false, error: opts ? await explainConnectionError(err, opts) : describeConnectionError(err, saved.bootstrapServers.split(',')) };
   } finally {
     await admin?.disconnect().catch(() => undefined);
   }
