@@ -307,5 +307,19 @@ describe('saved connection to an authenticating server (SASL_SSL, SCRAM-SHA-512)
       /cannot connect to Secure no TLS: 127\.0\.0\.1:\d+ is a TLS listener and this connection did not use TLS — connect with TLS/,
     );
     assert.ok(!saved().some((x) => x.name === 'Secure no TLS'));
+    // Saved anyway: the explorer's error row names the same mistake (the admin session explains with the options).
+    const ref = (await vscode.commands.executeCommand(
+      Commands.addConnection,
+      { name: 'Secure no TLS', bootstrapServers: c.bootstrap, sasl: { mechanism: 'scram-sha-512', username: USER, password: PASSWORD } },
+      { saveOnFailure: true },
+    )) as { clusterId: string };
+    added.push(ref.clusterId);
+    const { value: tree } = await eventually(
+      () => api.treeSnapshot({ expand: expandOnly() as (n: unknown) => boolean }),
+      (t) => byId(t, ref.clusterId)?.children?.[0]?.contextValue === 'placeholder.error',
+      20_000,
+      'the error row of the plaintext connection',
+    );
+    assert.match(byId(tree, ref.clusterId)!.children![0].label, /is a TLS listener and this connection did not use TLS/);
   });
 });

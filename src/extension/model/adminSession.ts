@@ -3,7 +3,8 @@
 // metadata). vscode-free.
 
 import { ClusterAdmin } from '../../client/admin';
-import { ClientError, KafkaConnectionOptions } from '../../client/connection';
+import { ClientError, explainConnectionError, KafkaConnectionOptions } from '../../client/connection';
+import { UserError } from './errors';
 
 /** Fast failure for an explorer: a dead cluster should become an error node in seconds, not after kafkajs's minute of retries. */
 export const EXPLORER_RETRY = { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 };
@@ -40,7 +41,14 @@ export class AdminSession {
       const p = (async () => {
         const opts = await this.options();
         const admin = new ClusterAdmin({ retry: EXPLORER_RETRY, requestTimeoutMs: 10000, ...opts });
-        await admin.connect();
+        try {
+          await admin.connect();
+        } catch (err) {
+          // Explained here, where the options are known (TLS or not, SASL or not): the explorer's error row and the
+          // commands then say which mistake it was (wrong password, untrusted CA, TLS to plaintext and back).
+          await admin.disconnect().catch(() => undefined);
+          throw new UserError(await explainConnectionError(err, opts));
+        }
         return admin;
       })();
       this.admin = p;
