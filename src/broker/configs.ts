@@ -12,6 +12,11 @@ export interface ConfigDef {
   defaultValue: string;
   /** The broker-level config that provides the default (synonym), if any. */
   brokerSynonym?: string;
+  /**
+   * The DEFAULT_CONFIG synonym DescribeConfigs reports, when it is not brokerSynonym with defaultValue: Kafka names
+   * the first broker synonym that has a default of its own (log.retention.ms has none; log.retention.hours=168 does).
+   */
+  defaultSynonym?: { name: string; value: string };
   validate?: (value: string) => string | undefined;
   doc: string;
 }
@@ -42,7 +47,7 @@ export const TOPIC_CONFIGS: ConfigDef[] = [
   { name: 'delete.retention.ms', type: 'long', defaultValue: '86400000', brokerSynonym: 'log.cleaner.delete.retention.ms', validate: atLeast(0), doc: 'tombstone retention for compacted topics' },
   { name: 'file.delete.delay.ms', type: 'long', defaultValue: '60000', brokerSynonym: 'log.segment.delete.delay.ms', validate: atLeast(0), doc: 'delay before deleting a file' },
   { name: 'flush.messages', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.messages', validate: atLeast(1), doc: 'fsync after this many messages' },
-  { name: 'flush.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.ms', validate: atLeast(0), doc: 'fsync after this many ms' },
+  { name: 'flush.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.ms', defaultSynonym: { name: 'log.flush.scheduler.interval.ms', value: LONG_MAX }, validate: atLeast(0), doc: 'fsync after this many ms' },
   { name: 'index.interval.bytes', type: 'int', defaultValue: '4096', brokerSynonym: 'log.index.interval.bytes', validate: atLeast(0), doc: 'bytes between offset index entries' },
   { name: 'max.compaction.lag.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.cleaner.max.compaction.lag.ms', validate: atLeast(1), doc: '' },
   { name: 'max.message.bytes', type: 'int', defaultValue: '1048588', brokerSynonym: 'message.max.bytes', validate: atLeast(0), doc: 'largest record batch size allowed' },
@@ -52,11 +57,11 @@ export const TOPIC_CONFIGS: ConfigDef[] = [
   { name: 'min.insync.replicas', type: 'int', defaultValue: '1', brokerSynonym: 'min.insync.replicas', validate: atLeast(1), doc: 'replicas that must acknowledge an acks=all write' },
   { name: 'preallocate', type: 'boolean', defaultValue: 'false', brokerSynonym: 'log.preallocate', validate: oneOf('true', 'false'), doc: '' },
   { name: 'retention.bytes', type: 'long', defaultValue: '-1', brokerSynonym: 'log.retention.bytes', doc: 'maximum partition size before old segments are deleted (-1: no limit)' },
-  { name: 'retention.ms', type: 'long', defaultValue: '604800000', brokerSynonym: 'log.retention.ms', validate: atLeast(-1), doc: 'how long to keep records (-1: forever)' },
+  { name: 'retention.ms', type: 'long', defaultValue: '604800000', brokerSynonym: 'log.retention.ms', defaultSynonym: { name: 'log.retention.hours', value: '168' }, validate: atLeast(-1), doc: 'how long to keep records (-1: forever)' },
   { name: 'segment.bytes', type: 'int', defaultValue: '1073741824', brokerSynonym: 'log.segment.bytes', validate: atLeast(14), doc: 'segment file size' },
   { name: 'segment.index.bytes', type: 'int', defaultValue: '10485760', brokerSynonym: 'log.index.size.max.bytes', validate: atLeast(4), doc: '' },
-  { name: 'segment.jitter.ms', type: 'long', defaultValue: '0', brokerSynonym: 'log.roll.jitter.ms', validate: atLeast(0), doc: '' },
-  { name: 'segment.ms', type: 'long', defaultValue: '604800000', brokerSynonym: 'log.roll.ms', validate: atLeast(1), doc: 'roll a segment after this age' },
+  { name: 'segment.jitter.ms', type: 'long', defaultValue: '0', brokerSynonym: 'log.roll.jitter.ms', defaultSynonym: { name: 'log.roll.jitter.hours', value: '0' }, validate: atLeast(0), doc: '' },
+  { name: 'segment.ms', type: 'long', defaultValue: '604800000', brokerSynonym: 'log.roll.ms', defaultSynonym: { name: 'log.roll.hours', value: '168' }, validate: atLeast(1), doc: 'roll a segment after this age' },
   { name: 'unclean.leader.election.enable', type: 'boolean', defaultValue: 'false', brokerSynonym: 'unclean.leader.election.enable', validate: oneOf('true', 'false'), doc: 'elect an out-of-sync replica when no in-sync replica is alive (may lose data)' },
   { name: 'message.downconversion.enable', type: 'boolean', defaultValue: 'true', brokerSynonym: 'log.message.downconversion.enable', validate: oneOf('true', 'false'), doc: '' },
   { name: 'local.retention.ms', type: 'long', defaultValue: '-2', validate: atLeast(-2), doc: '' },

@@ -137,6 +137,68 @@ describe('kafkajs', () => {
     );
   });
 
+  test('describeConfigs with includeSynonyms lists each source in precedence order, as Kafka does', async () => {
+    // A broker of its own, started with a static log.retention.ms (as if from server.properties).
+    const configured = await startTestBroker({ 'log.retention.ms': '172800000' });
+    const other = client(configured.bootstrap).admin();
+    try {
+      await other.connect();
+      await other.createTopics({
+        topics: [
+          { topic: 'with-override', configEntries: [{ name: 'retention.ms', value: '3600000' }] },
+          { topic: 'without-override' },
+        ],
+        waitForLeaders: true,
+      });
+      const describe = async (topic: string, includeSynonyms: boolean) => {
+        const res = await other.describeConfigs({
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms', 'segment.ms', 'cleanup.policy', 'max.message.bytes'] }],
+          includeSynonyms,
+        });
+        assert.equal(res.resources[0].errorCode, 0);
+        return Object.fromEntries(
+          res.resources[0].configEntries.map((e) => [
+            e.configName,
+            { value: e.configValue, source: e.configSource, synonyms: e.configSynonyms.map((s) => [s.configSource, s.configName, s.configValue]) },
+          ]),
+        );
+      };
+      // Sources: 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG. The entry's source is its first
+      // synonym's; Kafka names the default by the broker config that has one (log.retention.ms has none: the default
+      // comes from log.retention.hours=168, and segment.ms's from log.roll.hours=168).
+      const overridden = await describe('with-override', true);
+      assert.deepEqual(overridden['retention.ms'], {
+        value: '3600000',
+        source: 1,
+        synonyms: [
+          [1, 'retention.ms', '3600000'],
+          [4, 'log.retention.ms', '172800000'],
+          [5, 'log.retention.hours', '168'],
+        ],
+      });
+      assert.deepEqual(overridden['segment.ms'], { value: '604800000', source: 5, synonyms: [[5, 'log.roll.hours', '168']] });
+      assert.deepEqual(overridden['cleanup.policy'], { value: 'delete', source: 5, synonyms: [[5, 'log.cleanup.policy', 'delete']] });
+      assert.deepEqual(overridden['max.message.bytes'], { value: '1048588', source: 5, synonyms: [[5, 'message.max.bytes', '1048588']] });
+
+      const inherited = await describe('without-override', true);
+      assert.deepEqual(inherited['retention.ms'], {
+        value: '172800000',
+        source: 4,
+        synonyms: [
+          [4, 'log.retention.ms', '172800000'],
+          [5, 'log.retention.hours', '168'],
+        ],
+      });
+
+      // Without includeSynonyms the values and sources are the same and no synonyms are sent.
+      const plain = await describe('with-override', false);
+      assert.deepEqual(plain['retention.ms'], { value: '3600000', source: 1, synonyms: [] });
+    } finally {
+      await other.disconnect();
+      await configured.cleanup();
+    }
+  });
+
   test('two consumers in one group split the partitions, and rebalance when one leaves', async () => {
     const topic = 'grouped';
     await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });

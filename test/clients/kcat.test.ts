@@ -351,6 +351,58 @@ describe('kcat (librdkafka 2.0.2)', () => {
     }
   });
 
+  test('a balanced consumer (-G) that stops after part of the data commits it; the next one in the group resumes exactly there', async () => {
+    const topic = 'kc-resume';
+    const group = 'kc-resume-group';
+    const partitions = 3;
+    await createTopic(topic, partitions);
+    const produce = (from: number, count: number) =>
+      runKcatOk(['-P', '-t', topic, '-K:'], Array.from({ length: count }, (_, i) => `k${(from + i) % 9}:v-${from + i}\n`).join(''));
+    await produce(0, 60);
+    const groupArgs = [
+      '-G', group,
+      '-f', CONSUME_FORMAT,
+      '-X', 'auto.offset.reset=earliest',
+      // No timed commit: what is committed is what kcat commits as it closes, i.e. the offsets it handed out.
+      '-X', 'auto.commit.interval.ms=60000',
+    ];
+
+    // -c 25: kcat exits after 25 records, and commits (on close) one past the last record it delivered per partition.
+    const first = parseConsumed((await runKcatOk([...groupArgs, '-c', '25', topic])).stdout);
+    assert.equal(first.length, 25);
+    const consumedEnds = Array.from({ length: partitions }, (_, p) => {
+      const offsets = first.filter((c) => c.partition === p).map((c) => c.offset);
+      return offsets.length ? Math.max(...offsets) + 1 : -1;
+    });
+    for (let p = 0; p < partitions; p++) {
+      const offsets = first.filter((c) => c.partition === p).map((c) => c.offset);
+      assert.deepEqual(offsets, offsets.map((_, i) => i), `partition ${p} read from its start, in order`);
+    }
+    assert.deepEqual(await committedOffsets(group, topic, partitions), consumedEnds, 'committed = one past what the first consumer read');
+
+    // More records arrive while no member is running; the next member must read those too.
+    await produce(60, 15);
+    // -e: exit once every assigned partition is at its end (the partitions are all this member's).
+    const second = parseConsumed((await runKcatOk([...groupArgs, '-e', topic])).stdout);
+    const at = (c: ConsumedLine) => `${c.partition}@${c.offset}`;
+    const firstSet = new Set(first.map(at));
+    assert.deepEqual(second.filter((c) => firstSet.has(at(c))).map(at), [], 'no record of the committed range is read again');
+    for (let p = 0; p < partitions; p++) {
+      const offsets = second.filter((c) => c.partition === p).map((c) => c.offset);
+      const from = Math.max(consumedEnds[p], 0);
+      assert.deepEqual(offsets, offsets.map((_, i) => from + i), `partition ${p} resumes at the committed offset ${from}, no gap`);
+    }
+    const everything = [...first, ...second];
+    assert.deepEqual(
+      everything.map((c) => c.value).sort(),
+      Array.from({ length: 75 }, (_, i) => `v-${i}`).sort(),
+      'together the two members read every record exactly once',
+    );
+    assertPerKeyOrder(everything);
+    const ends = Array.from({ length: partitions }, (_, p) => everything.filter((c) => c.partition === p).length);
+    assert.deepEqual(await committedOffsets(group, topic, partitions), ends, 'the second member committed the end of each partition');
+  });
+
   test('-Q -t topic:partition:timestamp returns the first offset at or after the timestamp', async () => {
     const topic = 'kc-by-time';
     await createTopic(topic, 1);

@@ -380,3 +380,103 @@ describe('confluent-kafka 1.7 (librdkafka 2.0.2)', () => {
     }
   });
 });
+
+const CONFLUENT_CONFIGS_SCRIPT = `
+import json, sys
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+params = json.loads(sys.argv[1])
+bootstrap, topic = params['bootstrap'], params['topic']
+admin = AdminClient({'bootstrap.servers': bootstrap})
+result = {}
+
+def outcome(future):
+    error = future.exception(15)
+    if error is None:
+        return None
+    e = error.args[0]  # a KafkaError
+    return {'code': e.code(), 'name': e.name(), 'message': e.str()}
+
+def describe():
+    futures = admin.describe_configs([ConfigResource('topic', topic)], request_timeout=15)
+    entries = list(futures.values())[0].result(15)
+    return {name: {'value': entry.value, 'source': entry.source} for name, entry in entries.items()
+            if name in ('retention.ms', 'max.message.bytes', 'segment.bytes')}
+
+def alter(config):
+    futures = admin.alter_configs([ConfigResource('topic', topic, set_config=config)], request_timeout=15)
+    return outcome(list(futures.values())[0])
+
+futures = admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1,
+                                        config={'retention.ms': '3600000', 'max.message.bytes': '2000000'})],
+                              operation_timeout=10, request_timeout=15)
+result['create'] = outcome(futures[topic])
+result['created'] = describe()
+
+futures = admin.create_topics([NewTopic(topic + '-bad', num_partitions=1, replication_factor=1, config={'retention.ms': 'a week'})],
+                              operation_timeout=10, request_timeout=15)
+result['createBad'] = outcome(futures[topic + '-bad'])
+result['badTopicListed'] = (topic + '-bad') in admin.list_topics(timeout=10).topics
+
+result['alter'] = alter({'retention.ms': '7200000', 'segment.bytes': '1048576'})
+result['altered'] = describe()
+result['alterBad'] = alter({'retention.ms': 'forever', 'segment.bytes': '2097152'})
+result['afterBad'] = describe()
+result['alterUnknown'] = alter({'retention.ms': '60000', 'no.such.config': '1'})
+result['afterUnknown'] = describe()
+print(json.dumps(result))
+`;
+
+interface ConfluentConfigsResult {
+  create: null | { code: number; name: string; message: string };
+  created: Record<string, { value: string; source: number }>;
+  createBad: null | { code: number; name: string; message: string };
+  badTopicListed: boolean;
+  alter: null | { code: number; name: string; message: string };
+  altered: Record<string, { value: string; source: number }>;
+  alterBad: null | { code: number; name: string; message: string };
+  afterBad: Record<string, { value: string; source: number }>;
+  alterUnknown: null | { code: number; name: string; message: string };
+  afterUnknown: Record<string, { value: string; source: number }>;
+}
+
+describe('confluent-kafka 1.7 (librdkafka 2.0.2): topic configs', () => {
+  before(() => requirePythonModule('confluent_kafka', 'python3-confluent-kafka'));
+
+  test('create_topics with a config, alter_configs, describe_configs with sources; bad values refused with INVALID_CONFIG', async () => {
+    const topic = 'confluent-configured';
+    const r = await runScript<ConfluentConfigsResult>('confluent_configs.py', CONFLUENT_CONFIGS_SCRIPT, { topic });
+    // ConfigSource: 1 = DYNAMIC_TOPIC_CONFIG (an override of this topic), 5 = DEFAULT_CONFIG.
+    assert.equal(r.create, null);
+    assert.deepEqual(r.created, {
+      'retention.ms': { value: '3600000', source: 1 },
+      'max.message.bytes': { value: '2000000', source: 1 },
+      'segment.bytes': { value: '1073741824', source: 5 },
+    });
+    // A bad value at creation: INVALID_CONFIG (40) naming the config, and no topic.
+    assert.deepEqual([r.createBad?.code, r.createBad?.name], [40, 'INVALID_CONFIG']);
+    assert.match(r.createBad?.message ?? '', /retention\.ms/);
+    assert.equal(r.badTopicListed, false);
+
+    // alter_configs is Kafka's AlterConfigs: the given set replaces every override of the topic, so
+    // max.message.bytes (set at creation, not given again) falls back to its default.
+    assert.equal(r.alter, null);
+    assert.deepEqual(r.altered, {
+      'retention.ms': { value: '7200000', source: 1 },
+      'max.message.bytes': { value: '1048588', source: 5 },
+      'segment.bytes': { value: '1048576', source: 1 },
+    });
+    assert.equal(broker.broker.topicConfig(topic)?.['retention.ms'], '7200000', 'the broker applies what it reports');
+
+    // A bad value, and an unknown name, are refused with INVALID_CONFIG and a message naming the config; the valid
+    // changes in the same request are not applied either.
+    assert.deepEqual([r.alterBad?.code, r.alterBad?.name], [40, 'INVALID_CONFIG']);
+    assert.match(r.alterBad?.message ?? '', /retention\.ms/);
+    assert.match(r.alterBad?.message ?? '', /forever/);
+    assert.deepEqual(r.afterBad, r.altered, 'nothing changed after the refused alter');
+    assert.deepEqual([r.alterUnknown?.code, r.alterUnknown?.name], [40, 'INVALID_CONFIG']);
+    assert.match(r.alterUnknown?.message ?? '', /no\.such\.config/);
+    assert.deepEqual(r.afterUnknown, r.altered, 'nothing changed after the refused alter');
+    assert.deepEqual(broker.broker.topicState(topic)?.configs, { 'retention.ms': '7200000', 'segment.bytes': '1048576' });
+  });
+});

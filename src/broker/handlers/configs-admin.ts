@@ -36,7 +36,7 @@ export function handleDescribeConfigs(req: RequestOf<typeof DescribeConfigs>, ct
         if (req.includeSynonyms) {
           if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
           if (brokerSet) synonyms.push({ name: def.brokerSynonym!, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
-          synonyms.push({ name: def.brokerSynonym ?? def.name, value: def.defaultValue, source: ConfigSource.DEFAULT_CONFIG });
+          synonyms.push({ ...(def.defaultSynonym ?? { name: def.brokerSynonym ?? def.name, value: def.defaultValue }), source: ConfigSource.DEFAULT_CONFIG });
         }
         return {
           name: def.name,
