@@ -31,6 +31,7 @@ import {
   fmtMs,
   machineInfo,
   machineLine,
+  measureFileAppend,
   measureLoopback,
   median,
   pipelinedProduce,
@@ -191,6 +192,10 @@ async function main(): Promise<void> {
   const { loopbackMBs } = baseline;
   rows.push(baseline.rows[0]);
   console.log(`loopback: ${loopbackMBs.toFixed(1)} MB/s`);
+  const fileAppend = measureFileAppend();
+  fileAppend.vsLoopbackPct = (100 * fileAppend.mbPerSec!) / loopbackMBs;
+  rows.push(fileAppend);
+  console.log(`file append: ${fileAppend.mbPerSec!.toFixed(1)} MB/s`);
 
   // ---- (b) cluster start, until an acks=all produce succeeds
   const dir = tempDir('minikafka-bench-cluster-');
