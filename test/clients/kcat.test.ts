@@ -201,7 +201,9 @@ interface ConsumedLine {
 const CONSUME_FORMAT = '%p:%o:%k=%s\n';
 
 function parseConsumed(stdout: string): ConsumedLine[] {
+  // Complete lines only: the output of a kcat that still runs may end in the middle of a line ("0:" was seen).
   return stdout
+    .slice(0, stdout.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((l) => l.length > 0)
     .map((line) => {
