@@ -9,6 +9,7 @@ export const Commands = {
   startCluster: 'minikafka.startCluster',
   stopCluster: 'minikafka.stopCluster',
   restartCluster: 'minikafka.restartCluster',
+  chooseDataFolder: 'minikafka.chooseDataFolder',
   addConnection: 'minikafka.addConnection',
   editConnection: 'minikafka.editConnection',
   removeConnection: 'minikafka.removeConnection',

@@ -3,6 +3,7 @@
 // then a broker is killed and restarted and the tree follows the control endpoint's events.
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import * as vscode from 'vscode';
@@ -385,6 +386,39 @@ describe('cluster explorer (embedded mini-cluster)', function () {
       assert.ok(!(await admin.listTopics()).some((t) => t.name === TOPIC));
     } finally {
       await admin.disconnect();
+    }
+  });
+
+  it('restarts the mini-cluster through the command: same data folder, same topics, brokers up again', async () => {
+    const topic = 'survives-restart';
+    await vscode.commands.executeCommand(Commands.createTopic, { clusterId: C, topic }, { partitions: 1, replicationFactor: 3 });
+    const before = api.embedded.dir();
+    const res = (await vscode.commands.executeCommand(Commands.restartCluster, { clusterId: C }, {})) as { bootstrap: string; dir: string };
+    assert.equal(res.dir, before);
+    assert.equal(api.embedded.status(), 'running');
+    const { value: tree } = await eventually(
+      () => snap([`${C}/topics`]),
+      (t) => /3\/3 up/.test(byId(t, `${C}/brokers`)?.description ?? '') && !!byId(t, `${C}/topics/${topic}`),
+      30000,
+      'three brokers up and the topic back after the restart',
+    );
+    assert.ok(byId(tree, `${C}/topics/${topic}`));
+    await vscode.commands.executeCommand(Commands.deleteTopic, { clusterId: C, topic }, {});
+  });
+
+  it('chooses the data folder: an absolute path goes into the setting, a relative one is refused', async () => {
+    const setting = () => vscode.workspace.getConfiguration('minikafka').get<string>('embedded.dataDir');
+    const previous = vscode.workspace.getConfiguration('minikafka').inspect<string>('embedded.dataDir');
+    const folder = join(tmpdir(), 'minikafka-chosen-data');
+    try {
+      assert.equal(await vscode.commands.executeCommand(Commands.chooseDataFolder, undefined, { folder }), folder);
+      assert.equal(setting(), folder);
+      await assert.rejects(Promise.resolve(vscode.commands.executeCommand(Commands.chooseDataFolder, undefined, { folder: 'relative/dir' })), /must be an absolute path, got 'relative\/dir'/);
+      assert.equal(setting(), folder, 'a refused folder changes nothing');
+    } finally {
+      const cfg = vscode.workspace.getConfiguration('minikafka');
+      await cfg.update('embedded.dataDir', previous?.globalValue, vscode.ConfigurationTarget.Global);
+      await cfg.update('embedded.dataDir', previous?.workspaceValue, vscode.ConfigurationTarget.Workspace);
     }
   });
 

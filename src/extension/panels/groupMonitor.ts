@@ -2,8 +2,10 @@
 // bounded lag history and timeline, notices rebalances between polls, files the cluster's leader/ISR events
 // that touch the group's partitions, and runs the panel's own group members ("consume as a new member").
 
-import { ClusterAdmin, GroupOffsets } from '../../client/admin';
-import { describeConnectionError, KafkaConnectionOptions } from '../../client/connection';
+import type { GroupOffsets } from '../../client/admin';
+import type { KafkaConnectionOptions } from '../../client/connection';
+import { AdminSession } from '../model/adminSession';
+import { describeError } from '../model/errors';
 import { openConsumer, RecordStream } from '../../client/consumer';
 import type { ClusterEvent } from '../../broker/cluster/supervisor';
 import {
@@ -46,8 +48,11 @@ export class GroupMonitor {
   readonly history: LagSample[] = [];
   readonly timeline: TimelineEntry[] = [];
   snapshot: GroupSnapshot | null = null;
-  private readonly admin: ClusterAdmin;
-  private adminConnected: Promise<void> | undefined;
+  /**
+   * The panel's own admin client, replaced after a failure: after a broker dies, kafkajs kept asking the dead broker
+   * for metadata and the table's leader column stayed empty until the panel was reopened.
+   */
+  private readonly session: AdminSession;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private polling: Promise<void> | undefined;
   private disposed = false;
@@ -61,7 +66,7 @@ export class GroupMonitor {
   private readonly clientPrefix = `minikafka-panel-${Math.random().toString(36).slice(2, 8)}`;
 
   constructor(private readonly options: GroupMonitorOptions) {
-    this.admin = new ClusterAdmin(options.connection);
+    this.session = new AdminSession(async () => options.connection);
   }
 
   get groupId(): string {
@@ -89,8 +94,7 @@ export class GroupMonitor {
   }
 
   async listTopics(): Promise<string[]> {
-    await this.connectAdmin();
-    return (await this.admin.listTopics()).filter((t) => !t.internal).map((t) => t.name);
+    return (await this.session.use((a) => a.listTopics())).filter((t) => !t.internal).map((t) => t.name);
   }
 
   /** A cluster event from the embedded cluster's supervisor: kept if it touches the group's partitions. */
@@ -120,7 +124,7 @@ export class GroupMonitor {
       member.stream = await open({ ...this.options.connection, clientId }, { topic, groupId: this.options.groupId, from });
     } catch (err) {
       member.view.state = 'error';
-      member.view.error = describeConnectionError(err, this.options.connection.bootstrapServers);
+      member.view.error = describeError(err, this.options.connection.bootstrapServers);
       this.add('error', `member ${id} could not join: ${member.view.error}`);
       throw new Error(member.view.error);
     }
@@ -150,7 +154,7 @@ export class GroupMonitor {
     await Promise.all([...this.members.values()].map((m) => this.stopMember(m)));
     this.members.clear();
     await this.polling?.catch(() => undefined);
-    if (this.adminConnected) await this.admin.disconnect().catch(() => undefined);
+    this.session.dispose();
   }
 
   private async stopMember(m: OwnMember): Promise<void> {
@@ -177,7 +181,7 @@ export class GroupMonitor {
     } catch (err) {
       if (m.stopped) return;
       m.view.state = 'error';
-      m.view.error = describeConnectionError(err, this.options.connection.bootstrapServers);
+      m.view.error = describeError(err, this.options.connection.bootstrapServers);
       this.add('error', `member ${m.view.id}: ${m.view.error}`);
     }
   }
@@ -192,29 +196,21 @@ export class GroupMonitor {
     }, delay);
   }
 
-  private connectAdmin(): Promise<void> {
-    this.adminConnected ??= this.admin.connect().catch((err: unknown) => {
-      this.adminConnected = undefined;
-      throw err;
-    });
-    return this.adminConnected;
-  }
-
   private async poll(): Promise<void> {
     if (this.disposed) return;
     let offsets: GroupOffsets;
     let leaders = new Map<string, number>();
     try {
-      await this.connectAdmin();
-      offsets = await this.admin.groupOffsets(this.options.groupId);
+      offsets = await this.session.use((a) => a.groupOffsets(this.options.groupId));
       const topics = [...new Set(offsets.partitions.map((p) => p.topic))];
       if (topics.length > 0) {
-        const described = await this.admin.describeTopics(topics).catch(() => []);
+        // Leaders are a detail of the table: without them (a leader just died) the row shows none for a poll.
+        const described = await this.session.use((a) => a.describeTopics(topics)).catch(() => []);
         leaders = new Map(described.flatMap((t) => t.partitions.map((p) => [`${t.name}-${p.partition}`, p.leader] as const)));
       }
     } catch (err) {
       if (this.disposed) return;
-      const error = describeConnectionError(err, this.options.connection.bootstrapServers);
+      const error = describeError(err, this.options.connection.bootstrapServers);
       if (error !== this.lastError) this.add('error', `reading the group failed: ${error}`);
       this.lastError = error;
       if (this.snapshot) {
