@@ -184,9 +184,46 @@ export async function expandRow(row: Locator, timeoutMs = 20_000): Promise<void>
   }, timeoutMs, 300);
 }
 
+/**
+ * Waits until the view holding `row` shows no loading bar and its rows have not been re-rendered for `quietMs`
+ * (bounded by `timeoutMs`: a view that never settles is the test's next assertion to report).
+ */
+export async function waitForQuietView(page: Page, row: Locator, quietMs = 400, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await row.evaluate(
+    (el, [quiet, limit]) =>
+      new Promise<void>((resolve) => {
+        // Runs in the page; this file is compiled without the DOM library, hence the window's constructor by hand.
+        const list = el.closest('.monaco-list') ?? el.ownerDocument.body;
+        type Observer = { observe(target: unknown, options: object): void; disconnect(): void };
+        const Mutations = (el.ownerDocument.defaultView as unknown as { MutationObserver: new (cb: () => void) => Observer }).MutationObserver;
+        const done = () => {
+          observer.disconnect();
+          clearTimeout(timer);
+          clearTimeout(hard);
+          resolve();
+        };
+        let timer = setTimeout(done, quiet);
+        const hard = setTimeout(done, limit);
+        const observer = new Mutations(() => {
+          clearTimeout(timer);
+          timer = setTimeout(done, quiet);
+        });
+        observer.observe(list, { subtree: true, childList: true, characterData: true });
+      }),
+    [quietMs, timeoutMs] as const,
+  );
+  const loading = page.locator('.sidebar .monaco-progress-container.active');
+  while ((await loading.count()) > 0 && Date.now() < deadline) await page.waitForTimeout(100);
+}
+
 /** Right-clicks a row and picks a context-menu entry by its title. */
 export async function contextMenu(page: Page, row: Locator, item: string | RegExp): Promise<void> {
   const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();
+  // While a refresh of the tree is under way, VS Code's extension host has dropped the row's element, and a menu
+  // command then runs without its target (a CI run got the producer's "Pick a topic" instead of the topic's panel).
+  // A person waits until the tree stops moving; so does this.
+  await waitForQuietView(page, row);
   // VS Code's menu ignores a click that reaches an entry the pointer has not entered yet: a click at once after
   // the menu appears (Chromium 156.0.8078.114 renders it fast enough for that) left the menu open and ran nothing.
   // So: hover first, click, and check that the menu closed; a click that was ignored is repeated.

@@ -12,6 +12,26 @@ import type { ItemPresentation, TreeNode } from './node';
 /** The embedded cluster's events come in bursts (a kill: fenced, leader changes, ISR shrinks): one refresh per burst. */
 export const EVENT_DEBOUNCE_MS = 200;
 
+/**
+ * A refresh waits until the workbench has fetched what the previous one changed. VS Code's extension host forgets
+ * a refreshed node's descendants at once, so a fetch of an expanded folder that the workbench asked for just before
+ * finds no element, gets no children ("No tree item with id '…/topics' found" in its log), and the workbench, which
+ * merges a refresh of a node into one in progress, then leaves the folder expanded and empty until the next
+ * refresh (seen in e2e runs). Fetches are settled when none is running and none ended in the last SETTLE_MS (the
+ * workbench asks for the children of expanded nodes right after their parent's); a refresh that nothing fetched
+ * within FIRST_FETCH_MS (a hidden view) does not hold the next one up; none waits longer than MAX_REFRESH_DELAY_MS.
+ */
+const SETTLE_MS = 150;
+const FIRST_FETCH_MS = 300;
+const MAX_REFRESH_DELAY_MS = 3000;
+
+interface FetchActivity {
+  running: number;
+  lastStart: number;
+  lastEnd: number;
+  lastRefresh: number;
+}
+
 export function toTreeItem(p: ItemPresentation): vscode.TreeItem {
   const collapsible =
     p.collapsible === 'none' ? vscode.TreeItemCollapsibleState.None : p.collapsible === 'expanded' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
@@ -30,6 +50,9 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
   private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<TreeNode | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private readonly pending = new Map<string, NodeJS.Timeout>();
+  /** Per cluster id ('' = the roots): the workbench's fetches, for refreshes that must not overlap them. */
+  private readonly activity = new Map<string, FetchActivity>();
+  private readonly deferred = new Map<string, NodeJS.Timeout>();
   private pollTimer: NodeJS.Timeout | undefined;
   private viewVisible = true;
   /** Counts refreshes per cluster id ('' = roots); the test API reads it. */
@@ -46,6 +69,7 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
     this._register(onDidChangeConfig(['tree.showInternalTopics'], () => this.refresh()));
     this._register(onDidChangeConfig(['refresh.pollIntervalSeconds'], () => this.schedulePolling()));
     this._register(toDisposable(() => this.pending.forEach((t) => clearTimeout(t))));
+    this._register(toDisposable(() => this.deferred.forEach((t) => clearTimeout(t))));
     this._register(toDisposable(() => clearInterval(this.pollTimer)));
     this.schedulePolling();
   }
@@ -65,12 +89,48 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
     }, seconds * 1000);
   }
 
-  /** Refreshes one cluster's subtree, or everything when no id is given. */
+  /** Refreshes one cluster's subtree, or everything when no id is given, once the previous fetches settled. */
   refresh(clusterId?: string): void {
-    const node = clusterId === undefined ? undefined : this.model.clusterNode(clusterId);
-    const key = node ? clusterId! : '';
+    const key = clusterId !== undefined && this.model.clusterNode(clusterId) ? clusterId : '';
+    if (this.deferred.has(key)) return;
+    const since = Date.now();
+    const attempt = () => {
+      if (this.fetching(key) && Date.now() - since < MAX_REFRESH_DELAY_MS) {
+        this.deferred.set(key, setTimeout(attempt, 50));
+        return;
+      }
+      this.deferred.delete(key);
+      this.fire(key);
+    };
+    attempt();
+  }
+
+  private fire(key: string): void {
+    const node = key === '' ? undefined : this.model.clusterNode(key);
+    this.activityOf(key).lastRefresh = Date.now();
     this.refreshCount.set(key, (this.refreshCount.get(key) ?? 0) + 1);
     this._onDidChangeTreeData.fire(node);
+  }
+
+  private activityOf(key: string): FetchActivity {
+    let a = this.activity.get(key);
+    if (!a) {
+      a = { running: 0, lastStart: 0, lastEnd: 0, lastRefresh: 0 };
+      this.activity.set(key, a);
+    }
+    return a;
+  }
+
+  /** Whether the workbench may still be fetching nodes of this cluster (or, for '', of any) after a refresh. */
+  private fetching(key: string): boolean {
+    const keys = key === '' ? [...this.activity.keys()] : [key, ''];
+    const now = Date.now();
+    return keys.some((k) => {
+      const a = this.activity.get(k);
+      if (!a) return false;
+      const awaitingFirstFetch = a.lastStart < a.lastRefresh && now - a.lastRefresh < FIRST_FETCH_MS;
+      return a.running > 0 || now - a.lastEnd < SETTLE_MS || awaitingFirstFetch;
+    });
   }
 
   private refreshSoon(clusterId: string): void {
@@ -85,7 +145,13 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 
   getChildren(element?: TreeNode): Promise<TreeNode[]> {
-    return this.model.children(element);
+    const a = this.activityOf(element?.clusterId ?? '');
+    a.running++;
+    a.lastStart = Date.now();
+    return this.model.children(element).finally(() => {
+      a.running--;
+      a.lastEnd = Date.now();
+    });
   }
 
   getTreeItem(element: TreeNode): vscode.TreeItem {
