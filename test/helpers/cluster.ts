@@ -19,7 +19,9 @@ export interface TestCluster {
 }
 
 export async function startTestCluster(args: string[] = [], brokers = 3, dir = tempDir('minikafka-cluster-')): Promise<TestCluster> {
-  const cli = await spawnCli(['start', '--brokers', String(brokers), '--port', '0', '--dir', dir, '--session-timeout-ms', '1500', '--log-level', 'warn', ...args]);
+  // MINIKAFKA_TEST_LOG_LEVEL=info shows the supervisor's and brokers' decisions in a failed wait's message.
+  const level = process.env.MINIKAFKA_TEST_LOG_LEVEL ?? 'warn';
+  const cli = await spawnCli(['start', '--brokers', String(brokers), '--port', '0', '--dir', dir, '--session-timeout-ms', '1500', '--log-level', level, ...args]);
   const control = ControlClient.forDir(dir);
   const tc: TestCluster = {
     dir,
@@ -36,7 +38,8 @@ export async function startTestCluster(args: string[] = [], brokers = 3, dir = t
         if (cond(last)) return last;
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last?.topics.map((t) => ({ t: t.name, p: t.partitions })))} brokers ${JSON.stringify(last?.brokers)}`);
+      const log = cli.output().split('\n').slice(-60).join('\n');
+      throw new Error(`timed out waiting for ${what}; last state: ${JSON.stringify(last?.topics.map((t) => ({ t: t.name, p: t.partitions })))} brokers ${JSON.stringify(last?.brokers)}\n--- cluster log (tail) ---\n${log}`);
     },
     async stop(keepData = false) {
       cli.kill('SIGTERM');

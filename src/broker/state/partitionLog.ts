@@ -587,7 +587,14 @@ export class PartitionLog {
    */
   truncateTo(offset: number): void {
     this.ensureOpen();
-    if (offset >= this.logEndOffset) return;
+    if (offset >= this.logEndOffset) {
+      // Nothing to cut, but the epoch cache is truncated anyway, as Kafka's UnifiedLog.truncateTo does: a broker
+      // that led an epoch without appending to it keeps an entry starting at its log end. Reporting that epoch as
+      // its last fetched one, a follower got the same divergence answer again and again, "truncated" to its own
+      // log end each time, and never rejoined the ISR (a busy loop, seen in the failover tests).
+      this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+      return;
+    }
     if (offset < this.segments[0].baseOffset) {
       this.truncateFullyAndStartAt(offset);
       return;

@@ -597,6 +597,22 @@ test('truncateTo drops records, indexes and leader epochs from the divergence po
   reopened.close();
 });
 
+test('truncateTo the log end still drops an epoch that starts there (a leader that appended nothing in it)', (t) => {
+  const dir = tempDir(t);
+  const log = PartitionLog.open(dir, config());
+  appendMany(log, 2, 1, 0); // epoch 0: 0..1
+  log.leaderEpochs.assign(1, 2); // became leader of epoch 1 at its log end, then lost leadership before any append
+  assert.equal(log.leaderEpochs.latestEpoch(), 1);
+  // The new leader never had epoch 1: its divergence answer is (epoch 0, end 2), which is this log's end.
+  log.truncateTo(2);
+  assert.equal(log.logEndOffset, 2, 'no record is dropped');
+  assert.deepEqual(log.leaderEpochs.entries(), [{ epoch: 0, startOffset: 0 }], 'the empty epoch 1 is gone, so the next fetch reports epoch 0');
+  log.close();
+  const reopened = PartitionLog.open(dir, config());
+  assert.deepEqual(reopened.leaderEpochs.entries(), [{ epoch: 0, startOffset: 0 }], 'and stays gone');
+  reopened.close();
+});
+
 test('truncateFullyAndStartAt restarts an empty log at the given offset', (t) => {
   const dir = tempDir(t);
   const log = PartitionLog.open(dir, config({ segmentBytes: 300 }));
