@@ -8,8 +8,6 @@ import { CliError, UsageError } from './errors';
 import { resolveZookeeperFlag } from './zookeeper';
 import { ClientLogger, explainConnectionError, KafkaConnectionOptions, parseBootstrapServers, SaslCredentials, SaslMechanism, silentLogger, TlsOptions } from '../client/connection';
 
-export { CliError };
-
 export interface ServerFlags {
   bootstrapServer?: string;
   /** kafka-console-producer.sh's name for the same thing. */

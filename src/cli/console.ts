@@ -6,8 +6,8 @@ import { createInterface } from 'node:readline';
 import { ConsumedRecord, openConsumer, RecordStream, StartPosition } from '../client/consumer';
 import { Acks, CompressionName, OutgoingRecord, RecordProducer } from '../client/producer';
 import { registerProjectCodecs } from './codecs';
-import { addSecurityOptions, CliError, collect, connectionFromFlags, parseInteger, parseKeyValues, runClientCommand, ServerFlags, writeOut } from './common';
-import { UsageError } from './errors';
+import { addSecurityOptions, collect, connectionFromFlags, parseInteger, parseKeyValues, runClientCommand, ServerFlags, writeOut } from './common';
+import { CliError, UsageError } from './errors';
 
 export function registerConsoleCommands(program: Command): void {
   registerProducer(program);

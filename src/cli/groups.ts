@@ -6,8 +6,8 @@
 
 import { Command } from 'commander';
 import { ClusterAdmin, GroupOffsets, OffsetResetTarget, PartitionOffset } from '../client/admin';
-import { addSecurityOptions, CliError, connectionFromFlags, formatTable, oneAction, parseInteger, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
-import { UsageError } from './errors';
+import { addSecurityOptions, connectionFromFlags, formatTable, oneAction, parseInteger, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
+import { CliError, UsageError } from './errors';
 
 interface GroupsFlags extends ServerFlags {
   list?: boolean;

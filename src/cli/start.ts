@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ControlClient } from '../broker/cluster/controlClient';
 import { ControlServer, CONTROL_FILE, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
-import { Supervisor } from '../broker/cluster/supervisor';
+import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
 import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
@@ -127,7 +127,7 @@ export function registerStart(program: Command): void {
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
       await supervisor.start();
       control = new ControlServer(supervisor, dir, () => void shutdown('shutdown requested'));
-      const info = await control.start(controlPort);
+      const info = await control.start(controlPort !== 0 && (await portIsFree('127.0.0.1', controlPort)) ? controlPort : 0);
       const state = supervisor.state();
       for (const b of state.brokers) process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
       process.stdout.write(`supervisor: 127.0.0.1:${info.port} (in ZooKeeper's place: Kafka tutorials' --zookeeper localhost:${info.port} works)\n`);

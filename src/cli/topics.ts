@@ -8,7 +8,7 @@
 import { Command } from 'commander';
 import { ClusterAdmin, PartitionInfo, TopicConfigEntry } from '../client/admin';
 import { describeTopicsText } from '../client/describe';
-import { addSecurityOptions, CliError, collect, connectionFromFlags, oneAction, parseInteger, parseKeyValues, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
+import { addSecurityOptions, collect, connectionFromFlags, oneAction, parseInteger, parseKeyValues, runClientCommand, ServerFlags, withAdmin, writeOut } from './common';
 import { UsageError } from './errors';
 
 interface TopicsFlags extends ServerFlags {
@@ -36,7 +36,7 @@ export function registerTopicsCommand(program: Command): void {
   addSecurityOptions(program.command('topics'))
     .description('create, list, describe, alter and delete topics (like kafka-topics.sh)')
     .option('--bootstrap-server <servers>', 'broker(s) to connect to: host:port[,host:port]')
-    .option('--zookeeper <host:port>', "for Kafka tutorials: the mini-cluster's controller address (`minikafka start` prints it; localhost:2181 by default) or a broker's")
+    .option('--zookeeper <host:port>', "for Kafka tutorials: the mini-cluster's supervisor address (`minikafka start` prints it; localhost:2181 by default) or a broker's")
     .option('--create', 'create a topic')
     .option('--list', 'list topic names')
     .option('--describe', 'describe topics: partitions, leaders, replicas, ISR, non-default configs')

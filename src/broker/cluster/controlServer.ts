@@ -46,26 +46,15 @@ export class ControlServer {
     private readonly onShutdown: () => void,
   ) {}
 
-  /** Listens on 127.0.0.1:preferredPort, or on a free port when that one is taken (or 0). */
-  async start(preferredPort = 0): Promise<ControlInfo> {
+  /** Listens on 127.0.0.1:port (0: a free port). */
+  async start(port = 0): Promise<ControlInfo> {
     const server = createServer((req, res) => void this.route(req, res));
     this.server = server;
-    const listen = (port: number) =>
-      new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    try {
-      await listen(preferredPort);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || preferredPort === 0) throw err;
-      await listen(0);
-    }
-    const port = (server.address() as { port: number }).port;
-    const info: ControlInfo = { port, token: this.token, pid: process.pid, bootstrap: this.supervisor.bootstrap };
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', resolve);
+    });
+    const info: ControlInfo = { port: (server.address() as { port: number }).port, token: this.token, pid: process.pid, bootstrap: this.supervisor.bootstrap };
     this.file = join(this.dir, CONTROL_FILE);
     writeFileSync(this.file, JSON.stringify(info, null, 1), { mode: 0o600 });
     const push = (name: string, data: unknown) => {

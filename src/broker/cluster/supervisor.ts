@@ -145,7 +145,8 @@ export function brokerExecArgv(): string[] {
   return [...process.execArgv, ...extra];
 }
 
-async function portIsFree(host: string, port: number): Promise<boolean> {
+/** Whether `port` can be listened on now (the preferred ports fall back to free ones when it cannot). */
+export async function portIsFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = createServer();
     s.once('error', () => resolve(false));

@@ -1,10 +1,11 @@
 // Saved connections: add (tested before saving), edit, remove. Passwords go to SecretStorage only.
 
 import * as vscode from 'vscode';
-import { ClusterAdmin } from '../../client/admin';
+import type { ClusterAdmin } from '../../client/admin';
 import { describeConnectionError, explainConnectionError, KafkaConnectionOptions, SaslMechanism } from '../../client/connection';
 import { Commands, passwordSecretKey } from '../constants';
 import type { ClusterRef } from '../contract';
+import { connectAdmin } from '../model/adminSession';
 import { connectionOptions, newConnectionId, saslLabel, SASL_MECHANISMS, SavedConnection, securitySummary, validateBootstrapServers } from '../model/connections';
 import { UserError } from '../model/errors';
 import { ask, Cancelled, CommandContext, confirm, progress, registerCommand } from './common';
@@ -42,14 +43,12 @@ export async function testConnection(saved: SavedConnection, password: string | 
   let opts: KafkaConnectionOptions | undefined;
   try {
     opts = await connectionOptions(saved, password);
-    admin = new ClusterAdmin({ ...opts, retry: { retries: 1, initialRetryTimeMs: 200, maxRetryTimeMs: 1000 }, connectionTimeoutMs: 3000, requestTimeoutMs: 10000 });
-    await admin.connect();
+    admin = await connectAdmin({ ...opts, retry: { retries: 1, initialRetryTimeMs: 200, maxRetryTimeMs: 1000 }, connectionTimeoutMs: 3000, requestTimeoutMs: 10000 });
     const d = await admin.describeCluster();
     return { ok: true, brokers: d.brokers.length };
   } catch (err) {
     if (err instanceof UserError) return { ok: false, error: err.message };
-    // With the options (whether TLS and SASL were used) the message can say which mistake it was; a plaintext
-    // connection closed by the server is probed for TLS, as the CLI does, instead of a vague "was it TLS?".
+    // A failure after connecting, explained with the options as connectAdmin explains one while connecting.
     return { ok: false, error: opts ? await explainConnectionError(err, opts) : describeConnectionError(err, saved.bootstrapServers.split(',')) };
   } finally {
     await admin?.disconnect().catch(() => undefined);

@@ -9,6 +9,21 @@ import { UserError } from './errors';
 /** Fast failure for an explorer: a dead cluster should become an error node in seconds, not after kafkajs's minute of retries. */
 export const EXPLORER_RETRY = { retries: 2, initialRetryTimeMs: 100, maxRetryTimeMs: 1000 };
 
+/**
+ * A connected admin client, or a UserError that says which mistake it was (wrong password, untrusted CA, TLS to a
+ * plaintext listener and back): explained here, where the options are known (TLS or not, SASL or not).
+ */
+export async function connectAdmin(opts: KafkaConnectionOptions): Promise<ClusterAdmin> {
+  const admin = new ClusterAdmin(opts);
+  try {
+    await admin.connect();
+  } catch (err) {
+    await admin.disconnect().catch(() => undefined);
+    throw new UserError(await explainConnectionError(err, opts));
+  }
+  return admin;
+}
+
 export class AdminSession {
   private admin: Promise<ClusterAdmin> | undefined;
   private disposed = false;
@@ -40,16 +55,7 @@ export class AdminSession {
     if (!this.admin) {
       const p = (async () => {
         const opts = await this.options();
-        const admin = new ClusterAdmin({ retry: EXPLORER_RETRY, requestTimeoutMs: 10000, ...opts });
-        try {
-          await admin.connect();
-        } catch (err) {
-          // Explained here, where the options are known (TLS or not, SASL or not): the explorer's error row and the
-          // commands then say which mistake it was (wrong password, untrusted CA, TLS to plaintext and back).
-          await admin.disconnect().catch(() => undefined);
-          throw new UserError(await explainConnectionError(err, opts));
-        }
-        return admin;
+        return connectAdmin({ retry: EXPLORER_RETRY, requestTimeoutMs: 10000, ...opts });
       })();
       this.admin = p;
       p.catch(() => this.reset(p));
