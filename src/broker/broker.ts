@@ -20,7 +20,6 @@ import { Partition } from './partition';
 import { Router } from './router';
 import { LogConfig, PartitionLog } from './state/partitionLog';
 import { GroupCoordinator } from './groups/coordinator';
-import { ProducerStateManager } from './producerState';
 import { LeaderFetcher } from './replicaFetcher';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
@@ -55,7 +54,6 @@ export class Broker {
   readonly router: Router;
   readonly partitions = new Map<string, Partition>();
   readonly groups: GroupCoordinator;
-  readonly producers = new ProducerStateManager();
   image: MetadataImage;
   private server: Server | undefined;
   private internalServer: Server | undefined;
@@ -66,6 +64,7 @@ export class Broker {
   private boundPort = 0;
   private retentionTimer: NodeJS.Timeout | undefined;
   private isrTimer: NodeJS.Timeout | undefined;
+  private producerExpiryTimer: NodeJS.Timeout | undefined;
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** ISR changes sent to the controller and not yet answered, by partition key. */
   private readonly pendingIsrChanges = new Set<string>();
@@ -140,6 +139,9 @@ export class Broker {
       for (const p of this.partitions.values()) p.maybeShrinkIsr(lagMs);
     }, Math.max(100, lagMs / 2));
     this.isrTimer.unref();
+    // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
+    this.producerExpiryTimer = setInterval(() => this.removeExpiredProducers(), num(this.config, 'producer.id.expiration.check.interval.ms'));
+    this.producerExpiryTimer.unref();
     const internal = this.internalServer ? `; internal listener 127.0.0.1:${this.boundInternalPort}` : '';
     this.logger.info(`listening on ${this.host}:${this.boundPort} (${this.securityProtocol})${internal}`);
   }
@@ -165,6 +167,7 @@ export class Broker {
   async stop(): Promise<void> {
     clearInterval(this.retentionTimer);
     clearInterval(this.isrTimer);
+    clearInterval(this.producerExpiryTimer);
     for (const f of this.fetchers.values()) f.stop();
     this.fetchers.clear();
     this.groups.shutdown();
@@ -259,6 +262,7 @@ export class Broker {
       logger: tagged(this.logger, `${topic.name}-${p.partition}`),
       now: this.now,
       decodeTimestamps: batchTimestamps,
+      producerIdExpirationMs: num(this.config, 'producer.id.expiration.ms'),
       topicId: topic.id,
     } as Parameters<typeof PartitionLog.open>[2]);
     const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr));
@@ -272,7 +276,6 @@ export class Broker {
     if (!p) return;
     this.partitions.delete(key);
     for (const f of this.fetchers.values()) f.remove(p);
-    this.producers.forgetPartition(key);
     p.notifyData();
     if (deleteData) p.log.delete();
     else p.log.close();
@@ -304,6 +307,14 @@ export class Broker {
   }
 
   // ---- retention -------------------------------------------------------------------------------------------
+
+  /** Forgets idempotent producers idle for longer than producer.id.expiration.ms, in every partition log. */
+  removeExpiredProducers(): void {
+    for (const p of this.partitions.values()) {
+      const removed = p.log.removeExpiredProducers();
+      if (removed > 0) this.logger.info(`${p.key}: ${removed} idle producer id(s) expired`);
+    }
+  }
 
   applyRetention(): void {
     for (const p of this.partitions.values()) {

@@ -152,6 +152,9 @@ export interface BrokerConfig {
   'socket.request.max.bytes': string;
   'connections.max.idle.ms': string;
   'delete.topic.enable': string;
+  'producer.id.expiration.ms': string;
+  'producer.id.expiration.check.interval.ms': string;
+  'transactional.id.expiration.ms': string;
   [key: string]: string;
 }
 
@@ -172,5 +175,11 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'socket.request.max.bytes': '104857600',
     'connections.max.idle.ms': '600000',
     'delete.topic.enable': 'true',
+    // Idempotent producers idle for a day are forgotten by each partition log, checked every 10 minutes (Kafka's
+    // defaults). transactional.id.expiration.ms (7 days) is Kafka's default for transactional ids; transactions are
+    // not supported yet, so nothing reads it.
+    'producer.id.expiration.ms': '86400000',
+    'producer.id.expiration.check.interval.ms': '600000',
+    'transactional.id.expiration.ms': '604800000',
   };
 }

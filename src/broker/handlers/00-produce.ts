@@ -1,4 +1,5 @@
-// Produce: validate each partition's batch, check idempotent sequences, append on the leader, and answer
+// Produce: validate each partition's batch, append on the leader (the log checks idempotent producers' epochs and
+// sequences, and answers a retried batch with its original offsets), and answer
 // according to acks: 0 = no response at all; 1 = after the leader's append; -1 = refuse up front if the
 // ISR is below min.insync.replicas, else wait (up to the request timeout) until the high watermark covers
 // the batch. Appends happen synchronously in request order, so pipelined requests keep their order.
@@ -77,20 +78,19 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
         errorMessage: `The size of the current ISR [${partition.state.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${partition.effectiveMinIsr} for partition ${partition.key}`,
       });
     }
-    const idempotent = header.producerId >= 0;
-    const lastSeq = header.baseSequence + header.lastOffsetDelta;
     try {
-      if (idempotent) {
-        const check = broker.producers.check(partition.key, header.producerId, header.producerEpoch, header.baseSequence, lastSeq);
-        if (check.kind === 'duplicate') return result(index, 0, { baseOffset: check.baseOffset, logStartOffset: partition.logStartOffset });
-      }
       let logAppendTime = -1;
       if (config['message.timestamp.type'] === 'LogAppendTime') {
         logAppendTime = Date.now();
         stampLogAppendTime(batch, logAppendTime);
       }
       const info = partition.appendAsLeader(batch);
-      if (idempotent) broker.producers.record(partition.key, header.producerId, header.producerEpoch, header.baseSequence, lastSeq, info.baseOffset);
+      if (info.duplicate) {
+        logAppendTime = info.logAppendTime;
+        broker.logger.debug(`${partition.key}: batch of producer ${header.producerId} (epoch ${header.producerEpoch}, sequence ${header.baseSequence}) is a retry of offsets ${info.baseOffset}-${info.lastOffset}`);
+      }
+      // A duplicate is acknowledged like the original would be: with acks=all only once the high watermark covers it
+      // (a retry may arrive while the original is still being replicated).
       if (acks === -1) {
         const res = result(index, 0, { baseOffset: info.baseOffset, logAppendTimeMs: logAppendTime, logStartOffset: partition.logStartOffset });
         waits.push(

@@ -9,8 +9,17 @@ import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
 import { liveBrokers } from '../metadata';
 
-/** Producer ids handed out by this broker come from blocks the controller allocates. */
-const producerIdBlocks = new WeakMap<object, { next: number; end: number }>();
+/**
+ * Producer ids handed out by this broker come from blocks the controller allocates (and persists before handing
+ * out), so they are unique across the cluster and across restarts. `pending` makes concurrent requests that find the
+ * block used up wait for one allocation instead of each asking for a block.
+ */
+interface ProducerIdBlock {
+  next: number;
+  end: number;
+  pending?: Promise<void>;
+}
+const producerIdBlocks = new WeakMap<object, ProducerIdBlock>();
 
 export async function handleInitProducerId(req: RequestOf<typeof InitProducerId>, ctx: HandlerContext): Promise<ResponseOf<typeof InitProducerId>> {
   const out = (errorCode: number, producerId = -1, producerEpoch = -1) => ({ throttleTimeMs: 0, errorCode, producerId, producerEpoch });
@@ -18,19 +27,35 @@ export async function handleInitProducerId(req: RequestOf<typeof InitProducerId>
     ctx.broker.logger.warn(`InitProducerId for transactional id ${req.transactionalId}: transactions are not supported`);
     return out(ErrorCode.INVALID_TXN_STATE);
   }
-  // A client re-initialising an existing id (v3+) gets the same id with a bumped epoch.
-  if (req.producerId >= 0 && req.producerEpoch >= 0) {
-    return req.producerEpoch >= 32766 ? out(0, await nextProducerId(ctx), 0) : out(0, req.producerId, req.producerEpoch + 1);
-  }
+  // Without a transactional id Kafka always allocates a new producer id with epoch 0, whatever producerId/epoch the
+  // request carries (TransactionCoordinator.handleInitProducerId). Echoing the request's id made separate producers
+  // that send 0/0 (@platformatic/kafka) share one id, and the log dropped one producer's batches as duplicates of
+  // the other's.
   return out(0, await nextProducerId(ctx), 0);
 }
 
 async function nextProducerId(ctx: HandlerContext): Promise<number> {
   let block = producerIdBlocks.get(ctx.broker);
-  if (!block || block.next >= block.end) {
-    const { start, length } = await ctx.broker.controller.allocateProducerIds();
-    block = { next: start, end: start + length };
+  if (!block) {
+    block = { next: 0, end: 0 };
     producerIdBlocks.set(ctx.broker, block);
+  }
+  while (block.next >= block.end) {
+    if (!block.pending) {
+      const b = block;
+      b.pending = ctx.broker.controller.allocateProducerIds().then(
+        ({ start, length }) => {
+          b.next = start;
+          b.end = start + length;
+          b.pending = undefined;
+        },
+        (err) => {
+          b.pending = undefined;
+          throw err;
+        },
+      );
+    }
+    await block.pending;
   }
   return block.next++;
 }

@@ -16,6 +16,10 @@ export interface BatchInfo {
   maxTimestamp: number;
   partitionLeaderEpoch: number;
   attributes: number;
+  /** -1 unless the batch comes from an idempotent producer. */
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 /**
@@ -44,6 +48,9 @@ export function batchInfoAt(buf: Buffer, at: number, position: number): BatchInf
     maxTimestamp: h.maxTimestamp,
     partitionLeaderEpoch: h.partitionLeaderEpoch,
     attributes: h.attributes,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
   };
 }
 

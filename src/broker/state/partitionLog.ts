@@ -4,6 +4,7 @@
 //   <20-digit base offset>.log / .index / .timeindex   segments (see segment.ts)
 //   leader-epoch-checkpoint                            epoch -> start offset (Kafka's text format)
 //   partition-offsets-checkpoint                       log start offset and high watermark
+//   <20-digit offset>.snapshot                         idempotent producers' state at that offset (producerState.ts)
 //   .clean-shutdown                                    present only after close(); lets open() skip the full scan
 //
 // Durability (Kafka's default): no fsync per append; a rolled segment is fsynced in the background (as Kafka does) and
@@ -13,10 +14,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ATTR_TIMESTAMP_TYPE, BATCH, readInt64, writeInt64 } from '../../protocol/records/batchHeader';
+import { ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, BATCH, readInt64, writeInt64 } from '../../protocol/records/batchHeader';
 import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
 import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
 import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, lastSequenceOf } from './producerState';
 import { releaseReadBuffer } from './readBuffers';
 import { RecordTimestamp, TimestampDecoder } from './recordTimestamps';
 import { DELETED_SUFFIX, LogSegment, deleteSegmentFiles, parseSegmentLogName } from './segment';
@@ -40,6 +42,11 @@ export interface AppendInfo {
   /** The batch's MaxTimestamp when it uses LogAppendTime, else -1. */
   logAppendTime: number;
   size: number;
+  /**
+   * The batch was a retry of one already in the log (same idempotent producer, epoch and sequences): nothing was
+   * written, and the offsets are the original batch's.
+   */
+  duplicate?: boolean;
 }
 
 export interface LogLogger {
@@ -52,6 +59,8 @@ export interface PartitionLogOptions {
   now?: () => number;
   /** Record timestamps of a compressed batch (the log has no codecs); used by offsetForTimestamp. */
   decodeTimestamps?: TimestampDecoder;
+  /** Kafka's producer.id.expiration.ms: idle idempotent producers are forgotten after this long. */
+  producerIdExpirationMs?: number;
 }
 
 /** Fetch/ListOffsets offset outside [logStartOffset, logEndOffset] (Kafka error OFFSET_OUT_OF_RANGE). */
@@ -110,6 +119,9 @@ export class PartitionLog {
   private readonly logger: LogLogger;
   private readonly now: () => number;
   private readonly decodeTimestamps: TimestampDecoder | undefined;
+  private readonly producerIdExpirationMs: number;
+  /** The idempotent producers' state; created by load(). */
+  private producers!: ProducerStateManager;
   /** Ordered by base offset, contiguous; the last one is the active segment. Never empty while open. */
   private segments: LogSegment[] = [];
   private startOffset = 0;
@@ -127,6 +139,7 @@ export class PartitionLog {
     this.logger = opts.logger ?? defaultLogger;
     this.now = opts.now ?? Date.now;
     this.decodeTimestamps = opts.decodeTimestamps;
+    this.producerIdExpirationMs = opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
     this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), () => this.logEndOffset);
   }
 
@@ -148,6 +161,11 @@ export class PartitionLog {
 
   get highWatermark(): number {
     return this.hw;
+  }
+
+  /** The idempotent producers' state of this log (read-only use outside the log). */
+  get producerState(): ProducerStateManager {
+    return this.producers;
   }
 
   /** Clamped to [logStartOffset, logEndOffset]; checkpointed at most every HW_CHECKPOINT_INTERVAL_MS (and on flush). */
@@ -203,6 +221,51 @@ export class PartitionLog {
     this.hw = Math.min(Math.max(checkpoint?.highWatermark ?? 0, this.startOffset), this.logEndOffset);
     this.loadLeaderEpochs();
     this.writeOffsetsCheckpoint();
+    this.loadProducerState();
+  }
+
+  /**
+   * After recovery cut any torn tail: the latest snapshot at or below the log end, then the batch headers after it
+   * (the whole log when there is no snapshot), then a snapshot at the log end so that the next open is quick
+   * (Kafka's UnifiedLog.rebuildProducerState).
+   */
+  private loadProducerState(): void {
+    this.producers = new ProducerStateManager(this.dir, this.logger);
+    this.rebuildProducerState();
+    for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
+    this.producers.takeSnapshot();
+  }
+
+  /** Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. */
+  private rebuildProducerState(): void {
+    this.producers.truncateAndReload(this.startOffset, this.logEndOffset, this.now(), this.producerIdExpirationMs);
+    const from = Math.max(this.producers.mapEndOffset, this.startOffset);
+    const end = this.logEndOffset;
+    if (from < end) {
+      let batches = 0;
+      for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
+        const segment = this.segments[i];
+        segment.forEachBatchFrom(Math.max(from, segment.baseOffset), (batch) => {
+          this.recordInProducerState(batch);
+          batches++;
+        });
+      }
+      this.logger.info(`${this.dir}: producer state rebuilt from ${batches} batch header(s) in [${from}, ${end}): ${this.producers.producerCount} producer(s)`);
+    }
+    this.producers.updateMapEndOffset(end);
+  }
+
+  /** An appended (or replayed) batch of an idempotent producer updates its state without checks. */
+  private recordInProducerState(batch: BatchInfo): void {
+    if (batch.producerId < 0 || batch.attributes & ATTR_CONTROL) return;
+    const lastSeq = lastSequenceOf(batch.baseSequence, batch.lastOffset - batch.baseOffset);
+    this.producers.recordBatch(batch.producerId, batch.producerEpoch, batch.baseSequence, lastSeq, batch.baseOffset, batch.lastOffset, batch.maxTimestamp);
+  }
+
+  /** Forgets idempotent producers idle for longer than producer.id.expiration.ms; returns how many. */
+  removeExpiredProducers(): number {
+    this.ensureOpen();
+    return this.producers.removeExpiredProducers(this.now(), this.producerIdExpirationMs);
   }
 
   private removeLeftoverFiles(): void {
@@ -316,6 +379,9 @@ export class PartitionLog {
   /**
    * Appends one already-validated batch as the leader: BaseOffset := LEO and PartitionLeaderEpoch := leaderEpoch are
    * rewritten in `batch` itself (both are outside the CRC). A new epoch is recorded in the leader-epoch cache.
+   * A batch of an idempotent producer is checked against the producer's state first: a retry of one of its last
+   * five batches is not written and gets the original offsets (`duplicate`); an epoch or sequence error throws
+   * KafkaError (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER).
    */
   appendAsLeader(batch: Buffer, leaderEpoch: number): AppendInfo {
     this.ensureOpen();
@@ -325,6 +391,15 @@ export class PartitionLog {
     if (batch.readInt8(BATCH.MAGIC) !== 2) throw new CorruptBatchError(`magic ${batch.readInt8(BATCH.MAGIC)}, expected 2`);
     if (leaderEpoch < this.leaderEpochs.latestEpoch()) {
       throw new Error(`leader epoch ${leaderEpoch} is older than the latest epoch ${this.leaderEpochs.latestEpoch()} in ${this.dir}`);
+    }
+    const idempotent = header.producerId >= 0 && (header.attributes & ATTR_CONTROL) === 0;
+    if (idempotent) {
+      const lastSeq = lastSequenceOf(header.baseSequence, header.lastOffset - header.baseOffset);
+      const original = this.producers.checkClientBatch(header.producerId, header.producerEpoch, header.baseSequence, lastSeq);
+      // Kafka's UnifiedLog.append answers a duplicate with the original's offsets and its timestamp as the append time.
+      if (original !== null) {
+        return { baseOffset: original.firstOffset, lastOffset: original.lastOffset, maxTimestamp: original.timestamp, logAppendTime: original.timestamp, size: 0, duplicate: true };
+      }
     }
 
     const baseOffset = this.logEndOffset;
@@ -339,6 +414,8 @@ export class PartitionLog {
     writeInt64(batch, baseOffset, BATCH.BASE_OFFSET);
     batch.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
     this.activeSegment.append(batch, [stored], this.config.indexIntervalBytes);
+    if (idempotent) this.recordInProducerState(stored);
+    this.producers.updateMapEndOffset(this.logEndOffset);
     return {
       baseOffset,
       lastOffset: stored.lastOffset,
@@ -378,6 +455,9 @@ export class PartitionLog {
       if (info.partitionLeaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(info.partitionLeaderEpoch, info.baseOffset);
     }
     this.activeSegment.append(data, infos, this.config.indexIntervalBytes);
+    // Followers record producers without checking them (Kafka's REPLICATION origin): the leader did.
+    for (const info of infos) this.recordInProducerState(info);
+    this.producers.updateMapEndOffset(this.logEndOffset);
 
     if (restoreLogStart !== null) {
       this.startOffset = restoreLogStart;
@@ -419,6 +499,8 @@ export class PartitionLog {
   private roll(): void {
     const previous = this.activeSegment;
     previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
+    // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
+    this.producers.takeSnapshot();
     const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
     this.segments.push(next);
     fsyncDirectory(this.dir);
@@ -576,6 +658,7 @@ export class PartitionLog {
     this.startOffset = offset;
     this.hw = Math.max(this.hw, offset);
     this.leaderEpochs.truncateFromStart(offset);
+    this.producers.onLogStartOffsetIncremented(offset);
     this.writeOffsetsCheckpoint();
   }
 
@@ -609,6 +692,10 @@ export class PartitionLog {
     this.startOffset = Math.min(this.startOffset, this.logEndOffset);
     this.hw = Math.min(this.hw, this.logEndOffset);
     this.writeOffsetsCheckpoint();
+    // Producers whose batches were cut must not keep them (a stale state made a former leader refuse the producer's
+    // next sequences, or accept a retry as a duplicate of a batch no longer in the log).
+    this.rebuildProducerState();
+    for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
     this.logger.info(`${this.dir}: truncated to offset ${this.logEndOffset} (requested ${offset})`);
   }
 
@@ -619,6 +706,7 @@ export class PartitionLog {
     this.startOffset = offset;
     this.hw = offset;
     this.leaderEpochs.clear();
+    this.producers.truncateFullyAndStartAt(offset);
     this.writeOffsetsCheckpoint();
   }
 
@@ -641,6 +729,7 @@ export class PartitionLog {
   close(): void {
     if (this.closed) return;
     this.flush();
+    this.producers.takeSnapshot();
     for (const segment of this.segments) {
       segment.finishBackgroundFlush();
       segment.close();

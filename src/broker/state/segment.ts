@@ -310,6 +310,12 @@ export class LogSegment {
     forEachBatchHeader(this.file(), 0, this.size, visit);
   }
 
+  /** Visits the headers of the batch containing `offset` and every later batch of the segment (headers only). */
+  forEachBatchFrom(offset: number, visit: (batch: BatchInfo) => boolean | void): void {
+    if (offset >= this.nextOffset) return;
+    forEachBatchHeader(this.file(), this.offsetIndex.lookup(offset), this.size, (batch) => (batch.lastOffset < offset ? true : visit(batch)));
+  }
+
   private batchSizeAt(position: number): number {
     const head = Buffer.allocUnsafe(BATCH.LOG_OVERHEAD);
     if (readFully(this.file(), head, BATCH.LOG_OVERHEAD, position) !== BATCH.LOG_OVERHEAD) return 0;
