@@ -1,5 +1,5 @@
-// Fetch: consumers read up to the high watermark (the last stable offset equals it, as there are no
-// transactions); followers (replica id >= 0) read up to the log end and report their position, which moves
+// Fetch: consumers read up to the high watermark, or in read_committed (isolation level 1, v4+) up to the last
+// stable offset with the aborted transactions of the range read, so that they drop aborted records; followers (replica id >= 0) read up to the log end and report their position, which moves
 // the high watermark. Long poll: answer at once when MinBytes are available or MaxWaitMs is 0, otherwise
 // wait for new data on any requested partition until MaxWaitMs. A mid-batch offset gets the whole batch;
 // at least one batch is returned even when larger than the byte limits (KIP-74), or a consumer would stall.
@@ -10,6 +10,7 @@ import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
 import { Partition } from '../partition';
 import { OffsetOutOfRangeError } from '../state/partitionLog';
+import { iterateBatchHeaders } from '../../protocol/records/recordBatch';
 
 type Req = RequestOf<typeof Fetch>;
 type Res = ResponseOf<typeof Fetch>;
@@ -22,7 +23,7 @@ function partitionResult(partitionIndex: number, errorCode: number, p?: Partitio
     partitionIndex,
     errorCode,
     highWatermark: p ? p.highWatermark : -1,
-    lastStableOffset: p ? p.highWatermark : -1,
+    lastStableOffset: p ? p.log.lastStableOffset : -1,
     logStartOffset: p ? p.logStartOffset : -1,
     divergingEpoch: { epoch: -1, endOffset: -1 },
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
@@ -82,14 +83,21 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
           }
           p.updateFollower(replicaId, fp.fetchOffset);
         }
-        const limit = isFollower ? p.logEndOffset : p.highWatermark;
+        const readCommitted = !isFollower && req.isolationLevel === 1;
+        const limit = isFollower ? p.logEndOffset : readCommitted ? p.log.lastStableOffset : p.highWatermark;
         const res = partitionResult(fp.partition, 0, p);
+        if (readCommitted) res.abortedTransactions = [];
         try {
           // The first partition with data may exceed the budget by one batch; later ones only use what is left.
           const maxBytes = bytes === 0 ? Math.min(fp.partitionMaxBytes, Math.max(budget, 1)) : Math.min(fp.partitionMaxBytes, budget);
           if (maxBytes > 0 || bytes === 0) {
             const data = p.log.read(fp.fetchOffset, maxBytes, limit);
             res.records = data;
+            if (readCommitted && data.length > 0) {
+              res.abortedTransactions = p.log
+                .abortedTransactions(fp.fetchOffset, lastOffsetIn(data) + 1)
+                .map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }));
+            }
             bytes += data.length;
             budget -= data.length;
           }
@@ -136,6 +144,13 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     }
     timer = setTimeout(() => finish(readAll().res), req.maxWaitMs);
   });
+}
+
+/** The last offset of the last whole batch in fetched data. */
+function lastOffsetIn(data: Buffer): number {
+  let last = -1;
+  for (const { header } of iterateBatchHeaders(data)) last = header.baseOffset + header.lastOffsetDelta;
+  return last;
 }
 
 /**

@@ -44,7 +44,8 @@ export function handleListOffsets(req: RequestOf<typeof ListOffsets>, ctx: Handl
             // A new leader whose HW still lags its epoch start cannot promise a monotonic answer yet.
             const epochStart = p.log.leaderEpochs.startOffset(p.leaderEpoch);
             if (version >= 4 && epochStart >= 0 && p.highWatermark < epochStart) return out(rp.partitionIndex, ErrorCode.OFFSET_NOT_AVAILABLE);
-            return out(rp.partitionIndex, 0, p.highWatermark, -1, epoch);
+            // read_committed (isolation level 1) may only see below the last stable offset.
+            return out(rp.partitionIndex, 0, req.isolationLevel === 1 ? p.log.lastStableOffset : p.highWatermark, -1, epoch);
           }
           case EARLIEST:
             return out(rp.partitionIndex, 0, p.logStartOffset, -1, epoch);
@@ -55,7 +56,7 @@ export function handleListOffsets(req: RequestOf<typeof ListOffsets>, ctx: Handl
           default: {
             if (rp.timestamp < 0) return out(rp.partitionIndex, ErrorCode.INVALID_REQUEST);
             const found = p.log.offsetForTimestamp(rp.timestamp);
-            if (!found || found.offset >= p.highWatermark) return out(rp.partitionIndex, 0, -1, -1, epoch);
+            if (!found || found.offset >= (req.isolationLevel === 1 ? p.log.lastStableOffset : p.highWatermark)) return out(rp.partitionIndex, 0, -1, -1, epoch);
             return out(rp.partitionIndex, 0, found.offset, found.timestamp, epoch);
           }
         }

@@ -14,7 +14,8 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, BATCH, readInt64, writeInt64 } from '../../protocol/records/batchHeader';
+import { ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, ATTR_TRANSACTIONAL, BATCH, readInt64, writeInt64 } from '../../protocol/records/batchHeader';
+import { readMarker } from '../../protocol/records/controlRecord';
 import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
 import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
 import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
@@ -33,6 +34,15 @@ export interface LogConfig {
   indexIntervalBytes: number;
   /** Kafka's file.delete.delay.ms; 0/undefined deletes segment files at once. */
   fileDeleteDelayMs?: number;
+}
+
+/** An aborted transaction of a producer in this log (Kafka's AbortedTxn, an entry of .txnindex). */
+export interface AbortedTxn {
+  producerId: number;
+  firstOffset: number;
+  /** The offset of its abort marker. */
+  lastOffset: number;
+  lastStableOffset: number;
 }
 
 export interface AppendInfo {
@@ -122,6 +132,11 @@ export class PartitionLog {
   private readonly producerIdExpirationMs: number;
   /** The idempotent producers' state; created by load(). */
   private producers!: ProducerStateManager;
+  /**
+   * Aborted transactions with their abort marker in this log, by the marker's offset (Kafka's .txnindex, kept in
+   * memory: rebuilt from the log when it is opened and cut with it on truncation).
+   */
+  private readonly abortedTxns = new Map<number, AbortedTxn>();
   /** Ordered by base offset, contiguous; the last one is the active segment. Never empty while open. */
   private segments: LogSegment[] = [];
   private startOffset = 0;
@@ -161,6 +176,26 @@ export class PartitionLog {
 
   get highWatermark(): number {
     return this.hw;
+  }
+
+  /**
+   * The last stable offset: consumers in read_committed read below it. The high watermark, held back by the first
+   * offset of the earliest transaction still open in this log (Kafka's UnifiedLog.lastStableOffset).
+   */
+  get lastStableOffset(): number {
+    const unstable = this.producers.firstUnstableOffset();
+    return unstable === null ? this.hw : Math.min(this.hw, unstable);
+  }
+
+  /**
+   * Aborted transactions a read_committed consumer needs for records in [fetchOffset, upperBoundOffset): those whose
+   * abort marker is at or after fetchOffset and which started before upperBoundOffset, by first offset (Kafka's
+   * collectAbortedTransactions).
+   */
+  abortedTransactions(fetchOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    const out: AbortedTxn[] = [];
+    for (const txn of this.abortedTxns.values()) if (txn.lastOffset >= fetchOffset && txn.firstOffset < upperBoundOffset) out.push(txn);
+    return out.sort((a, b) => a.firstOffset - b.firstOffset);
   }
 
   /** The idempotent producers' state of this log (read-only use outside the log). */
@@ -222,6 +257,35 @@ export class PartitionLog {
     this.loadLeaderEpochs();
     this.writeOffsetsCheckpoint();
     this.loadProducerState();
+    this.loadAbortedTxns();
+  }
+
+  /**
+   * Finds the abort markers of the whole log with the first offsets of their transactions. Kafka keeps them in a
+   * .txnindex file per segment; here one scan of the batch headers at open rebuilds them (markers are rare and the
+   * scan reads only headers, plus the record of each control batch).
+   */
+  private loadAbortedTxns(): void {
+    this.abortedTxns.clear();
+    const openTxnFirstOffset = new Map<number, number>();
+    for (const segment of this.segments) {
+      segment.forEachBatchFrom(Math.max(this.startOffset, segment.baseOffset), (batch) => {
+        if (batch.producerId < 0 || (batch.attributes & ATTR_TRANSACTIONAL) === 0) return;
+        if ((batch.attributes & ATTR_CONTROL) === 0) {
+          if (!openTxnFirstOffset.has(batch.producerId)) openTxnFirstOffset.set(batch.producerId, batch.baseOffset);
+          return;
+        }
+        const marker = readMarker(segment.readBatchAt(batch.position, batch.size));
+        if (!marker) return;
+        const firstOffset = openTxnFirstOffset.get(batch.producerId);
+        openTxnFirstOffset.delete(batch.producerId);
+        // A transaction that began below the log start (retention cut its start) still hides what is left of it.
+        if (!marker.commit) {
+          this.abortedTxns.set(batch.lastOffset, { producerId: batch.producerId, firstOffset: firstOffset ?? this.startOffset, lastOffset: batch.lastOffset, lastStableOffset: batch.lastOffset + 1 });
+        }
+      });
+    }
+    for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
   }
 
   /**
@@ -246,7 +310,7 @@ export class PartitionLog {
       for (let i = this.segmentIndexFor(from); i < this.segments.length; i++) {
         const segment = this.segments[i];
         segment.forEachBatchFrom(Math.max(from, segment.baseOffset), (batch) => {
-          this.recordInProducerState(batch);
+          this.recordInProducerState(batch, () => segment.readBatchAt(batch.position, batch.size));
           batches++;
         });
       }
@@ -255,11 +319,30 @@ export class PartitionLog {
     this.producers.updateMapEndOffset(end);
   }
 
-  /** An appended (or replayed) batch of an idempotent producer updates its state without checks. */
-  private recordInProducerState(batch: BatchInfo): void {
-    if (batch.producerId < 0 || batch.attributes & ATTR_CONTROL) return;
+  /**
+   * An appended (or replayed) batch of an idempotent or transactional producer updates its state without checks; a
+   * transaction marker closes the producer's open transaction, and an abort marker records it as aborted.
+   * `bytes` gives the batch itself, read only for control batches.
+   */
+  private recordInProducerState(batch: BatchInfo, bytes: () => Buffer): void {
+    if (batch.producerId < 0) return;
+    if (batch.attributes & ATTR_CONTROL) {
+      const marker = readMarker(bytes());
+      if (!marker) return;
+      const firstOffset = this.producers.completeTxn(batch.producerId, batch.producerEpoch, marker.coordinatorEpoch, batch.maxTimestamp);
+      if (!marker.commit && firstOffset !== null) {
+        this.abortedTxns.set(batch.lastOffset, {
+          producerId: batch.producerId,
+          firstOffset,
+          lastOffset: batch.lastOffset,
+          lastStableOffset: Math.min(this.producers.firstUnstableOffset() ?? batch.lastOffset + 1, batch.lastOffset + 1),
+        });
+      }
+      return;
+    }
     const lastSeq = lastSequenceOf(batch.baseSequence, batch.lastOffset - batch.baseOffset);
-    this.producers.recordBatch(batch.producerId, batch.producerEpoch, batch.baseSequence, lastSeq, batch.baseOffset, batch.lastOffset, batch.maxTimestamp);
+    const transactional = (batch.attributes & ATTR_TRANSACTIONAL) !== 0;
+    this.producers.recordBatch(batch.producerId, batch.producerEpoch, batch.baseSequence, lastSeq, batch.baseOffset, batch.lastOffset, batch.maxTimestamp, transactional);
   }
 
   /** Forgets idempotent producers idle for longer than producer.id.expiration.ms; returns how many. */
@@ -393,6 +476,8 @@ export class PartitionLog {
       throw new Error(`leader epoch ${leaderEpoch} is older than the latest epoch ${this.leaderEpochs.latestEpoch()} in ${this.dir}`);
     }
     const idempotent = header.producerId >= 0 && (header.attributes & ATTR_CONTROL) === 0;
+    const marker = header.producerId >= 0 && (header.attributes & ATTR_CONTROL) !== 0;
+    if (marker) this.producers.checkMarker(header.producerId, header.producerEpoch);
     if (idempotent) {
       const lastSeq = lastSequenceOf(header.baseSequence, header.lastOffset - header.baseOffset);
       const original = this.producers.checkClientBatch(header.producerId, header.producerEpoch, header.baseSequence, lastSeq);
@@ -414,7 +499,7 @@ export class PartitionLog {
     writeInt64(batch, baseOffset, BATCH.BASE_OFFSET);
     batch.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
     this.activeSegment.append(batch, [stored], this.config.indexIntervalBytes);
-    if (idempotent) this.recordInProducerState(stored);
+    if (idempotent || marker) this.recordInProducerState(stored, () => batch);
     this.producers.updateMapEndOffset(this.logEndOffset);
     return {
       baseOffset,
@@ -456,7 +541,7 @@ export class PartitionLog {
     }
     this.activeSegment.append(data, infos, this.config.indexIntervalBytes);
     // Followers record producers without checking them (Kafka's REPLICATION origin): the leader did.
-    for (const info of infos) this.recordInProducerState(info);
+    for (const info of infos) this.recordInProducerState(info, () => data.subarray(info.position, info.position + info.size));
     this.producers.updateMapEndOffset(this.logEndOffset);
 
     if (restoreLogStart !== null) {
@@ -659,6 +744,7 @@ export class PartitionLog {
     this.hw = Math.max(this.hw, offset);
     this.leaderEpochs.truncateFromStart(offset);
     this.producers.onLogStartOffsetIncremented(offset);
+    for (const [markerOffset, txn] of [...this.abortedTxns]) if (txn.lastOffset < offset) this.abortedTxns.delete(markerOffset);
     this.writeOffsetsCheckpoint();
   }
 
@@ -692,6 +778,7 @@ export class PartitionLog {
     this.startOffset = Math.min(this.startOffset, this.logEndOffset);
     this.hw = Math.min(this.hw, this.logEndOffset);
     this.writeOffsetsCheckpoint();
+    for (const markerOffset of [...this.abortedTxns.keys()]) if (markerOffset >= this.logEndOffset) this.abortedTxns.delete(markerOffset);
     // Producers whose batches were cut must not keep them (a stale state made a former leader refuse the producer's
     // next sequences, or accept a retry as a duplicate of a batch no longer in the log).
     this.rebuildProducerState();
@@ -707,6 +794,7 @@ export class PartitionLog {
     this.hw = offset;
     this.leaderEpochs.clear();
     this.producers.truncateFullyAndStartAt(offset);
+    this.abortedTxns.clear();
     this.writeOffsetsCheckpoint();
   }
 

@@ -37,9 +37,9 @@ export interface ProducerEntry {
   batches: ProducerBatch[];
   /** Timestamp of the last batch: what expiry measures (Kafka uses the batch's MaxTimestamp too). */
   lastTimestamp: number;
-  /** Reserved for transactions (always -1 while they are not supported). */
+  /** The coordinator epoch of the producer's last transaction marker, -1 before any. */
   coordinatorEpoch: number;
-  /** Reserved for transactions: first offset of the open transaction, -1 when none. */
+  /** First offset of the producer's open transaction in this log, -1 when none (what holds the LSO back). */
   currentTxnFirstOffset: number;
 }
 
@@ -148,7 +148,16 @@ export class ProducerStateManager {
    * Records an appended batch of an idempotent producer, whatever its origin (Kafka's ProducerStateEntry.addBatch):
    * a different epoch replaces the producer's batches; the oldest beyond five is forgotten.
    */
-  recordBatch(producerId: number, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+  recordBatch(
+    producerId: number,
+    epoch: number,
+    firstSeq: number,
+    lastSeq: number,
+    firstOffset: number,
+    lastOffset: number,
+    timestamp: number,
+    transactional = false,
+  ): void {
     let entry = this.producers.get(producerId);
     if (entry === undefined) {
       entry = { producerId, epoch, batches: [], lastTimestamp: -1, coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
@@ -160,6 +169,52 @@ export class ProducerStateManager {
     entry.batches.push({ firstSeq, lastSeq, firstOffset, lastOffset, timestamp });
     if (entry.batches.length > BATCHES_RETAINED) entry.batches.shift();
     entry.lastTimestamp = timestamp;
+    // The first transactional batch after a marker opens the producer's next transaction (Kafka's
+    // ProducerAppendInfo.appendDataBatch): the LSO cannot pass it until a marker closes it.
+    if (transactional && entry.currentTxnFirstOffset < 0) entry.currentTxnFirstOffset = firstOffset;
+  }
+
+  /**
+   * A commit or abort marker of a producer was appended (Kafka's ProducerAppendInfo.appendEndTxnMarker): it closes the
+   * producer's open transaction. A marker of a newer epoch (the coordinator aborting for a re-initialised producer)
+   * moves the producer to that epoch, whose sequences start afresh. Returns the first offset of the transaction it
+   * closed, or null when the producer had none open here.
+   */
+  completeTxn(producerId: number, epoch: number, coordinatorEpoch: number, timestamp: number): number | null {
+    let entry = this.producers.get(producerId);
+    if (entry === undefined) {
+      entry = { producerId, epoch, batches: [], lastTimestamp: timestamp, coordinatorEpoch, currentTxnFirstOffset: -1 };
+      this.producers.set(producerId, entry);
+    }
+    if (epoch > entry.epoch) {
+      entry.epoch = epoch;
+      entry.batches = [];
+    }
+    const firstOffset = entry.currentTxnFirstOffset;
+    entry.currentTxnFirstOffset = -1;
+    entry.coordinatorEpoch = coordinatorEpoch;
+    entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
+    return firstOffset >= 0 ? firstOffset : null;
+  }
+
+  /**
+   * The checks of a marker the leader is asked to write (Kafka's checkProducerEpoch for a COORDINATOR append): a
+   * marker of an older epoch than the producer's comes from a coordinator that was fenced.
+   */
+  checkMarker(producerId: number, epoch: number): void {
+    const entry = this.producers.get(producerId);
+    if (entry !== undefined && epoch < entry.epoch) {
+      throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `Marker epoch ${epoch} of producer ${producerId} is older than its epoch ${entry.epoch}`);
+    }
+  }
+
+  /** The smallest first offset of an open transaction, or null when none is open (Kafka's firstUnstableOffset). */
+  firstUnstableOffset(): number | null {
+    let min: number | null = null;
+    for (const entry of this.producers.values()) {
+      if (entry.currentTxnFirstOffset >= 0 && (min === null || entry.currentTxnFirstOffset < min)) min = entry.currentTxnFirstOffset;
+    }
+    return min;
   }
 
   /** The log now ends at `offset` and the state reflects it. */

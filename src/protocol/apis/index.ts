@@ -22,6 +22,14 @@ import { DeleteTopics } from './20-delete-topics';
 import { DeleteRecords } from './21-delete-records';
 import { InitProducerId } from './22-init-producer-id';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
+import { AddPartitionsToTxn } from './24-add-partitions-to-txn';
+import { AddOffsetsToTxn } from './25-add-offsets-to-txn';
+import { EndTxn } from './26-end-txn';
+import { WriteTxnMarkers } from './27-write-txn-markers';
+import { TxnOffsetCommit } from './28-txn-offset-commit';
+import { DescribeProducers } from './61-describe-producers';
+import { DescribeTransactions } from './65-describe-transactions';
+import { ListTransactions } from './66-list-transactions';
 import { DescribeConfigs } from './32-describe-configs';
 import { AlterConfigs } from './33-alter-configs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
@@ -66,6 +74,14 @@ export {
   ListPartitionReassignments,
   OffsetDelete,
   DescribeCluster,
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  WriteTxnMarkers,
+  TxnOffsetCommit,
+  DescribeProducers,
+  DescribeTransactions,
+  ListTransactions,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -103,6 +119,14 @@ export const ALL_APIS: AnyApi[] = [
   ListPartitionReassignments,
   OffsetDelete,
   DescribeCluster,
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  WriteTxnMarkers,
+  TxnOffsetCommit,
+  DescribeProducers,
+  DescribeTransactions,
+  ListTransactions,
 ].sort((a: AnyApi, b: AnyApi) => a.key - b.key);
 
 export const API_BY_KEY: Map<number, AnyApi> = new Map(ALL_APIS.map((a) => [a.key, a]));

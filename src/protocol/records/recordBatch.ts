@@ -81,6 +81,8 @@ export interface BuildBatchOptions {
   producerEpoch?: number;
   baseSequence?: number;
   transactional?: boolean;
+  /** A control batch (transaction markers); only brokers write them. */
+  control?: boolean;
   timestampType?: 'create' | 'logAppend';
   baseTimestamp?: number;
 }
@@ -302,6 +304,7 @@ export function buildBatch(opts: BuildBatchOptions): Buffer {
   let attributes = compression & ATTR_COMPRESSION_MASK;
   if (opts.timestampType === 'logAppend') attributes |= ATTR_TIMESTAMP_TYPE;
   if (opts.transactional) attributes |= ATTR_TRANSACTIONAL;
+  if (opts.control) attributes |= ATTR_CONTROL;
 
   const batch = Buffer.allocUnsafe(BATCH.HEADER_SIZE + payload.length);
   batch.writeBigInt64BE(BigInt(opts.baseOffset ?? 0), BATCH.BASE_OFFSET);
