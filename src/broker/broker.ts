@@ -20,6 +20,8 @@ import { Partition } from './partition';
 import { Router } from './router';
 import { LogConfig, PartitionLog } from './state/partitionLog';
 import { GroupCoordinator } from './groups/coordinator';
+import { nextProducerId } from './handlers/misc';
+import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
@@ -54,6 +56,7 @@ export class Broker {
   readonly router: Router;
   readonly partitions = new Map<string, Partition>();
   readonly groups: GroupCoordinator;
+  readonly txns: TransactionCoordinator;
   image: MetadataImage;
   private server: Server | undefined;
   private internalServer: Server | undefined;
@@ -81,6 +84,7 @@ export class Broker {
     this.router = buildRouter();
     this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
     this.groups = new GroupCoordinator(this);
+    this.txns = new TransactionCoordinator(this, () => nextProducerId(this));
     if (opts.security?.tls || opts.security?.sasl) {
       this.interBrokerCredentials = { username: INTER_BROKER_USER, password: opts.interBrokerSecret ?? randomBytes(24).toString('base64url') };
     }
@@ -142,6 +146,7 @@ export class Broker {
     // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
     this.producerExpiryTimer = setInterval(() => this.removeExpiredProducers(), num(this.config, 'producer.id.expiration.check.interval.ms'));
     this.producerExpiryTimer.unref();
+    this.txns.start();
     const internal = this.internalServer ? `; internal listener 127.0.0.1:${this.boundInternalPort}` : '';
     this.logger.info(`listening on ${this.host}:${this.boundPort} (${this.securityProtocol})${internal}`);
   }
@@ -171,6 +176,7 @@ export class Broker {
     for (const f of this.fetchers.values()) f.stop();
     this.fetchers.clear();
     this.groups.shutdown();
+    this.txns.shutdown();
     for (const c of this.connections) c.socket.destroy();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     await new Promise<void>((resolve) => (this.internalServer ? this.internalServer.close(() => resolve()) : resolve()));
@@ -206,6 +212,7 @@ export class Broker {
     this.removeOrphanDirs(wanted);
     this.updateFetchers();
     this.groups.metadataChanged();
+    this.txns.metadataChanged();
   }
 
   /** Every followed partition fetches from its current leader; leaders and offline partitions fetch nothing. */

@@ -176,10 +176,15 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'connections.max.idle.ms': '600000',
     'delete.topic.enable': 'true',
     // Idempotent producers idle for a day are forgotten by each partition log, checked every 10 minutes (Kafka's
-    // defaults). transactional.id.expiration.ms (7 days) is Kafka's default for transactional ids; transactions are
-    // not supported yet, so nothing reads it.
+    // defaults). transactional.id.expiration.ms (7 days) is Kafka's default for transactional ids (not enforced yet).
     'producer.id.expiration.ms': '86400000',
     'producer.id.expiration.check.interval.ms': '600000',
     'transactional.id.expiration.ms': '604800000',
+    // The transaction coordinator's: __transaction_state mirrors __consumer_offsets here (10 partitions where
+    // Kafka has 50), RF min(3, live brokers); Kafka's timeout bound and timed-out transaction check interval.
+    'transaction.state.log.num.partitions': '10',
+    'transaction.state.log.replication.factor': '3',
+    'transaction.max.timeout.ms': '900000',
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
   };
 }

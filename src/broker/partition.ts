@@ -3,7 +3,7 @@
 // the case where the ISR is the leader alone.
 
 import { ErrorCode, KafkaError } from '../protocol/errorCode';
-import { AppendInfo, PartitionLog } from './state/partitionLog';
+import { AppendInfo, AppendOrigin, PartitionLog } from './state/partitionLog';
 import { PartitionState } from './metadata';
 
 export interface FollowerState {
@@ -91,9 +91,9 @@ export class Partition {
     if (requested > this.state.leaderEpoch) throw new KafkaError(ErrorCode.UNKNOWN_LEADER_EPOCH);
   }
 
-  appendAsLeader(batch: Buffer): AppendInfo {
+  appendAsLeader(batch: Buffer, origin: AppendOrigin = 'client'): AppendInfo {
     if (!this.isLeader) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    const info = this.log.appendAsLeader(batch, this.state.leaderEpoch);
+    const info = this.log.appendAsLeader(batch, this.state.leaderEpoch, origin);
     this.maybeIncrementHighWatermark();
     this.notifyData();
     return info;

@@ -5,7 +5,8 @@
 
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { buildBatch, decodeBatch, splitBatches } from '../../protocol/records/recordBatch';
-import { readBatchHeader } from '../../protocol/records/batchHeader';
+import { ATTR_TRANSACTIONAL, readBatchHeader } from '../../protocol/records/batchHeader';
+import { readMarker } from '../../protocol/records/controlRecord';
 import type { Broker } from '../broker';
 import type { Connection } from '../connection';
 import { OFFSETS_TOPIC } from '../metadata';
@@ -59,6 +60,11 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
   /** group -> "topic\u0000partition" -> committed offset */
   private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
+  /**
+   * Offsets committed in open transactions (TxnOffsetCommit), by producer id, then group, then "topic\u0000partition":
+   * applied when the commit marker reaches the group's offsets partition, dropped on abort.
+   */
+  private readonly pendingTxnOffsets = new Map<number, Map<string, Map<string, CommittedOffset>>>();
   /** Offsets partitions this broker leads and has loaded, with the leader epoch they were loaded at. */
   private readonly loaded = new Map<number, number>();
 
@@ -223,11 +229,85 @@ export class GroupCoordinator {
     return codes;
   }
 
-  /** Appends records to an offsets partition and waits until they are replicated to the ISR. */
-  private async append(partition: Partition, records: Array<{ key: Buffer; value: Buffer | null }>): Promise<number> {
+  /**
+   * TxnOffsetCommit: offsets of a transactional producer, written to the group's offsets partition as a transactional
+   * batch of that producer and kept pending until the transaction's marker arrives there (completeTxnOffsets).
+   * Generation and member are checked as for OffsetCommit when given (v3+, KIP-447).
+   */
+  async commitTxnOffsets(groupId: string, producerId: number, producerEpoch: number, memberId: string, generationId: number, offsets: OffsetToCommit[]): Promise<number[]> {
+    let partition: Partition;
     try {
-      const batch = buildBatch({ records: records.map((r) => ({ key: r.key, value: r.value })) });
-      const info = partition.appendAsLeader(batch);
+      partition = this.ownedPartition(groupId);
+      const g = this.group(groupId, false);
+      if (g && generationId >= 0) g.checkCommit(memberId, generationId);
+    } catch (err) {
+      return offsets.map(() => (err as KafkaError).code);
+    }
+    const now = Date.now();
+    const codes = offsets.map((o) => {
+      if ((o.metadata?.length ?? 0) > MAX_METADATA) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+      const t = this.broker.topicState(o.topic);
+      if (!t || !t.partitions.some((p) => p.partition === o.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      return 0;
+    });
+    const accepted = offsets.filter((_, i) => codes[i] === 0);
+    if (accepted.length === 0) return codes;
+    const values = accepted.map((o) => ({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now }));
+    const writeError = await this.append(
+      partition,
+      accepted.map((o, i) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: encodeOffsetValue(values[i]) })),
+      { producerId, producerEpoch },
+    );
+    if (writeError) return codes.map((c) => (c === 0 ? writeError : c));
+    accepted.forEach((o, i) => this.pendingOffsetsOf(producerId, groupId).set(`${o.topic}\u0000${o.partition}`, values[i]));
+    if (!this.groups.has(groupId)) this.group(groupId, true);
+    return codes;
+  }
+
+  private pendingOffsetsOf(producerId: number, groupId: string): Map<string, CommittedOffset> {
+    let byGroup = this.pendingTxnOffsets.get(producerId);
+    if (!byGroup) this.pendingTxnOffsets.set(producerId, (byGroup = new Map()));
+    let offsets = byGroup.get(groupId);
+    if (!offsets) byGroup.set(groupId, (offsets = new Map()));
+    return offsets;
+  }
+
+  /**
+   * A transaction marker of `producerId` reached offsets partition `index`: its pending offsets for the groups of
+   * that partition become committed (commit) or are dropped (abort), as Kafka's handleTxnCompletion.
+   */
+  completeTxnOffsets(index: number, producerId: number, commit: boolean): void {
+    const byGroup = this.pendingTxnOffsets.get(producerId);
+    if (!byGroup) return;
+    const count = this.offsetsPartitionCount();
+    for (const [groupId, offsets] of [...byGroup]) {
+      if (offsetsPartitionFor(groupId, count) !== index) continue;
+      if (commit) {
+        const cache = this.offsetsOf(groupId, true)!;
+        for (const [k, v] of offsets) cache.set(k, v);
+      }
+      byGroup.delete(groupId);
+    }
+    if (byGroup.size === 0) this.pendingTxnOffsets.delete(producerId);
+  }
+
+  /** Whether a partition of a group has offsets waiting for a transaction to end (OffsetFetch require_stable). */
+  hasPendingTxnOffsets(groupId: string, topic: string, partition: number): boolean {
+    for (const byGroup of this.pendingTxnOffsets.values()) if (byGroup.get(groupId)?.has(`${topic}\u0000${partition}`)) return true;
+    return false;
+  }
+
+  /**
+   * Appends records to an offsets partition and waits until they are replicated to the ISR. With `txn`, a
+   * transactional batch of that producer (TxnOffsetCommit).
+   */
+  private async append(partition: Partition, records: Array<{ key: Buffer; value: Buffer | null }>, txn?: { producerId: number; producerEpoch: number }): Promise<number> {
+    try {
+      const batch = buildBatch({
+        records: records.map((r) => ({ key: r.key, value: r.value })),
+        ...(txn ? { producerId: txn.producerId, producerEpoch: txn.producerEpoch, transactional: true } : {}),
+      });
+      const info = partition.appendAsLeader(batch, 'coordinator');
       await partition.waitForHighWatermark(info.lastOffset + 1, COMMIT_TIMEOUT_MS);
       return 0;
     } catch (err) {
@@ -381,10 +461,17 @@ export class GroupCoordinator {
       for (const batch of splitBatches(data)) {
         const header = readBatchHeader(batch);
         try {
-          for (const rec of decodeBatch(batch).records) {
-            if (rec.offset < offset || !rec.key) continue;
-            this.applyRecord(rec.key, rec.value);
-            records++;
+          const marker = readMarker(batch);
+          if (marker) {
+            this.completeTxnOffsets(p.index, header.producerId, marker.commit);
+          } else {
+            const transactional = header.producerId >= 0 && (header.attributes & ATTR_TRANSACTIONAL) !== 0;
+            for (const rec of decodeBatch(batch).records) {
+              if (rec.offset < offset || !rec.key) continue;
+              if (transactional) this.applyPendingRecord(header.producerId, rec.key, rec.value);
+              else this.applyRecord(rec.key, rec.value);
+              records++;
+            }
           }
         } catch (err) {
           // An unreadable batch or record must not stop the broker from starting (or crash it on a leadership
@@ -396,6 +483,13 @@ export class GroupCoordinator {
     }
     this.loaded.set(p.index, p.leaderEpoch);
     if (records > 0) this.broker.logger.info(`loaded ${records} offset record(s) from ${p.key}`);
+  }
+
+  /** An offset record of an open transaction found while loading: pending until its marker. */
+  private applyPendingRecord(producerId: number, key: Buffer, value: Buffer | null): void {
+    const k = decodeKey(key);
+    if (!k || k.kind !== 'offset' || value === null) return;
+    this.pendingOffsetsOf(producerId, k.group).set(`${k.topic}\u0000${k.partition}`, decodeOffsetValue(value));
   }
 
   private applyRecord(key: Buffer, value: Buffer | null): void {
@@ -419,6 +513,10 @@ export class GroupCoordinator {
       this.groups.delete(id);
     }
     for (const id of [...this.offsets.keys()]) if (offsetsPartitionFor(id, count) === index) this.offsets.delete(id);
+    for (const [producerId, byGroup] of [...this.pendingTxnOffsets]) {
+      for (const id of [...byGroup.keys()]) if (offsetsPartitionFor(id, count) === index) byGroup.delete(id);
+      if (byGroup.size === 0) this.pendingTxnOffsets.delete(producerId);
+    }
   }
 
   connectionClosed(_conn: Connection): void {

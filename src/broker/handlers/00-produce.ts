@@ -7,7 +7,6 @@
 import { Produce } from '../../protocol/apis/00-produce';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RecordBatchError, stampLogAppendTime, validateProducedBatches } from '../../protocol/records/recordBatch';
-import { ATTR_TRANSACTIONAL } from '../../protocol/records/batchHeader';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
 import { NO_RESPONSE } from '../router';
@@ -70,9 +69,9 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
     // The leader stamps BaseOffset/PartitionLeaderEpoch (and LogAppendTime) into it in place, and the log writes it
     // out synchronously and keeps no reference to it. (A copy cost a fresh allocation plus a memcpy per produced batch.)
     const batch = validated.batch;
-    if (header.attributes & ATTR_TRANSACTIONAL) {
-      return result(index, ErrorCode.INVALID_TXN_STATE, { errorMessage: 'transactions are not supported by this broker' });
-    }
+    // Transactional batches are appended like idempotent ones; the log opens the producer's transaction on this
+    // partition (holding the last stable offset back) until the coordinator's marker closes it. Like Kafka before
+    // 3.6 (KIP-890), the leader does not ask the coordinator whether the partition was added to the transaction.
     if (acks === -1 && partition.state.isr.length < partition.effectiveMinIsr) {
       return result(index, ErrorCode.NOT_ENOUGH_REPLICAS, {
         errorMessage: `The size of the current ISR [${partition.state.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${partition.effectiveMinIsr} for partition ${partition.key}`,

@@ -26,9 +26,7 @@ export async function handleFindCoordinator(req: R<typeof FindCoordinator>, ctx:
   const keys = ctx.version >= 4 ? req.coordinatorKeys : [req.key];
   const coordinators = await Promise.all(
     keys.map(async (key) => {
-      if (req.keyType === TRANSACTION_KEY_TYPE) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'transactions are not supported' };
-      }
+      if (req.keyType === TRANSACTION_KEY_TYPE) return { key, ...(await ctx.broker.txns.findCoordinator(key)) };
       return { key, ...(await ctx.broker.groups.findCoordinator(key)) };
     }),
   );

@@ -26,6 +26,16 @@ import { handleAlterPartitionReassignments, handleElectLeaders, handleListPartit
 import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
 import { handleSaslAuthenticate, handleSaslHandshake } from './sasl';
 import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
+import {
+  handleAddOffsetsToTxn,
+  handleAddPartitionsToTxn,
+  handleDescribeProducers,
+  handleDescribeTransactions,
+  handleEndTxn,
+  handleListTransactions,
+  handleTxnOffsetCommit,
+  handleWriteTxnMarkers,
+} from './txn';
 
 export function buildRouter(): Router {
   return new Router()
@@ -49,6 +59,11 @@ export function buildRouter(): Router {
     .register(apis.DeleteRecords, handleDeleteRecords)
     .register(apis.InitProducerId, handleInitProducerId)
     .register(apis.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch)
+    .register(apis.AddPartitionsToTxn, handleAddPartitionsToTxn)
+    .register(apis.AddOffsetsToTxn, handleAddOffsetsToTxn)
+    .register(apis.EndTxn, handleEndTxn)
+    .register(apis.WriteTxnMarkers, handleWriteTxnMarkers)
+    .register(apis.TxnOffsetCommit, handleTxnOffsetCommit)
     .register(apis.DescribeConfigs, handleDescribeConfigs)
     .register(apis.AlterConfigs, handleAlterConfigs)
     .register(apis.SaslAuthenticate, handleSaslAuthenticate)
@@ -59,5 +74,8 @@ export function buildRouter(): Router {
     .register(apis.ElectLeaders, handleElectLeaders)
     .register(apis.AlterPartitionReassignments, handleAlterPartitionReassignments)
     .register(apis.ListPartitionReassignments, handleListPartitionReassignments)
-    .register(apis.DescribeCluster, handleDescribeCluster);
+    .register(apis.DescribeCluster, handleDescribeCluster)
+    .register(apis.DescribeProducers, handleDescribeProducers)
+    .register(apis.DescribeTransactions, handleDescribeTransactions)
+    .register(apis.ListTransactions, handleListTransactions);
 }

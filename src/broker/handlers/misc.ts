@@ -6,6 +6,7 @@ import { OffsetForLeaderEpoch } from '../../protocol/apis/23-offset-for-leader-e
 import { DescribeCluster } from '../../protocol/apis/60-describe-cluster';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
+import type { Broker } from '../broker';
 import { HandlerContext } from '../handlerContext';
 import { liveBrokers } from '../metadata';
 
@@ -24,17 +25,19 @@ const producerIdBlocks = new WeakMap<object, ProducerIdBlock>();
 export async function handleInitProducerId(req: RequestOf<typeof InitProducerId>, ctx: HandlerContext): Promise<ResponseOf<typeof InitProducerId>> {
   const out = (errorCode: number, producerId = -1, producerEpoch = -1) => ({ throttleTimeMs: 0, errorCode, producerId, producerEpoch });
   if (req.transactionalId !== null) {
-    ctx.broker.logger.warn(`InitProducerId for transactional id ${req.transactionalId}: transactions are not supported`);
-    return out(ErrorCode.INVALID_TXN_STATE);
+    const r = await ctx.broker.txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch, ctx.version);
+    return out(r.errorCode, r.producerId, r.producerEpoch);
   }
   // Without a transactional id Kafka always allocates a new producer id with epoch 0, whatever producerId/epoch the
   // request carries (TransactionCoordinator.handleInitProducerId). Echoing the request's id made separate producers
   // that send 0/0 (@platformatic/kafka) share one id, and the log dropped one producer's batches as duplicates of
   // the other's.
-  return out(0, await nextProducerId(ctx), 0);
+  return out(0, await nextProducerId(ctx.broker), 0);
 }
 
-async function nextProducerId(ctx: HandlerContext): Promise<number> {
+/** The next producer id of this broker's block (the transaction coordinator allocates from it too). */
+export async function nextProducerId(broker: Broker): Promise<number> {
+  const ctx = { broker };
   let block = producerIdBlocks.get(ctx.broker);
   if (!block) {
     block = { next: 0, end: 0 };

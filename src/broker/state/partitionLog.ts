@@ -36,6 +36,9 @@ export interface LogConfig {
   fileDeleteDelayMs?: number;
 }
 
+/** Who appends as leader: a producing client (sequence checks) or a coordinator writing its own records. */
+export type AppendOrigin = 'client' | 'coordinator';
+
 /** An aborted transaction of a producer in this log (Kafka's AbortedTxn, an entry of .txnindex). */
 export interface AbortedTxn {
   producerId: number;
@@ -466,7 +469,7 @@ export class PartitionLog {
    * five batches is not written and gets the original offsets (`duplicate`); an epoch or sequence error throws
    * KafkaError (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER).
    */
-  appendAsLeader(batch: Buffer, leaderEpoch: number): AppendInfo {
+  appendAsLeader(batch: Buffer, leaderEpoch: number, origin: AppendOrigin = 'client'): AppendInfo {
     this.ensureOpen();
     if (batch.length < BATCH.HEADER_SIZE) throw new CorruptBatchError(`batch of ${batch.length} bytes is shorter than a header`);
     const header = batchInfoAt(batch, 0, 0);
@@ -478,7 +481,9 @@ export class PartitionLog {
     const idempotent = header.producerId >= 0 && (header.attributes & ATTR_CONTROL) === 0;
     const marker = header.producerId >= 0 && (header.attributes & ATTR_CONTROL) !== 0;
     if (marker) this.producers.checkMarker(header.producerId, header.producerEpoch);
-    if (idempotent) {
+    // A coordinator's own transactional writes (TxnOffsetCommit into __consumer_offsets) carry no sequence and are
+    // not checked, as Kafka's AppendOrigin.COORDINATOR.
+    if (idempotent && origin === 'client') {
       const lastSeq = lastSequenceOf(header.baseSequence, header.lastOffset - header.baseOffset);
       const original = this.producers.checkClientBatch(header.producerId, header.producerEpoch, header.baseSequence, lastSeq);
       // Kafka's UnifiedLog.append answers a duplicate with the original's offsets and its timestamp as the append time.

@@ -1,0 +1,156 @@
+// Transactions: the coordinator's APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, DescribeTransactions,
+// ListTransactions), the group coordinator's TxnOffsetCommit, the leaders' WriteTxnMarkers and DescribeProducers.
+
+import { AddPartitionsToTxn } from '../../protocol/apis/24-add-partitions-to-txn';
+import { AddOffsetsToTxn } from '../../protocol/apis/25-add-offsets-to-txn';
+import { EndTxn } from '../../protocol/apis/26-end-txn';
+import { WriteTxnMarkers } from '../../protocol/apis/27-write-txn-markers';
+import { TxnOffsetCommit } from '../../protocol/apis/28-txn-offset-commit';
+import { DescribeProducers } from '../../protocol/apis/61-describe-producers';
+import { DescribeTransactions } from '../../protocol/apis/65-describe-transactions';
+import { ListTransactions } from '../../protocol/apis/66-list-transactions';
+import { ErrorCode } from '../../protocol/errorCode';
+import { RequestOf, ResponseOf } from '../../protocol/schema';
+import { HandlerContext } from '../handlerContext';
+import { writeMarkerAsLeader } from '../txn/markers';
+import { TXN_STATES, TxnPartition } from '../txn/stateRecords';
+
+export async function handleAddPartitionsToTxn(req: RequestOf<typeof AddPartitionsToTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof AddPartitionsToTxn>> {
+  const { broker } = ctx;
+  // Unknown partitions fail the request and the others are not attempted (Kafka's OPERATION_NOT_ATTEMPTED).
+  const unknown = (name: string, p: number) => !broker.topicState(name)?.partitions.some((x) => x.partition === p);
+  const anyUnknown = req.topics.some((t) => t.partitions.some((p) => unknown(t.name, p)));
+  let code = 0;
+  if (!anyUnknown) {
+    const partitions: TxnPartition[] = req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+    code = await broker.txns.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, partitions, ctx.version);
+  }
+  return {
+    throttleTimeMs: 0,
+    results: req.topics.map((t) => ({
+      name: t.name,
+      results: t.partitions.map((p) => ({
+        partitionIndex: p,
+        partitionErrorCode: anyUnknown ? (unknown(t.name, p) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED) : code,
+      })),
+    })),
+  };
+}
+
+export async function handleAddOffsetsToTxn(req: RequestOf<typeof AddOffsetsToTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof AddOffsetsToTxn>> {
+  const errorCode = await ctx.broker.txns.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId, ctx.version);
+  return { throttleTimeMs: 0, errorCode };
+}
+
+export async function handleEndTxn(req: RequestOf<typeof EndTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof EndTxn>> {
+  const errorCode = await ctx.broker.txns.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed, ctx.version);
+  return { throttleTimeMs: 0, errorCode };
+}
+
+export async function handleWriteTxnMarkers(req: RequestOf<typeof WriteTxnMarkers>, ctx: HandlerContext): Promise<ResponseOf<typeof WriteTxnMarkers>> {
+  const { broker } = ctx;
+  return {
+    markers: await Promise.all(
+      req.markers.map(async (m) => ({
+        producerId: m.producerId,
+        topics: await Promise.all(
+          m.topics.map(async (t) => ({
+            name: t.name,
+            partitions: await Promise.all(
+              t.partitionIndexes.map(async (partitionIndex) => ({
+                partitionIndex,
+                errorCode: await writeMarkerAsLeader(
+                  broker,
+                  { producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.transactionResult, coordinatorEpoch: m.coordinatorEpoch },
+                  t.name,
+                  partitionIndex,
+                ),
+              })),
+            ),
+          })),
+        ),
+      })),
+    ),
+  };
+}
+
+export async function handleTxnOffsetCommit(req: RequestOf<typeof TxnOffsetCommit>, ctx: HandlerContext): Promise<ResponseOf<typeof TxnOffsetCommit>> {
+  const offsets = req.topics.flatMap((t) =>
+    t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
+  );
+  const codes = await ctx.broker.groups.commitTxnOffsets(req.groupId, req.producerId, req.producerEpoch, req.memberId, req.generationId, offsets);
+  let i = 0;
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
+  };
+}
+
+export function handleDescribeTransactions(req: RequestOf<typeof DescribeTransactions>, ctx: HandlerContext): ResponseOf<typeof DescribeTransactions> {
+  return {
+    throttleTimeMs: 0,
+    transactionStates: req.transactionalIds.map((id) => {
+      const { errorCode, meta } = ctx.broker.txns.describe(id);
+      const topics = new Map<string, number[]>();
+      for (const p of meta?.partitions ?? []) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
+      return {
+        errorCode,
+        transactionalId: id,
+        transactionState: meta?.state ?? '',
+        transactionTimeoutMs: meta?.timeoutMs ?? 0,
+        transactionStartTimeMs: meta?.startTimestamp ?? -1,
+        producerId: meta?.producerId ?? -1,
+        producerEpoch: meta?.producerEpoch ?? -1,
+        topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
+      };
+    }),
+  };
+}
+
+export function handleListTransactions(req: RequestOf<typeof ListTransactions>, ctx: HandlerContext): ResponseOf<typeof ListTransactions> {
+  const known = new Set<string>(TXN_STATES);
+  const unknownStateFilters = req.stateFilters.filter((s) => !known.has(s));
+  const states = new Set(req.stateFilters);
+  const producers = new Set(req.producerIdFilters);
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    unknownStateFilters,
+    transactionStates: ctx.broker.txns
+      .list()
+      .filter((m) => (states.size === 0 || states.has(m.state)) && (producers.size === 0 || producers.has(m.producerId)))
+      .map((m) => ({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: m.state })),
+  };
+}
+
+export function handleDescribeProducers(req: RequestOf<typeof DescribeProducers>, ctx: HandlerContext): ResponseOf<typeof DescribeProducers> {
+  const { broker } = ctx;
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitionIndexes.map((partitionIndex) => {
+        const out = (errorCode: number) => ({ partitionIndex, errorCode, errorMessage: null, activeProducers: [] });
+        const p = broker.partition(t.name, partitionIndex);
+        if (!p) {
+          const known = broker.topicState(t.name)?.partitions.some((x) => x.partition === partitionIndex);
+          return out(known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        if (!p.isLeader) return out(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        return {
+          partitionIndex,
+          errorCode: 0,
+          errorMessage: null,
+          activeProducers: [...p.log.producerState.entries()].map((e) => ({
+            producerId: e.producerId,
+            producerEpoch: e.epoch,
+            lastSequence: e.batches.length ? e.batches[e.batches.length - 1].lastSeq : -1,
+            lastTimestamp: e.lastTimestamp,
+            coordinatorEpoch: e.coordinatorEpoch,
+            currentTxnStartOffset: e.currentTxnFirstOffset,
+          })),
+        };
+      }),
+    })),
+  };
+}
