@@ -148,8 +148,8 @@ function expectedAt(type: S.Type<Any>, value: Any, version: number, flexible: bo
 }
 
 describe('round trip: every API, every version', () => {
-  test('registry: 31 APIs sorted by key, unique keys, API_BY_KEY agrees', () => {
-    assert.equal(ALL_APIS.length, 31);
+  test('registry: 39 APIs sorted by key, unique keys, API_BY_KEY agrees', () => {
+    assert.equal(ALL_APIS.length, 39);
     const keys = ALL_APIS.map((a) => a.key);
     assert.deepEqual(keys, [...keys].sort((a, b) => a - b));
     assert.equal(new Set(keys).size, keys.length);
@@ -897,6 +897,90 @@ const kjsCases: KjsCase[] = [
       assert.equal(k.producerId, '123456789012');
       assert.equal(k.producerEpoch, 3);
       assert.equal(kjsThrottle(k), 1);
+    },
+  },
+  {
+    def: APIS.AddPartitionsToTxn,
+    dir: 'addPartitionsToTxn',
+    versions: [0, 1],
+    args: () => ({ transactionalId: 'tx-1', producerId: '123456789012', producerEpoch: 4, topics: [{ topic: 't1', partitions: [0, 2] }, { topic: 't2', partitions: [1] }] }),
+    checkRequest: (o) =>
+      assert.deepEqual(o, {
+        transactionalId: 'tx-1',
+        producerId: 123456789012,
+        producerEpoch: 4,
+        topics: [
+          { name: 't1', partitions: [0, 2] },
+          { name: 't2', partitions: [1] },
+        ],
+      }),
+    response: (_v, e) => ({
+      throttleTimeMs: 2,
+      results: [{ name: 't1', results: [{ partitionIndex: 0, partitionErrorCode: e(48) }, { partitionIndex: 2, partitionErrorCode: e(51) }] }],
+    }),
+    checkResponse: (k, _v, e) => {
+      assert.equal(kjsThrottle(k), 2);
+      assert.deepEqual(k.errors, [{ topic: 't1', partitionErrors: [{ partition: 0, errorCode: e(48) }, { partition: 2, errorCode: e(51) }] }]);
+    },
+  },
+  {
+    def: APIS.AddOffsetsToTxn,
+    dir: 'addOffsetsToTxn',
+    versions: [0, 1],
+    args: () => ({ transactionalId: 'tx-1', producerId: '77', producerEpoch: 2, groupId: 'g1' }),
+    checkRequest: (o) => assert.deepEqual(o, { transactionalId: 'tx-1', producerId: 77, producerEpoch: 2, groupId: 'g1' }),
+    response: (_v, e) => ({ throttleTimeMs: 3, errorCode: e(47) }),
+    checkResponse: (k, _v, e) => {
+      assert.equal(k.errorCode, e(47));
+      assert.equal(kjsThrottle(k), 3);
+    },
+  },
+  {
+    def: APIS.EndTxn,
+    dir: 'endTxn',
+    versions: [0, 1],
+    args: () => ({ transactionalId: 'tx-1', producerId: '77', producerEpoch: 2, transactionResult: true }),
+    checkRequest: (o) => assert.deepEqual(o, { transactionalId: 'tx-1', producerId: 77, producerEpoch: 2, committed: true }),
+    response: (_v, e) => ({ throttleTimeMs: 4, errorCode: e(90) }),
+    checkResponse: (k, _v, e) => {
+      assert.equal(k.errorCode, e(90));
+      assert.equal(kjsThrottle(k), 4);
+    },
+  },
+  {
+    def: APIS.TxnOffsetCommit,
+    dir: 'txnOffsetCommit',
+    versions: [0, 1],
+    args: () => ({
+      transactionalId: 'tx-1',
+      groupId: 'g1',
+      producerId: '77',
+      producerEpoch: 2,
+      topics: [{ topic: 't1', partitions: [{ partition: 0, offset: '42', metadata: 'm' }, { partition: 1, offset: '9007199254740', metadata: null }] }],
+    }),
+    checkRequest: (o) =>
+      assert.deepEqual(o, {
+        transactionalId: 'tx-1',
+        groupId: 'g1',
+        producerId: 77,
+        producerEpoch: 2,
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [
+          {
+            name: 't1',
+            partitions: [
+              { partitionIndex: 0, committedOffset: 42, committedLeaderEpoch: -1, committedMetadata: 'm' },
+              { partitionIndex: 1, committedOffset: 9007199254740, committedLeaderEpoch: -1, committedMetadata: null },
+            ],
+          },
+        ],
+      }),
+    response: (_v, e) => ({ throttleTimeMs: 5, topics: [{ name: 't1', partitions: [{ partitionIndex: 0, errorCode: e(25) }] }] }),
+    checkResponse: (k, _v, e) => {
+      assert.equal(kjsThrottle(k), 5);
+      assert.deepEqual(k.topics, [{ topic: 't1', partitions: [{ partition: 0, errorCode: e(25) }] }]);
     },
   },
   {
@@ -1691,6 +1775,32 @@ const pltCases: PltCase[] = [
     ],
     // no response check: platformatic reads Partition before ErrorCode, Kafka's JSON (and franz-go) have ErrorCode first
   },
+  {
+    mod: 'addPartitionsToTxnV3',
+    def: APIS.AddPartitionsToTxn,
+    v: 3,
+    args: (o) => [[{ transactionalId: o.transactionalId, producerId: big(o.producerId), producerEpoch: o.producerEpoch, topics: o.topics }]],
+  },
+  { mod: 'addOffsetsToTxnV3', def: APIS.AddOffsetsToTxn, v: 3, args: (o) => [o.transactionalId, big(o.producerId), o.producerEpoch, o.groupId] },
+  { mod: 'endTxnV3', def: APIS.EndTxn, v: 3, args: (o) => [o.transactionalId, big(o.producerId), o.producerEpoch, o.committed] },
+  {
+    mod: 'txnOffsetCommitV3',
+    def: APIS.TxnOffsetCommit,
+    v: 3,
+    args: (o) => [
+      o.transactionalId,
+      o.groupId,
+      big(o.producerId),
+      o.producerEpoch,
+      o.generationId,
+      o.memberId,
+      o.groupInstanceId,
+      o.topics.map((t: Any) => ({ name: t.name, partitions: t.partitions.map((p: Any) => ({ ...p, committedOffset: big(p.committedOffset) })) })),
+    ],
+  },
+  { mod: 'describeProducersV0', def: APIS.DescribeProducers, v: 0, args: (o) => [o.topics] },
+  { mod: 'describeTransactionsV0', def: APIS.DescribeTransactions, v: 0, args: (o) => [o.transactionalIds] },
+  { mod: 'listTransactionsV0', def: APIS.ListTransactions, v: 0, args: (o) => [o.stateFilters, o.producerIdFilters.map(big)] },
   { mod: 'alterConfigsV2', def: APIS.AlterConfigs, v: 2, args: (o) => [o.resources, o.validateOnly] },
   ...[1, 2, 3].map((v) => ({ mod: `createPartitionsV${v}`, def: APIS.CreatePartitions, v, args: (o: Any) => [o.topics, o.timeoutMs, o.validateOnly] })),
   { mod: 'deleteGroupsV2', def: APIS.DeleteGroups, v: 2, args: (o) => [o.groupsNames] },
@@ -1823,7 +1933,8 @@ describe('golden: @platformatic/kafka breadth (generated values)', { skip: plt ?
         c.fixRequest?.(expected);
         assert.deepStrictEqual(decReq(c.def, c.v, body), expected);
       }
-      if (c.mod === 'offsetForLeaderEpochV4') return;
+      // addPartitionsToTxnV3 parses v3 into its v4+ shape (results by transaction): checked on its own below.
+      if (c.mod === 'offsetForLeaderEpochV4' || c.mod === 'addPartitionsToTxnV3') return;
       const res = pltFriendly(c.def.response, expectedAt(c.def.response, generate(c.def.response, 'full', undefined, { n: 100 }), c.v, ctx.flexible), { n: 0 });
       let parsed: Any;
       try {
@@ -1835,6 +1946,30 @@ describe('golden: @platformatic/kafka breadth (generated values)', { skip: plt ?
       comparePlt(c.def.response, res, parsed, c.v, c.renames ?? {}, c.ignore ?? [], c.def.name);
     });
   }
+});
+
+describe('golden: @platformatic/kafka AddPartitionsToTxn v3 response', { skip: plt ? false : `cannot load: ${String(pltError)}` }, () => {
+  test('our v3 response parses into its results by transaction', () => {
+    const res = {
+      throttleTimeMs: 7,
+      results: [
+        { name: 't1', results: [{ partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 3, partitionErrorCode: 0 }] },
+        { name: 't2', results: [{ partitionIndex: 1, partitionErrorCode: 0 }] },
+      ],
+    };
+    const parsed = plt.addPartitionsToTxnV3.parseResponse(1, 24, 3, plt.Reader.from(encRes(APIS.AddPartitionsToTxn, 3, res)));
+    assert.equal(parsed.throttleTimeMs, 7);
+    assert.deepEqual(
+      parsed.resultsByTransaction[0].topicResults.map((t: Any) => ({ name: t.name, results: t.resultsByPartition })),
+      res.results,
+    );
+    // A partition error comes back as platformatic's ResponseError carrying the same parsed response.
+    const failing = { throttleTimeMs: 0, results: [{ name: 't1', results: [{ partitionIndex: 0, partitionErrorCode: 51 }] }] };
+    assert.throws(
+      () => plt.addPartitionsToTxnV3.parseResponse(1, 24, 3, plt.Reader.from(encRes(APIS.AddPartitionsToTxn, 3, failing))),
+      (err: Any) => err.response.resultsByTransaction[0].topicResults[0].resultsByPartition[0].partitionErrorCode === 51,
+    );
+  });
 });
 
 // ---- 2c. hand-assembled bytes for layouts no installed client implements ---------------------------------
