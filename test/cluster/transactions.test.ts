@@ -64,7 +64,7 @@ async function readCommitted(expected: number): Promise<string[]> {
 }
 
 describe('transactions on the mini-cluster', () => {
-  test('the transaction coordinator is killed mid-transaction; the records are committed exactly once', async () => {
+  test('the transaction coordinator is killed mid-transaction; the records are committed exactly once', async (t) => {
     const transactionalId = 'failover-txn';
     const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60000 });
     producers.push(producer);
@@ -92,6 +92,7 @@ describe('transactions on the mini-cluster', () => {
       await again.send({ topic: TOPIC, messages });
       await again.commit();
     }
+    t.diagnostic(`coordinator ${coordinator} killed, ${newCoordinator} took over; transaction ${outcome}`);
     assert.deepEqual(await readCommitted(messages.length), messages.map((m) => m.value).sort(), outcome);
 
     await cluster.control.broker(coordinator, 'restart');
