@@ -9,6 +9,7 @@ import { registerStart } from './start';
 import { registerTopicsCommand } from './topics';
 import { registerConsoleCommands } from './console';
 import { registerGroupsCommand } from './groups';
+import { registerTransactionsCommand } from './transactions';
 import { expandKafkaStyleOptions } from './kafkaArgs';
 
 const program = new Command();
@@ -17,9 +18,10 @@ registerStart(program);
 registerTopicsCommand(program);
 registerConsoleCommands(program);
 registerGroupsCommand(program);
+registerTransactionsCommand(program);
 
 // The commands that mirror Kafka's scripts take options the way those scripts do (see kafkaArgs.ts).
-const KAFKA_STYLE_COMMANDS = new Set(['topics', 'console-producer', 'console-consumer', 'groups']);
+const KAFKA_STYLE_COMMANDS = new Set(['topics', 'console-producer', 'console-consumer', 'groups', 'transactions']);
 const kafkaStyle = program.commands.find((c) => c.name() === process.argv[2] && KAFKA_STYLE_COMMANDS.has(c.name()));
 const argv = kafkaStyle
   ? [...process.argv.slice(0, 3), ...expandKafkaStyleOptions(process.argv.slice(3), kafkaStyle.options.map((o) => o.long ?? '').filter(Boolean))]

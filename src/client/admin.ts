@@ -18,8 +18,10 @@ import {
   REQUESTS,
   seedBroker,
   sendRaw,
+  sendWithOwnCodec,
   UNKNOWN_TOPIC_OR_PARTITION,
 } from './kafkajsInternals';
+import { DescribeProducers, DescribeTransactions, ListTransactions } from '../protocol/apis';
 
 /** Kafka's internal topics (Topic.isInternal in the Java client). */
 export const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
@@ -81,6 +83,38 @@ export interface TopicConfigEntry {
   isDefault: boolean;
   readOnly: boolean;
   sensitive: boolean;
+}
+
+/** A transactional id as ListTransactions reports it, with the broker that coordinates it. */
+export interface TransactionListing {
+  transactionalId: string;
+  coordinatorId: number;
+  producerId: number;
+  state: string;
+}
+
+/** DescribeTransactions of one transactional id. */
+export interface TransactionDescription {
+  coordinatorId: number;
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  state: string;
+  timeoutMs: number;
+  /** -1 when no transaction is open. */
+  startTimeMs: number;
+  partitions: Array<{ topic: string; partition: number }>;
+}
+
+/** A producer a partition leader knows (DescribeProducers). */
+export interface ProducerStateInfo {
+  producerId: number;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  lastSequence: number;
+  lastTimestamp: number;
+  /** -1 when it has no open transaction on the partition. */
+  currentTransactionStartOffset: number;
 }
 
 export interface GroupListing {
@@ -390,6 +424,63 @@ export class ClusterAdmin {
       if (!failed) throw err;
       throw new ClientError(`group '${groupId}' could not be deleted: ${groupDeleteReason(failed.error?.type, failed.error?.message)}`);
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Transactions (kafkajs has no encoder for these APIs: sent with this project's codec, see sendWithOwnCodec)
+
+  /** Every transactional id of the cluster: ListTransactions asked of every broker, as kafka-transactions.sh does. */
+  async listTransactions(): Promise<TransactionListing[]> {
+    const md = await this.metadata([]);
+    await this.cluster.refreshMetadata(); // findBroker looks brokers up in kafkajs's own cached metadata
+    const out: TransactionListing[] = [];
+    for (const b of md.brokers) {
+      const broker = await this.cluster.findBroker({ nodeId: b.nodeId });
+      const res = await sendWithOwnCodec(broker, ListTransactions, 0, { stateFilters: [], producerIdFilters: [] });
+      if (res.errorCode !== 0) throw brokerError(res.errorCode);
+      for (const t of res.transactionStates) out.push({ transactionalId: t.transactionalId, coordinatorId: b.nodeId, producerId: t.producerId, state: t.transactionState });
+    }
+    return out.sort((a, b) => a.transactionalId.localeCompare(b.transactionalId));
+  }
+
+  /** The state of a transactional id, from its transaction coordinator. */
+  async describeTransaction(transactionalId: string): Promise<TransactionDescription> {
+    const broker = await this.cluster.findGroupCoordinator({ groupId: transactionalId, coordinatorType: 1 });
+    const res = await sendWithOwnCodec(broker, DescribeTransactions, 0, { transactionalIds: [transactionalId] });
+    const t = res.transactionStates[0];
+    if (!t) throw new BrokerError('UNKNOWN_SERVER_ERROR', -1, 'empty DescribeTransactions response', false);
+    if (t.errorCode !== 0) throw brokerError(t.errorCode);
+    return {
+      coordinatorId: broker.nodeId,
+      transactionalId: t.transactionalId,
+      producerId: t.producerId,
+      producerEpoch: t.producerEpoch,
+      state: t.transactionState,
+      timeoutMs: t.transactionTimeoutMs,
+      startTimeMs: t.transactionStartTimeMs,
+      partitions: t.topics.flatMap((x) => x.partitions.map((partition) => ({ topic: x.topic, partition }))),
+    };
+  }
+
+  /** The producers the leader of a partition knows, with their open transaction's first offset. */
+  async describeProducers(topic: string, partition: number): Promise<ProducerStateInfo[]> {
+    await this.cluster.addTargetTopic(topic);
+    const leaders = this.cluster.findLeaderForPartitions(topic, [partition]);
+    const leaderId = Object.keys(leaders).find((id) => leaders[id].includes(partition));
+    if (leaderId === undefined) throw brokerError(UNKNOWN_TOPIC_OR_PARTITION);
+    const broker = await this.cluster.findBroker({ nodeId: leaderId });
+    const res = await sendWithOwnCodec(broker, DescribeProducers, 0, { topics: [{ name: topic, partitionIndexes: [partition] }] });
+    const p = res.topics[0]?.partitions[0];
+    if (!p) throw new BrokerError('UNKNOWN_SERVER_ERROR', -1, 'empty DescribeProducers response', false);
+    if (p.errorCode !== 0) throw brokerError(p.errorCode, p.errorMessage);
+    return p.activeProducers.map((a) => ({
+      producerId: a.producerId,
+      producerEpoch: a.producerEpoch,
+      coordinatorEpoch: a.coordinatorEpoch,
+      lastSequence: a.lastSequence,
+      lastTimestamp: a.lastTimestamp,
+      currentTransactionStartOffset: a.currentTxnStartOffset,
+    }));
   }
 
   // -------------------------------------------------------------------------------------------------------------

@@ -14,6 +14,10 @@
 // kafkajs 2.2.4 is the final release of the library, so these internals are not moving.
 
 import type { Admin, KafkaConfig } from 'kafkajs';
+import { skipTaggedFields } from '../protocol/frame';
+import { Reader } from '../protocol/primitives/reader';
+import { Writer } from '../protocol/primitives/writer';
+import { ApiDef, ctxFor } from '../protocol/schema';
 import { Kafka } from 'kafkajs';
 
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs internals are CommonJS modules without type declarations */
@@ -97,7 +101,7 @@ export interface InternalCluster {
   addTargetTopic(topic: string): Promise<void>;
   findLeaderForPartitions(topic: string, partitions: number[]): Record<string, number[]>;
   findBroker(args: { nodeId: number | string }): Promise<InternalBroker>;
-  findGroupCoordinator(args: { groupId: string }): Promise<InternalBroker>;
+  findGroupCoordinator(args: { groupId: string; coordinatorType?: number }): Promise<InternalBroker>;
   fetchTopicsOffset(
     topics: Array<{ topic: string; partitions: Array<{ partition: number }>; fromBeginning?: boolean; fromTimestamp?: number }>,
   ): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>>;
@@ -234,6 +238,38 @@ export async function sendRaw<T>(broker: InternalBroker, apiKey: number, definit
     return (await broker.connectionPool.send(passThrough)) as T;
   } catch (err) {
     // What kafkajs's Broker does for its own requests: a closed connection is reopened on the next call.
+    if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect();
+    throw err;
+  }
+}
+
+/**
+ * Sends a request kafkajs has no encoder for (the transaction admin APIs), encoded and decoded with this
+ * project's own codec over kafkajs's connection (so TLS and SASL are kafkajs's). kafkajs always writes request
+ * header v1 and reads only the correlation id of a response: for a flexible version the header's empty tag section
+ * is written at the start of the body and the response header's is skipped, as kafkajs does for its own flexible
+ * APIs.
+ */
+export async function sendWithOwnCodec<Req, Res, ReqIn, ResIn>(broker: InternalBroker, def: ApiDef<Req, Res, ReqIn, ResIn>, version: number, body: ReqIn): Promise<Res> {
+  const ctx = ctxFor(def, version);
+  const w = new Writer(128);
+  if (ctx.flexible) w.uvarint(0);
+  def.request.write(w, body, ctx);
+  const bytes = w.toBuffer();
+  const request: ProtocolRequest = {
+    request: { apiKey: def.key, apiVersion: version, apiName: def.name, encode: async () => ({ buf: bytes, buffer: bytes }) } as ProtocolRequest['request'],
+    response: {
+      decode: async (raw: Buffer) => {
+        const r = new Reader(raw);
+        if (ctx.flexible) skipTaggedFields(r);
+        return def.response.read(r, ctx);
+      },
+      parse: async (d) => d,
+    },
+  };
+  try {
+    return (await broker.connectionPool.send(request)) as Res;
+  } catch (err) {
     if ((err as Error).name === 'KafkaJSConnectionClosedError') await broker.disconnect();
     throw err;
   }
