@@ -5,6 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
 import { startTestBroker, TestBroker } from '../helpers/broker';
+import { WireClient } from '../../src/broker/wireClient';
+import { OffsetFetch } from '../../src/protocol/apis';
+import { ErrorCode } from '../../src/protocol/errorCode';
 
 let broker: TestBroker;
 let kafka: Kafka;
@@ -110,6 +113,12 @@ describe('kafkajs transactions', () => {
     const committed = await producer.transaction();
     await committed.send({ topic: 'txn-out', messages: [{ value: 'kept' }] });
     await committed.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: 'txn-in', partitions: [{ partition: 0, offset: '5' }] }] });
+    // While the transaction is open, an OffsetFetch with require_stable gets UNSTABLE_OFFSET_COMMIT (KIP-447).
+    const wire = new WireClient('127.0.0.1', broker.broker.port, 'txn-test');
+    await wire.connect();
+    const stable = async () =>
+      (await wire.request(OffsetFetch, 7, { groupId, topics: [{ name: 'txn-in', partitionIndexes: [0] }], requireStable: true, groups: [] })).topics[0].partitions[0];
+    assert.equal((await stable()).errorCode, ErrorCode.UNSTABLE_OFFSET_COMMIT);
     await committed.commit();
     // The marker reaches __consumer_offsets just after EndTxn is answered.
     for (let i = 0; i < 50; i++) {
@@ -118,6 +127,8 @@ describe('kafkajs transactions', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(fetched[0].partitions[0].offset, '5');
+    assert.deepEqual(await stable().then((p) => [p.errorCode, p.committedOffset]), [0, 5]);
+    wire.close();
     assert.deepEqual(await readAll('txn-out', false, 1), ['kept']);
   });
 

@@ -101,7 +101,7 @@ export async function handleOffsetCommit(req: R<typeof OffsetCommit>, ctx: Handl
   };
 }
 
-function fetchGroupOffsets(ctx: HandlerContext, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null) {
+function fetchGroupOffsets(ctx: HandlerContext, groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null, requireStable = false) {
   const res = ctx.broker.groups.fetchOffsets(groupId, topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null);
   const byTopic = new Map<string, Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch: number; metadata: string | null; errorCode: number }>>();
   if (res.errorCode !== 0 && topics) {
@@ -110,6 +110,11 @@ function fetchGroupOffsets(ctx: HandlerContext, groupId: string, topics: Array<{
   }
   for (const o of res.offsets) {
     if (!byTopic.has(o.topic)) byTopic.set(o.topic, []);
+    // require_stable (v7+, KIP-447): an offset an open transaction will change is not answered yet (retriable).
+    if (requireStable && ctx.broker.groups.hasPendingTxnOffsets(groupId, o.topic, o.partition)) {
+      byTopic.get(o.topic)!.push({ partitionIndex: o.partition, committedOffset: -1, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+      continue;
+    }
     byTopic.get(o.topic)!.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: o.leaderEpoch, metadata: o.metadata, errorCode: o.errorCode });
   }
   return { errorCode: res.errorCode, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) };
@@ -122,12 +127,12 @@ export function handleOffsetFetch(req: R<typeof OffsetFetch>, ctx: HandlerContex
       topics: [],
       errorCode: 0,
       groups: req.groups.map((g) => {
-        const r = fetchGroupOffsets(ctx, g.groupId, g.topics);
+        const r = fetchGroupOffsets(ctx, g.groupId, g.topics, req.requireStable);
         return { groupId: g.groupId, topics: r.topics, errorCode: r.errorCode };
       }),
     };
   }
-  const r = fetchGroupOffsets(ctx, req.groupId, req.topics);
+  const r = fetchGroupOffsets(ctx, req.groupId, req.topics, req.requireStable);
   return { throttleTimeMs: 0, topics: r.topics, errorCode: r.errorCode, groups: [] };
 }
 
