@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { FindCoordinator } from '../../src/protocol/apis/10-find-coordinator';
+import { DescribeTransactions } from '../../src/protocol/apis/65-describe-transactions';
 import { WireClient } from '../../src/broker/wireClient';
 import { fullIsr, startTestCluster, TestCluster } from '../helpers/cluster';
 
@@ -45,10 +46,24 @@ async function coordinatorOf(transactionalId: string): Promise<number> {
   throw new Error(`no coordinator found for ${transactionalId}`);
 }
 
-async function readCommitted(expected: number): Promise<string[]> {
+async function describeState(transactionalId: string): Promise<string> {
+  const coordinator = await coordinatorOf(transactionalId);
+  const state = await cluster.state();
+  const b = state.brokers.find((x) => x.id === coordinator)!;
+  const wire = new WireClient(b.host, b.port, 'txn-cluster-test');
+  try {
+    await wire.connect();
+    const res = await wire.request(DescribeTransactions, 0, { transactionalIds: [transactionalId] });
+    return res.transactionStates[0].transactionState;
+  } finally {
+    wire.close();
+  }
+}
+
+async function readCommitted(expected: number, topic = TOPIC): Promise<string[]> {
   const consumer = kafka.consumer({ groupId: `read-${Math.random()}`, maxWaitTimeInMs: 100, sessionTimeout: 10000, heartbeatInterval: 500 });
   await consumer.connect();
-  await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+  await consumer.subscribe({ topic, fromBeginning: true });
   const got: string[] = [];
   await new Promise<void>((resolve, reject) => {
     let quiet: NodeJS.Timeout | undefined;
@@ -97,5 +112,56 @@ describe('transactions on the mini-cluster', () => {
 
     await cluster.control.broker(coordinator, 'restart');
     await cluster.waitForState((s) => fullIsr(s, TOPIC), 30000, `the full ISR of ${TOPIC} after restarting broker ${coordinator}`);
+  });
+
+  test('a coordinator that dies between PrepareCommit and its markers: the next one finishes the commit', async () => {
+    const transactionalId = 'resume-txn';
+    const topic = 'txn-resume';
+    const producer = kafka.producer({ transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60000 });
+    producers.push(producer);
+    await producer.connect();
+    const coordinator = await coordinatorOf(transactionalId);
+    // Partition 0 lives only on another broker, which is stopped before the commit: its marker cannot be written
+    // until that broker is back, so the transaction stays in PrepareCommit while its coordinator is killed.
+    const state = await cluster.state();
+    const lonely = state.brokers.map((b) => b.id).find((id) => id !== coordinator)!;
+    const admin = kafka.admin();
+    await admin.connect();
+    // (All partitions of a topic have one replication factor: the replicated partition is another topic's.)
+    await admin.createTopics({
+      topics: [
+        { topic, replicaAssignment: [{ partition: 0, replicas: [lonely] }] },
+        { topic: `${topic}-wide`, numPartitions: 1, replicationFactor: 3 },
+      ],
+      waitForLeaders: true,
+    });
+    await admin.disconnect();
+
+    const txn = await producer.transaction();
+    await txn.send({ topic, messages: [{ partition: 0, value: 'p0-a' }, { partition: 0, value: 'p0-b' }] });
+    await txn.send({ topic: `${topic}-wide`, messages: [{ partition: 0, value: 'wide-a' }] });
+    await cluster.control.broker(lonely, 'stop');
+    await cluster.waitForState((s) => s.brokers.find((b) => b.id === lonely)!.fenced, 10000, `broker ${lonely} to be stopped`);
+    await txn.commit(); // answered once PrepareCommit is durable
+    assert.equal(await describeState(transactionalId), 'PrepareCommit');
+
+    await cluster.control.broker(coordinator, 'kill');
+    await cluster.waitForState((s) => s.brokers.find((b) => b.id === coordinator)!.fenced, 10000, 'the coordinator to be fenced');
+    assert.notEqual(await coordinatorOf(transactionalId), coordinator);
+    // The new coordinator loaded PrepareCommit and keeps trying partition 0's marker.
+    assert.equal(await describeState(transactionalId), 'PrepareCommit');
+
+    await cluster.control.broker(lonely, 'restart');
+    const deadline = Date.now() + 30000;
+    let last = '';
+    while (Date.now() < deadline && (last = await describeState(transactionalId).catch((e) => String(e))) !== 'CompleteCommit') await new Promise((r) => setTimeout(r, 200));
+    assert.equal(last, 'CompleteCommit');
+    // Read with every broker back: __consumer_offsets was created while a broker was down (in the previous test),
+    // so some of its partitions have two replicas, and with both of them down a reader's group would have no
+    // coordinator (no unclean election) until one returns.
+    await cluster.control.broker(coordinator, 'restart');
+    await cluster.waitForState((s) => s.brokers.every((b) => !b.fenced), 30000, 'every broker back');
+    assert.deepEqual(await readCommitted(2, topic), ['p0-a', 'p0-b']);
+    assert.deepEqual(await readCommitted(1, `${topic}-wide`), ['wide-a']);
   });
 });
