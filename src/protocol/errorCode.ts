@@ -91,6 +91,7 @@ const table = [
   [90, 'PRODUCER_FENCED', false, 'There is a newer producer with the same transactionalId which fences the current one.'],
   [100, 'UNKNOWN_TOPIC_ID', true, 'This server does not host this topic ID.'],
   [105, 'TRANSACTIONAL_ID_NOT_FOUND', false, 'The transactionalId could not be found.'],
+  [120, 'TRANSACTION_ABORTABLE', false, 'The server encountered an error with the transaction. The client can abort the transaction to continue using this transactional ID.'],
 ] as const;
 
 export const ERRORS: ReadonlyMap<number, ErrorInfo> = new Map(

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { WireClient } from '../../src/broker/wireClient';
-import { OffsetFetch } from '../../src/protocol/apis';
+import { AddPartitionsToTxn, EndTxn, FindCoordinator, InitProducerId, OffsetFetch, Produce } from '../../src/protocol/apis';
+import { buildBatch } from '../../src/protocol/records/recordBatch';
 import { ErrorCode } from '../../src/protocol/errorCode';
 
 let broker: TestBroker;
@@ -166,5 +167,42 @@ describe('kafkajs transactions', () => {
     assert.equal(p.log.lastStableOffset, p.highWatermark);
     assert.deepEqual(await readAll('txn-timeout', false, 0, 500), []);
     await assert.rejects(txn.commit());
+  });
+
+  test('a transactional batch to a partition outside the transaction is refused (KIP-890 verification)', async () => {
+    await admin.createTopics({ topics: [{ topic: 'txn-verify', numPartitions: 2 }], waitForLeaders: true });
+    const wire = new WireClient('127.0.0.1', broker.broker.port, 'txn-verify-test');
+    await wire.connect();
+    try {
+      const transactionalId = 'txn-verify-id';
+      await wire.request(FindCoordinator, 3, { key: transactionalId, keyType: 1, coordinatorKeys: [] });
+      const init = await wire.request(InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60000 });
+      assert.equal(init.errorCode, 0);
+      const { producerId, producerEpoch } = init;
+      let sequence = 0;
+      const produce = async (version: number, partition: number) => {
+        const records = buildBatch({ records: [{ value: 'v' }], producerId, producerEpoch, baseSequence: sequence, transactional: true });
+        const res = await wire.request(Produce, version, { transactionalId, acks: -1, timeoutMs: 5000, topicData: [{ name: 'txn-verify', partitionData: [{ index: partition, records }] }] });
+        const code = res.responses[0].partitionResponses[0].errorCode;
+        if (code === 0) sequence++;
+        return code;
+      };
+      // No AddPartitionsToTxn yet: refused, INVALID_TXN_STATE before Produce v11, TRANSACTION_ABORTABLE from v11.
+      assert.equal(await produce(9, 0), ErrorCode.INVALID_TXN_STATE);
+      assert.equal(await produce(11, 0), ErrorCode.TRANSACTION_ABORTABLE);
+      const p0 = broker.broker.partition('txn-verify', 0)!;
+      assert.equal(p0.log.lastStableOffset, p0.highWatermark, 'nothing was appended, nothing hangs');
+
+      const added = await wire.request(AddPartitionsToTxn, 3, { transactionalId, producerId, producerEpoch, topics: [{ name: 'txn-verify', partitions: [0] }] });
+      assert.equal(added.results[0].results[0].partitionErrorCode, 0);
+      assert.equal(await produce(11, 0), 0);
+      assert.equal(await produce(11, 0), 0); // the transaction is open here now: no second question
+      assert.equal(await produce(11, 1), ErrorCode.TRANSACTION_ABORTABLE); // partition 1 was never added
+      assert.equal(p0.log.lastStableOffset, 0);
+      const ended = await wire.request(EndTxn, 3, { transactionalId, producerId, producerEpoch, committed: false });
+      assert.equal(ended.errorCode, 0);
+    } finally {
+      wire.close();
+    }
   });
 });

@@ -7,9 +7,11 @@
 import { Produce } from '../../protocol/apis/00-produce';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RecordBatchError, stampLogAppendTime, validateProducedBatches } from '../../protocol/records/recordBatch';
+import { ATTR_TRANSACTIONAL } from '../../protocol/records/batchHeader';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
 import { NO_RESPONSE } from '../router';
+import { isOpenHere } from '../txn/verification';
 
 type Req = RequestOf<typeof Produce>;
 type Res = ResponseOf<typeof Produce>;
@@ -41,7 +43,8 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
     }),
   }));
 
-  function appendOne(topicName: string, index: number, records: Buffer | null): PartitionRes {
+  /** `verified`: a transactional batch whose partition the coordinator confirmed to be in its transaction. */
+  function appendOne(topicName: string, index: number, records: Buffer | null, verified = false): PartitionRes {
     if (acks !== 0 && acks !== 1 && acks !== -1) return result(index, ErrorCode.INVALID_REQUIRED_ACKS);
     if (version < 3) return result(index, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, { errorMessage: 'Produce v0-2 (message format v0/v1) is not supported; use v3 or newer' });
     // As Kafka: clients cannot write to __consumer_offsets (only the group coordinator does, and it trusts what
@@ -69,9 +72,28 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
     // The leader stamps BaseOffset/PartitionLeaderEpoch (and LogAppendTime) into it in place, and the log writes it
     // out synchronously and keeps no reference to it. (A copy cost a fresh allocation plus a memcpy per produced batch.)
     const batch = validated.batch;
-    // Transactional batches are appended like idempotent ones; the log opens the producer's transaction on this
-    // partition (holding the last stable offset back) until the coordinator's marker closes it. Like Kafka before
-    // 3.6 (KIP-890), the leader does not ask the coordinator whether the partition was added to the transaction.
+    // A transactional batch opens the producer's transaction on this partition (holding the last stable offset back)
+    // until the coordinator's marker closes it. Its first batch here is verified with the coordinator first (KIP-890):
+    // the append waits for the answer, behind the producer's earlier batches that wait too.
+    if (header.attributes & ATTR_TRANSACTIONAL && !verified && broker.txns.verifier.needsVerification(partition, header.producerId, header.producerEpoch)) {
+      const res = result(index, 0);
+      const copy = Buffer.from(records);
+      waits.push(
+        broker.txns.verifier.enqueue(partition, header.producerId, async () => {
+          // An earlier batch of this producer in the queue may have opened the transaction here meanwhile.
+          const open = isOpenHere(partition, header.producerId, header.producerEpoch);
+          const code = open ? 0 : await broker.txns.verifier.verify(req.transactionalId, header.producerId, header.producerEpoch, topicName, index);
+          if (code !== 0) {
+            // Produce v11+ answers TRANSACTION_ABORTABLE where older versions get INVALID_TXN_STATE.
+            const answer = code === ErrorCode.INVALID_TXN_STATE && version >= 11 ? ErrorCode.TRANSACTION_ABORTABLE : code;
+            Object.assign(res, result(index, answer, { errorMessage: `partition ${partition.key} is not in the transaction of ${req.transactionalId}` }));
+            return;
+          }
+          Object.assign(res, appendOne(topicName, index, copy, true));
+        }),
+      );
+      return res;
+    }
     if (acks === -1 && partition.state.isr.length < partition.effectiveMinIsr) {
       return result(index, ErrorCode.NOT_ENOUGH_REPLICAS, {
         errorMessage: `The size of the current ISR [${partition.state.isr.join(',')}] is insufficient to satisfy the min.isr requirement of ${partition.effectiveMinIsr} for partition ${partition.key}`,
@@ -109,6 +131,7 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
   }
 
   if (acks === 0) return NO_RESPONSE;
-  if (waits.length) await Promise.all(waits);
+  // Appends deferred by a transaction verification add their own replication waits when they run.
+  while (waits.length) await Promise.all(waits.splice(0));
   return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
 }

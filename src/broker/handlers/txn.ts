@@ -16,25 +16,43 @@ import { writeMarkerAsLeader } from '../txn/markers';
 import { TXN_STATES, TxnPartition } from '../txn/stateRecords';
 
 export async function handleAddPartitionsToTxn(req: RequestOf<typeof AddPartitionsToTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof AddPartitionsToTxn>> {
-  const { broker } = ctx;
-  // Unknown partitions fail the request and the others are not attempted (Kafka's OPERATION_NOT_ATTEMPTED).
-  const unknown = (name: string, p: number) => !broker.topicState(name)?.partitions.some((x) => x.partition === p);
-  const anyUnknown = req.topics.some((t) => t.partitions.some((p) => unknown(t.name, p)));
-  let code = 0;
-  if (!anyUnknown) {
-    const partitions: TxnPartition[] = req.topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
-    code = await broker.txns.addPartitions(req.transactionalId, req.producerId, req.producerEpoch, partitions, ctx.version);
+  if (ctx.version < 4) {
+    const results = await addPartitions(ctx, req.transactionalId, req.producerId, req.producerEpoch, false, req.topics);
+    return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction: [], results };
   }
-  return {
-    throttleTimeMs: 0,
-    results: req.topics.map((t) => ({
-      name: t.name,
-      results: t.partitions.map((p) => ({
-        partitionIndex: p,
-        partitionErrorCode: anyUnknown ? (unknown(t.name, p) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED) : code,
-      })),
+  // v4+: a batch of transactions (partition leaders verifying, KIP-890), each answered on its own.
+  const resultsByTransaction = await Promise.all(
+    req.transactions.map(async (t) => ({
+      transactionalId: t.transactionalId,
+      topicResults: await addPartitions(ctx, t.transactionalId, t.producerId, t.producerEpoch, t.verifyOnly, t.topics),
     })),
-  };
+  );
+  return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction, results: [] };
+}
+
+async function addPartitions(
+  ctx: HandlerContext,
+  transactionalId: string,
+  producerId: number,
+  producerEpoch: number,
+  verifyOnly: boolean,
+  topics: Array<{ name: string; partitions: number[] }>,
+): Promise<Array<{ name: string; results: Array<{ partitionIndex: number; partitionErrorCode: number }> }>> {
+  const { broker } = ctx;
+  const partitions: TxnPartition[] = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
+  let codes: number[];
+  // Unknown partitions fail the request and the others are not attempted (Kafka's OPERATION_NOT_ATTEMPTED).
+  const unknown = (tp: TxnPartition) => !broker.topicState(tp.topic)?.partitions.some((x) => x.partition === tp.partition);
+  if (verifyOnly) {
+    codes = broker.txns.verifyPartitions(transactionalId, producerId, producerEpoch, partitions);
+  } else if (partitions.some(unknown)) {
+    codes = partitions.map((tp) => (unknown(tp) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+  } else {
+    const code = await broker.txns.addPartitions(transactionalId, producerId, producerEpoch, partitions, ctx.version);
+    codes = partitions.map(() => code);
+  }
+  let i = 0;
+  return topics.map((t) => ({ name: t.name, results: t.partitions.map((partitionIndex) => ({ partitionIndex, partitionErrorCode: codes[i++] })) }));
 }
 
 export async function handleAddOffsetsToTxn(req: RequestOf<typeof AddOffsetsToTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof AddOffsetsToTxn>> {

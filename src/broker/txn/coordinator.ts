@@ -18,6 +18,7 @@ import type { Broker } from '../broker';
 import { OFFSETS_TOPIC } from '../metadata';
 import type { Partition } from '../partition';
 import { MarkerSender } from './markers';
+import { TxnVerifier } from './verification';
 import {
   TRANSACTION_STATE_TOPIC,
   TxnPartition,
@@ -54,6 +55,8 @@ export class TransactionCoordinator {
   /** __transaction_state partitions this broker leads and has loaded, with the leader epoch = coordinator epoch. */
   private readonly loaded = new Map<number, number>();
   private readonly markers: MarkerSender;
+  /** The partition-leader side: verification of transactional batches with their coordinator. */
+  readonly verifier: TxnVerifier;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -61,6 +64,7 @@ export class TransactionCoordinator {
     private readonly allocateProducerId: () => Promise<number>,
   ) {
     this.markers = new MarkerSender(broker);
+    this.verifier = new TxnVerifier(broker);
   }
 
   private get config() {
@@ -76,6 +80,7 @@ export class TransactionCoordinator {
   shutdown(): void {
     clearInterval(this.timer);
     this.markers.close();
+    this.verifier.close();
     this.txns.clear();
     this.loaded.clear();
   }
@@ -238,6 +243,28 @@ export class TransactionCoordinator {
       lastUpdateTimestamp: now,
       startTimestamp: ongoing ? meta.startTimestamp : now,
     });
+  }
+
+  /**
+   * AddPartitionsToTxn v4 with VerifyOnly (KIP-890), asked by a partition leader before it appends a producer's first
+   * transactional batch there: 0 when the partition is in the producer's ongoing transaction, else an error. A
+   * state write in flight does not matter here: only what is already decided is checked.
+   */
+  verifyPartitions(transactionalId: string, producerId: number, producerEpoch: number, partitions: TxnPartition[]): number[] {
+    let code = 0;
+    try {
+      this.ownedPartition(transactionalId);
+      const meta = this.txns.get(transactionalId);
+      if (!meta || meta.producerId !== producerId) code = ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+      else if (meta.producerEpoch !== producerEpoch) code = ErrorCode.PRODUCER_FENCED;
+      else if (meta.state !== 'Ongoing') code = ErrorCode.INVALID_TXN_STATE;
+      else {
+        return partitions.map((tp) => (meta.partitions.some((x) => x.topic === tp.topic && x.partition === tp.partition) ? 0 : ErrorCode.INVALID_TXN_STATE));
+      }
+    } catch (err) {
+      code = (err as KafkaError).code;
+    }
+    return partitions.map(() => code);
   }
 
   /** AddOffsetsToTxn: the group's __consumer_offsets partition joins the transaction. */

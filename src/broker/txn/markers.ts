@@ -9,7 +9,7 @@ import { ErrorCode, KafkaError, errorName } from '../../protocol/errorCode';
 import { TxnMarker, buildMarkerBatch } from '../../protocol/records/controlRecord';
 import type { Broker } from '../broker';
 import { OFFSETS_TOPIC } from '../metadata';
-import { WireClient } from '../wireClient';
+import { InterBrokerClients } from './interBrokerClients';
 import type { TxnPartition } from './stateRecords';
 
 /** How long a leader waits for a marker to reach its ISR before answering (Kafka uses the request timeout). */
@@ -38,9 +38,11 @@ export async function writeMarkerAsLeader(broker: Broker, marker: TxnMarker, top
 
 /** Sends markers to partition leaders, one connection per broker (the internal listener when security is on). */
 export class MarkerSender {
-  private readonly clients = new Map<number, Promise<WireClient>>();
+  private readonly clients: InterBrokerClients;
 
-  constructor(private readonly broker: Broker) {}
+  constructor(private readonly broker: Broker) {
+    this.clients = new InterBrokerClients(broker, `txn-coordinator-${broker.nodeId}`);
+  }
 
   /**
    * Writes the marker to every partition, retrying until each is written or can never be (the topic was deleted,
@@ -90,7 +92,7 @@ export class MarkerSender {
     const topics = new Map<string, number[]>();
     for (const tp of tps) topics.set(tp.topic, [...(topics.get(tp.topic) ?? []), tp.partition]);
     try {
-      const client = await this.client(leader);
+      const client = await this.clients.get(leader);
       const res = await client.request(
         WriteTxnMarkers,
         1,
@@ -111,52 +113,12 @@ export class MarkerSender {
       return tps.map((tp) => results.find((t) => t.name === tp.topic)?.partitions.find((p) => p.partitionIndex === tp.partition)?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR);
     } catch (err) {
       this.broker.logger.debug(`WriteTxnMarkers to broker ${leader} failed: ${(err as Error).message}`);
-      this.drop(leader);
+      this.clients.drop(leader);
       return tps.map(() => ErrorCode.NETWORK_EXCEPTION);
     }
   }
 
-  private client(brokerId: number): Promise<WireClient> {
-    let pending = this.clients.get(brokerId);
-    if (pending) {
-      return pending.then((c) => {
-        if (c.isOpen) return c;
-        this.clients.delete(brokerId);
-        return this.client(brokerId);
-      });
-    }
-    pending = this.connect(brokerId);
-    this.clients.set(brokerId, pending);
-    pending.catch(() => this.clients.delete(brokerId));
-    return pending;
-  }
-
-  private async connect(brokerId: number): Promise<WireClient> {
-    const b = this.broker.image.brokers.find((x) => x.id === brokerId && !x.fenced);
-    if (!b) throw new Error(`broker ${brokerId} is not alive`);
-    // With security on, the cluster's own traffic uses the internal loopback listener with SASL/PLAIN.
-    const internal = b.internalPort !== undefined;
-    const c = new WireClient(internal ? '127.0.0.1' : b.host, internal ? b.internalPort! : b.port, `txn-coordinator-${this.broker.nodeId}`);
-    await c.connect(2000);
-    const auth = this.broker.interBrokerCredentials;
-    if (auth && internal) {
-      try {
-        await c.authenticatePlain(auth.username, auth.password);
-      } catch (err) {
-        c.close();
-        throw err;
-      }
-    }
-    return c;
-  }
-
-  private drop(brokerId: number): void {
-    const pending = this.clients.get(brokerId);
-    this.clients.delete(brokerId);
-    pending?.then((c) => c.close(), () => {});
-  }
-
   close(): void {
-    for (const id of [...this.clients.keys()]) this.drop(id);
+    this.clients.close();
   }
 }

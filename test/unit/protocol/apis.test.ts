@@ -906,6 +906,7 @@ const kjsCases: KjsCase[] = [
     args: () => ({ transactionalId: 'tx-1', producerId: '123456789012', producerEpoch: 4, topics: [{ topic: 't1', partitions: [0, 2] }, { topic: 't2', partitions: [1] }] }),
     checkRequest: (o) =>
       assert.deepEqual(o, {
+        transactions: [],
         transactionalId: 'tx-1',
         producerId: 123456789012,
         producerEpoch: 4,
@@ -916,6 +917,8 @@ const kjsCases: KjsCase[] = [
       }),
     response: (_v, e) => ({
       throttleTimeMs: 2,
+      errorCode: 0,
+      resultsByTransaction: [],
       results: [{ name: 't1', results: [{ partitionIndex: 0, partitionErrorCode: e(48) }, { partitionIndex: 2, partitionErrorCode: e(51) }] }],
     }),
     checkResponse: (k, _v, e) => {
@@ -1781,6 +1784,12 @@ const pltCases: PltCase[] = [
     v: 3,
     args: (o) => [[{ transactionalId: o.transactionalId, producerId: big(o.producerId), producerEpoch: o.producerEpoch, topics: o.topics }]],
   },
+  {
+    mod: 'addPartitionsToTxnV4',
+    def: APIS.AddPartitionsToTxn,
+    v: 4,
+    args: (o) => [o.transactions.map((t: Any) => ({ ...t, producerId: big(t.producerId) }))],
+  },
   { mod: 'addOffsetsToTxnV3', def: APIS.AddOffsetsToTxn, v: 3, args: (o) => [o.transactionalId, big(o.producerId), o.producerEpoch, o.groupId] },
   { mod: 'endTxnV3', def: APIS.EndTxn, v: 3, args: (o) => [o.transactionalId, big(o.producerId), o.producerEpoch, o.committed] },
   {
@@ -1934,7 +1943,7 @@ describe('golden: @platformatic/kafka breadth (generated values)', { skip: plt ?
         assert.deepStrictEqual(decReq(c.def, c.v, body), expected);
       }
       // addPartitionsToTxnV3 parses v3 into its v4+ shape (results by transaction): checked on its own below.
-      if (c.mod === 'offsetForLeaderEpochV4' || c.mod === 'addPartitionsToTxnV3') return;
+      if (c.mod === 'offsetForLeaderEpochV4' || c.mod.startsWith('addPartitionsToTxnV')) return;
       const res = pltFriendly(c.def.response, expectedAt(c.def.response, generate(c.def.response, 'full', undefined, { n: 100 }), c.v, ctx.flexible), { n: 0 });
       let parsed: Any;
       try {
@@ -1948,7 +1957,7 @@ describe('golden: @platformatic/kafka breadth (generated values)', { skip: plt ?
   }
 });
 
-describe('golden: @platformatic/kafka AddPartitionsToTxn v3 response', { skip: plt ? false : `cannot load: ${String(pltError)}` }, () => {
+describe('golden: @platformatic/kafka AddPartitionsToTxn v3/v4 responses', { skip: plt ? false : `cannot load: ${String(pltError)}` }, () => {
   test('our v3 response parses into its results by transaction', () => {
     const res = {
       throttleTimeMs: 7,
@@ -1963,6 +1972,15 @@ describe('golden: @platformatic/kafka AddPartitionsToTxn v3 response', { skip: p
       parsed.resultsByTransaction[0].topicResults.map((t: Any) => ({ name: t.name, results: t.resultsByPartition })),
       res.results,
     );
+    const v4 = {
+      throttleTimeMs: 8,
+      errorCode: 0,
+      resultsByTransaction: [{ transactionalId: 'tx-9', topicResults: [{ name: 't1', results: [{ partitionIndex: 2, partitionErrorCode: 0 }] }] }],
+    };
+    const parsed4 = plt.addPartitionsToTxnV4.parseResponse(1, 24, 4, plt.Reader.from(encRes(APIS.AddPartitionsToTxn, 4, v4)));
+    assert.equal(parsed4.throttleTimeMs, 8);
+    assert.equal(parsed4.resultsByTransaction[0].transactionalId, 'tx-9');
+    assert.deepEqual(parsed4.resultsByTransaction[0].topicResults[0].resultsByPartition, [{ partitionIndex: 2, partitionErrorCode: 0 }]);
     // A partition error comes back as platformatic's ResponseError carrying the same parsed response.
     const failing = { throttleTimeMs: 0, results: [{ name: 't1', results: [{ partitionIndex: 0, partitionErrorCode: 51 }] }] };
     assert.throws(
