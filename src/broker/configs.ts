@@ -176,7 +176,7 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'connections.max.idle.ms': '600000',
     'delete.topic.enable': 'true',
     // Idempotent producers idle for a day are forgotten by each partition log, checked every 10 minutes (Kafka's
-    // defaults). transactional.id.expiration.ms (7 days) is Kafka's default for transactional ids (not enforced yet).
+    // defaults). Transactional ids without a transaction for 7 days are forgotten, checked hourly (Kafka's defaults).
     'producer.id.expiration.ms': '86400000',
     'producer.id.expiration.check.interval.ms': '600000',
     'transactional.id.expiration.ms': '604800000',
@@ -186,5 +186,6 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'transaction.state.log.replication.factor': '3',
     'transaction.max.timeout.ms': '900000',
     'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
+    'transaction.remove.expired.transaction.cleanup.interval.ms': '3600000',
   };
 }

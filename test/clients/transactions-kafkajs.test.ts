@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { Admin, Kafka, logLevel, Producer } from 'kafkajs';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { WireClient } from '../../src/broker/wireClient';
-import { AddPartitionsToTxn, EndTxn, FindCoordinator, InitProducerId, OffsetFetch, Produce } from '../../src/protocol/apis';
+import { AddPartitionsToTxn, DescribeTransactions, EndTxn, FindCoordinator, InitProducerId, OffsetFetch, Produce } from '../../src/protocol/apis';
 import { buildBatch } from '../../src/protocol/records/recordBatch';
 import { ErrorCode } from '../../src/protocol/errorCode';
 
@@ -201,6 +201,28 @@ describe('kafkajs transactions', () => {
       assert.equal(p0.log.lastStableOffset, 0);
       const ended = await wire.request(EndTxn, 3, { transactionalId, producerId, producerEpoch, committed: false });
       assert.equal(ended.errorCode, 0);
+    } finally {
+      wire.close();
+    }
+  });
+
+  test('a transactional id idle for transactional.id.expiration.ms is forgotten; its next producer gets a new id', async () => {
+    const wire = new WireClient('127.0.0.1', broker.broker.port, 'txn-expiry-test');
+    await wire.connect();
+    try {
+      const transactionalId = 'txn-expiry-id';
+      await wire.request(FindCoordinator, 3, { key: transactionalId, keyType: 1, coordinatorKeys: [] });
+      const first = await wire.request(InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60000 });
+      assert.equal(first.errorCode, 0);
+      const described = () => wire.request(DescribeTransactions, 0, { transactionalIds: [transactionalId] });
+      assert.equal((await described()).transactionStates[0].transactionState, 'Empty');
+      // As if transactional.id.expiration.ms (7 days by default) had passed.
+      await broker.broker.txns.removeExpiredTransactionalIds(Date.now() + 7 * 24 * 3600 * 1000 + 1);
+      assert.equal((await described()).transactionStates[0].errorCode, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+      const second = await wire.request(InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60000 });
+      assert.equal(second.errorCode, 0);
+      assert.notEqual(second.producerId, first.producerId);
+      assert.equal(second.producerEpoch, 0);
     } finally {
       wire.close();
     }

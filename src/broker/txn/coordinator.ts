@@ -58,6 +58,7 @@ export class TransactionCoordinator {
   /** The partition-leader side: verification of transactional batches with their coordinator. */
   readonly verifier: TxnVerifier;
   private timer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly broker: Broker,
@@ -75,10 +76,44 @@ export class TransactionCoordinator {
     const interval = Number(this.config['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? 10000);
     this.timer = setInterval(() => this.abortTimedOutTransactions(), interval);
     this.timer.unref();
+    const expiryInterval = Number(this.config['transaction.remove.expired.transaction.cleanup.interval.ms'] ?? 3600000);
+    this.expiryTimer = setInterval(() => void this.removeExpiredTransactionalIds(), expiryInterval);
+    this.expiryTimer.unref();
+  }
+
+  /**
+   * Transactional ids without a transaction whose state has not changed for transactional.id.expiration.ms are
+   * forgotten (a tombstone in __transaction_state), as Kafka's removeExpiredTransactionalIds: the next
+   * InitProducerId for the id gets a new producer id.
+   */
+  async removeExpiredTransactionalIds(now = Date.now()): Promise<void> {
+    const expirationMs = Number(this.config['transactional.id.expiration.ms'] ?? 604800000);
+    for (const meta of [...this.txns.values()]) {
+      const idle = meta.state === 'Empty' || meta.state === 'CompleteCommit' || meta.state === 'CompleteAbort';
+      if (!idle || meta.busy || now - meta.lastUpdateTimestamp < expirationMs) continue;
+      let partition: Partition;
+      try {
+        partition = this.ownedPartition(meta.transactionalId);
+      } catch {
+        continue;
+      }
+      meta.busy = true;
+      try {
+        const info = partition.appendAsLeader(buildBatch({ records: [{ key: encodeTxnKey(meta.transactionalId), value: null }] }), 'coordinator');
+        await partition.waitForHighWatermark(info.lastOffset + 1, STATE_WRITE_TIMEOUT_MS);
+        if (this.txns.get(meta.transactionalId) === meta) this.txns.delete(meta.transactionalId);
+        this.broker.logger.info(`transactional id ${meta.transactionalId} expired after ${expirationMs} ms without a transaction`);
+      } catch (err) {
+        this.broker.logger.warn(`expiring transactional id ${meta.transactionalId} failed: ${(err as Error).message}`);
+      } finally {
+        meta.busy = false;
+      }
+    }
   }
 
   shutdown(): void {
     clearInterval(this.timer);
+    clearInterval(this.expiryTimer);
     this.markers.close();
     this.verifier.close();
     this.txns.clear();
