@@ -75,7 +75,7 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
     // A transactional batch opens the producer's transaction on this partition (holding the last stable offset back)
     // until the coordinator's marker closes it. Its first batch here is verified with the coordinator first (KIP-890):
     // the append waits for the answer, behind the producer's earlier batches that wait too.
-    if (header.attributes & ATTR_TRANSACTIONAL && !verified && broker.txns.verifier.needsVerification(partition, header.producerId, header.producerEpoch)) {
+    if ((header.attributes & ATTR_TRANSACTIONAL) !== 0 && !verified && broker.txns.verifier.needsVerification(partition, header.producerId, header.producerEpoch)) {
       const res = result(index, 0);
       const copy = Buffer.from(records);
       waits.push(
@@ -86,7 +86,8 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
           if (code !== 0) {
             // Produce v11+ answers TRANSACTION_ABORTABLE where older versions get INVALID_TXN_STATE.
             const answer = code === ErrorCode.INVALID_TXN_STATE && version >= 11 ? ErrorCode.TRANSACTION_ABORTABLE : code;
-            Object.assign(res, result(index, answer, { errorMessage: `partition ${partition.key} is not in the transaction of ${req.transactionalId}` }));
+            const why = code === ErrorCode.INVALID_TXN_STATE ? `partition ${partition.key} is not in the transaction of ${req.transactionalId}` : `transaction verification with the coordinator failed`;
+            Object.assign(res, result(index, answer, { errorMessage: why }));
             return;
           }
           Object.assign(res, appendOne(topicName, index, copy, true));

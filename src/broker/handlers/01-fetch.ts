@@ -1,7 +1,8 @@
 // Fetch: consumers read up to the high watermark, or in read_committed (isolation level 1, v4+) up to the last
-// stable offset with the aborted transactions of the range read, so that they drop aborted records; followers (replica id >= 0) read up to the log end and report their position, which moves
-// the high watermark. Long poll: answer at once when MinBytes are available or MaxWaitMs is 0, otherwise
-// wait for new data on any requested partition until MaxWaitMs. A mid-batch offset gets the whole batch;
+// stable offset with the aborted transactions of the range read, so that they drop aborted records; followers
+// (replica id >= 0) read up to the log end and report their position, which moves the high watermark. Long poll:
+// answer at once when MinBytes are available or MaxWaitMs is 0, otherwise wait for new data on any requested
+// partition until MaxWaitMs. A mid-batch offset gets the whole batch;
 // at least one batch is returned even when larger than the byte limits (KIP-74), or a consumer would stall.
 
 import { Fetch } from '../../protocol/apis/01-fetch';
