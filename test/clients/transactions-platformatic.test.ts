@@ -86,4 +86,48 @@ describe('@platformatic/kafka transactions', () => {
     assert.deepEqual(await readAll('plt-txn', pk.FetchIsolationLevels.READ_COMMITTED), ['c1', 'c2', 'c3']);
     assert.deepEqual(await readAll('plt-txn', pk.FetchIsolationLevels.READ_UNCOMMITTED), ['c1', 'c2', 'c3', 'x1']);
   });
+
+  test('consume-transform-produce: addConsumer/addOffset commit the group offset with the output, once', async () => {
+    await admin.createTopics({ topics: ['plt-ctp-in', 'plt-ctp-out'], partitions: 1, replicas: 1 });
+    const plain = new pk.Producer({ clientId: 'platformatic-txn-test', bootstrapBrokers: [broker.bootstrap], serializers: pk.stringSerializers });
+    await plain.send({ messages: ['a', 'b', 'c'].map((value) => ({ topic: 'plt-ctp-in', value })) });
+    await plain.close();
+
+    const groupId = 'plt-ctp-group';
+    const consumer = new pk.Consumer({
+      clientId: 'platformatic-txn-test',
+      groupId,
+      bootstrapBrokers: [broker.bootstrap],
+      deserializers: pk.stringDeserializers,
+      maxWaitTime: 200,
+      sessionTimeout: 10000,
+      heartbeatInterval: 500,
+    });
+    const producer = txnProducer('plt-ctp-id');
+    try {
+      const stream = await consumer.consume({ topics: ['plt-ctp-in'], mode: pk.MessagesStreamModes.EARLIEST, autocommit: false });
+      let done = 0;
+      for await (const message of stream) {
+        const txn = await producer.beginTransaction();
+        await txn.send({ messages: [{ topic: 'plt-ctp-out', value: `out-${message.value}` }] });
+        await txn.addConsumer(consumer);
+        await txn.addOffset(message);
+        await txn.commit();
+        if (++done === 3) break;
+      }
+      await stream.close();
+      // The offset committed with the last message is the next one to read (3), visible once its marker is written.
+      let committed = -1;
+      for (let i = 0; i < 50 && committed !== 3; i++) {
+        const offsets = await admin.listConsumerGroupOffsets({ groups: [groupId], requireStable: true }).catch(() => []);
+        const p = offsets[0]?.topics.find((t) => t.name === 'plt-ctp-in')?.partitions[0];
+        committed = p ? Number(p.committedOffset) : -1;
+        if (committed !== 3) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(committed, 3);
+    } finally {
+      await consumer.close(true);
+    }
+    assert.deepEqual(await readAll('plt-ctp-out', pk.FetchIsolationLevels.READ_COMMITTED), ['out-a', 'out-b', 'out-c']);
+  });
 });
