@@ -52,6 +52,8 @@ export interface InitResult {
 
 export class TransactionCoordinator {
   private readonly txns = new Map<string, TxnMetadata>();
+  /** Transactional ids whose first InitProducerId is allocating a producer id. */
+  private readonly initializing = new Set<string>();
   /** __transaction_state partitions this broker leads and has loaded, with the leader epoch = coordinator epoch. */
   private readonly loaded = new Map<number, number>();
   private readonly markers: MarkerSender;
@@ -197,12 +199,25 @@ export class TransactionCoordinator {
     const now = Date.now();
     let meta = this.txns.get(transactionalId);
     if (!meta) {
-      const producerId = await this.allocateProducerId();
-      const fresh: TxnStateValue = { producerId, producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], lastUpdateTimestamp: now, startTimestamp: -1 };
-      const code = await this.write(partition, transactionalId, fresh);
-      if (code) return fail(code);
-      meta = this.txns.get(transactionalId) ?? this.remember(transactionalId, fresh);
-      return { errorCode: 0, producerId: meta.producerId, producerEpoch: meta.producerEpoch };
+      // A first InitProducerId for the id: concurrent ones wait (retry) rather than allocate a second producer id.
+      if (this.initializing.has(transactionalId)) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
+      this.initializing.add(transactionalId);
+      try {
+        let producerId: number;
+        try {
+          producerId = await this.allocateProducerId();
+        } catch (err) {
+          this.broker.logger.warn(`no producer id for ${transactionalId}: ${(err as Error).message}`);
+          return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        }
+        const fresh: TxnStateValue = { producerId, producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], lastUpdateTimestamp: now, startTimestamp: -1 };
+        const code = await this.write(partition, transactionalId, fresh);
+        if (code) return fail(code);
+        meta = this.txns.get(transactionalId) ?? this.remember(transactionalId, fresh);
+        return { errorCode: 0, producerId: meta.producerId, producerEpoch: meta.producerEpoch };
+      } finally {
+        this.initializing.delete(transactionalId);
+      }
     }
     if (meta.busy) return fail(ErrorCode.CONCURRENT_TRANSACTIONS);
     // KIP-360: a producer that passes its current id/epoch asks for a bump of its own epoch; anything else is a
@@ -230,7 +245,11 @@ export class TransactionCoordinator {
         let producerId = meta.producerId;
         let producerEpoch = meta.producerEpoch + 1;
         if (producerEpoch > MAX_EPOCH) {
-          producerId = await this.allocateProducerId();
+          try {
+            producerId = await this.allocateProducerId();
+          } catch {
+            return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+          }
           producerEpoch = 0;
         }
         const previous = { id: meta.producerId, epoch: meta.producerEpoch };
