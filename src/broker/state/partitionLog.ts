@@ -36,6 +36,26 @@ export interface LogConfig {
   fileDeleteDelayMs?: number;
 }
 
+/** Aborted transactions below the latest producer snapshot's offset (see writeAbortedTxnsCheckpoint). */
+export const ABORTED_TXNS_CHECKPOINT_FILE = 'aborted-transactions-checkpoint';
+
+function readAbortedTxnsCheckpoint(file: string): { offset: number; txns: AbortedTxn[] } | null {
+  const text = readTextIfExists(file);
+  if (text === null) return null;
+  const lines = text.trimEnd().split('\n');
+  const offset = Number(lines[1]);
+  const txns = lines.slice(2, -1).map((l) => {
+    const [producerId, firstOffset, lastOffset, lastStableOffset] = l.split(' ').map(Number);
+    return { producerId, firstOffset, lastOffset, lastStableOffset };
+  });
+  const valid =
+    lines[0] === '0' &&
+    Number.isSafeInteger(offset) &&
+    lines[lines.length - 1] === `end ${txns.length}` &&
+    txns.every((t) => [t.producerId, t.firstOffset, t.lastOffset, t.lastStableOffset].every(Number.isSafeInteger));
+  return valid ? { offset, txns } : null;
+}
+
 /** Who appends as leader: a producing client (sequence checks) or a coordinator writing its own records. */
 export type AppendOrigin = 'client' | 'coordinator';
 
@@ -140,6 +160,10 @@ export class PartitionLog {
    * memory: rebuilt from the log when it is opened and cut with it on truncation).
    */
   private readonly abortedTxns = new Map<number, AbortedTxn>();
+  /** Where the last producer state rebuild started replaying batches (aborts from there on were re-recorded). */
+  private replayedFrom = 0;
+  /** The offset of the aborted-transactions checkpoint last written (-1: none yet). */
+  private abortedCheckpointOffset = -1;
   /** Ordered by base offset, contiguous; the last one is the active segment. Never empty while open. */
   private segments: LogSegment[] = [];
   private startOffset = 0;
@@ -261,6 +285,7 @@ export class PartitionLog {
     this.writeOffsetsCheckpoint();
     this.loadProducerState();
     this.loadAbortedTxns();
+    this.takeSnapshot();
   }
 
   /**
@@ -269,6 +294,14 @@ export class PartitionLog {
    * scan reads only headers, plus the record of each control batch).
    */
   private loadAbortedTxns(): void {
+    // The replay from the producer snapshot recorded the aborts after it; those before it are in the checkpoint
+    // written with that snapshot. Without a checkpoint at exactly that offset, the whole log is scanned.
+    const checkpoint = readAbortedTxnsCheckpoint(path.join(this.dir, ABORTED_TXNS_CHECKPOINT_FILE));
+    if (checkpoint && checkpoint.offset === this.replayedFrom) {
+      for (const txn of checkpoint.txns) if (txn.lastOffset >= this.startOffset && txn.lastOffset < checkpoint.offset) this.abortedTxns.set(txn.lastOffset, txn);
+      this.abortedCheckpointOffset = checkpoint.offset;
+      return;
+    }
     this.abortedTxns.clear();
     const openTxnFirstOffset = new Map<number, number>();
     for (const segment of this.segments) {
@@ -300,13 +333,19 @@ export class PartitionLog {
     this.producers = new ProducerStateManager(this.dir, this.logger);
     this.rebuildProducerState();
     for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
+  }
+
+  /** A producer state snapshot, and the aborted transactions before the same offset next to it. */
+  private takeSnapshot(): void {
     this.producers.takeSnapshot();
+    this.writeAbortedTxnsCheckpoint(this.producers.mapEndOffset);
   }
 
   /** Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. */
   private rebuildProducerState(): void {
     this.producers.truncateAndReload(this.startOffset, this.logEndOffset, this.now(), this.producerIdExpirationMs);
     const from = Math.max(this.producers.mapEndOffset, this.startOffset);
+    this.replayedFrom = from;
     const end = this.logEndOffset;
     if (from < end) {
       let batches = 0;
@@ -320,6 +359,20 @@ export class PartitionLog {
       this.logger.info(`${this.dir}: producer state rebuilt from ${batches} batch header(s) in [${from}, ${end}): ${this.producers.producerCount} producer(s)`);
     }
     this.producers.updateMapEndOffset(end);
+  }
+
+  /**
+   * The aborted transactions whose marker is below `offset`, next to the producer snapshot at that offset. Not
+   * fsynced: a missing, stale or torn file only costs the next open a scan of the log (see loadAbortedTxns).
+   */
+  private writeAbortedTxnsCheckpoint(offset: number): void {
+    if (offset === this.abortedCheckpointOffset) return;
+    const txns = [...this.abortedTxns.values()].filter((t) => t.lastOffset < offset).sort((a, b) => a.lastOffset - b.lastOffset);
+    const lines = ['0', String(offset), ...txns.map((t) => `${t.producerId} ${t.firstOffset} ${t.lastOffset} ${t.lastStableOffset}`), `end ${txns.length}`];
+    const file = path.join(this.dir, ABORTED_TXNS_CHECKPOINT_FILE);
+    fs.writeFileSync(file + TMP_SUFFIX, lines.join('\n') + '\n');
+    fs.renameSync(file + TMP_SUFFIX, file);
+    this.abortedCheckpointOffset = offset;
   }
 
   /**
@@ -590,7 +643,7 @@ export class PartitionLog {
     const previous = this.activeSegment;
     previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
     // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
-    this.producers.takeSnapshot();
+    this.takeSnapshot();
     const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
     this.segments.push(next);
     fsyncDirectory(this.dir);
@@ -784,6 +837,7 @@ export class PartitionLog {
     this.hw = Math.min(this.hw, this.logEndOffset);
     this.writeOffsetsCheckpoint();
     for (const markerOffset of [...this.abortedTxns.keys()]) if (markerOffset >= this.logEndOffset) this.abortedTxns.delete(markerOffset);
+    this.abortedCheckpointOffset = -1; // the next snapshot rewrites it, even at an offset it had before
     // Producers whose batches were cut must not keep them (a stale state made a former leader refuse the producer's
     // next sequences, or accept a retry as a duplicate of a batch no longer in the log).
     this.rebuildProducerState();
@@ -800,6 +854,7 @@ export class PartitionLog {
     this.leaderEpochs.clear();
     this.producers.truncateFullyAndStartAt(offset);
     this.abortedTxns.clear();
+    this.abortedCheckpointOffset = -1;
     this.writeOffsetsCheckpoint();
   }
 
@@ -822,7 +877,7 @@ export class PartitionLog {
   close(): void {
     if (this.closed) return;
     this.flush();
-    this.producers.takeSnapshot();
+    this.takeSnapshot();
     for (const segment of this.segments) {
       segment.finishBackgroundFlush();
       segment.close();

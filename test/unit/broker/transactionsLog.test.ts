@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { LogConfig, PartitionLog } from '../../../src/broker/state/partitionLog';
+import { ABORTED_TXNS_CHECKPOINT_FILE, LogConfig, PartitionLog } from '../../../src/broker/state/partitionLog';
 import { ErrorCode, KafkaError } from '../../../src/protocol/errorCode';
 import { buildBatch } from '../../../src/protocol/records/recordBatch';
 import { buildMarkerBatch, readMarker } from '../../../src/protocol/records/controlRecord';
@@ -126,4 +126,33 @@ test('a marker of an older epoch than the producer is refused (a fenced coordina
   append(log, txnBatch(4, 3, 0));
   assert.throws(() => log.appendAsLeader(txnBatch(4, 2, 1), 0), (err: KafkaError) => err.code === ErrorCode.INVALID_PRODUCER_EPOCH);
   log.close();
+});
+
+test('the aborted-transactions checkpoint written with the snapshot is used on reopen; a stale or torn one means a scan', (t) => {
+  const dir = tempDir(t);
+  const log = open(dir);
+  const a = append(log, txnBatch(6, 0, 0));
+  const abortAt = append(log, marker(6, 0, false));
+  log.close();
+  const file = path.join(dir, ABORTED_TXNS_CHECKPOINT_FILE);
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  assert.deepEqual(lines, ['0', String(abortAt + 1), `6 ${a} ${abortAt} ${abortAt + 1}`, 'end 1']);
+
+  // Proof that the checkpoint is read rather than the log: an entry only the file has comes back.
+  fs.writeFileSync(file, ['0', lines[1], lines[2], `77 0 0 1`, 'end 2'].join('\n') + '\n');
+  let reopened = open(dir);
+  assert.deepEqual(reopened.abortedTransactions(0, reopened.logEndOffset).map((x) => x.producerId).sort(), [6, 77]);
+  reopened.close();
+
+  // At another offset than the snapshot the file is ignored and the log scanned: only the real abort.
+  fs.writeFileSync(file, ['0', '1', lines[2], `77 0 0 1`, 'end 2'].join('\n') + '\n');
+  reopened = open(dir);
+  assert.deepEqual(reopened.abortedTransactions(0, reopened.logEndOffset).map((x) => x.producerId), [6]);
+  reopened.close();
+
+  // Torn: scanned too.
+  fs.writeFileSync(file, '0\n' + lines[1] + '\n77 0');
+  reopened = open(dir);
+  assert.deepEqual(reopened.abortedTransactions(0, reopened.logEndOffset).map((x) => x.producerId), [6]);
+  reopened.close();
 });
