@@ -18,7 +18,7 @@ import { ATTR_CONTROL, ATTR_TIMESTAMP_TYPE, BATCH, readInt64, writeInt64 } from 
 import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
 import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
 import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
-import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, lastSequenceOf } from './producerState';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOTS_RETAINED, lastSequenceOf } from './producerState';
 import { releaseReadBuffer } from './readBuffers';
 import { RecordTimestamp, TimestampDecoder } from './recordTimestamps';
 import { DELETED_SUFFIX, LogSegment, deleteSegmentFiles, parseSegmentLogName } from './segment';
@@ -233,7 +233,22 @@ export class PartitionLog {
     this.producers = new ProducerStateManager(this.dir, this.logger);
     this.rebuildProducerState();
     for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
+    this.takeProducerSnapshot();
+  }
+
+  /**
+   * A producer state snapshot at the log end, and old snapshots deleted. Kept: those at the bases of the last two
+   * segments (written at roll: a truncation into either replays at most one segment of headers; Kafka too keeps
+   * every snapshot from the second-to-last segment's base on) and the latest SNAPSHOTS_RETAINED above the active
+   * segment's base (clean shutdowns, opens), so that restarts do not pile them up.
+   */
+  private takeProducerSnapshot(): void {
     this.producers.takeSnapshot();
+    const bases = this.segments.slice(-2).map((segment) => segment.baseOffset);
+    const activeBase = this.activeSegment.baseOffset;
+    const offsets = this.producers.snapshotOffsets();
+    const keep = new Set([...offsets.filter((o) => bases.includes(o)), ...offsets.filter((o) => o > activeBase).slice(-SNAPSHOTS_RETAINED)]);
+    this.producers.deleteSnapshotsExcept(keep);
   }
 
   /** Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. */
@@ -499,10 +514,10 @@ export class PartitionLog {
   private roll(): void {
     const previous = this.activeSegment;
     previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
-    // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
-    this.producers.takeSnapshot();
     const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
     this.segments.push(next);
+    // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
+    this.takeProducerSnapshot();
     fsyncDirectory(this.dir);
     this.writeOffsetsCheckpoint();
   }
@@ -729,7 +744,7 @@ export class PartitionLog {
   close(): void {
     if (this.closed) return;
     this.flush();
-    this.producers.takeSnapshot();
+    this.takeProducerSnapshot();
     for (const segment of this.segments) {
       segment.finishBackgroundFlush();
       segment.close();
