@@ -251,8 +251,16 @@ export class PartitionLog {
     this.producers.deleteSnapshotsExcept(keep);
   }
 
-  /** Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. */
-  private rebuildProducerState(): void {
+  /**
+   * Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. A truncation
+   * of a log without producers skips the replay (Kafka's isEmptyBeforeTruncation: most topics have none, and a
+   * follower's truncation would otherwise read up to a segment of headers for nothing).
+   */
+  private rebuildProducerState(afterTruncation = false): void {
+    if (afterTruncation && this.producers.isEmpty) {
+      this.producers.truncateWithoutProducers(this.startOffset, this.logEndOffset);
+      return;
+    }
     this.producers.truncateAndReload(this.startOffset, this.logEndOffset, this.now(), this.producerIdExpirationMs);
     const from = Math.max(this.producers.mapEndOffset, this.startOffset);
     const end = this.logEndOffset;
@@ -709,7 +717,7 @@ export class PartitionLog {
     this.writeOffsetsCheckpoint();
     // Producers whose batches were cut must not keep them (a stale state made a former leader refuse the producer's
     // next sequences, or accept a retry as a duplicate of a batch no longer in the log).
-    this.rebuildProducerState();
+    this.rebuildProducerState(true);
     for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
     this.logger.info(`${this.dir}: truncated to offset ${this.logEndOffset} (requested ${offset})`);
   }

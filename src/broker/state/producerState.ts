@@ -211,13 +211,24 @@ export class ProducerStateManager {
    * retention deleted, which Kafka too keeps in memory until they expire.
    */
   truncateAndReload(logStartOffset: number, logEndOffset: number, nowMs: number, expirationMs: number): void {
+    this.deleteSnapshotsOutside(logStartOffset, logEndOffset);
+    if (logEndOffset === this.mapEnd) return;
+    this.producers.clear();
+    this.loadLatestSnapshot(logStartOffset, nowMs, expirationMs);
+  }
+
+  /** A log without producers was truncated: it still has none; only snapshots beyond its new end go. */
+  truncateWithoutProducers(logStartOffset: number, logEndOffset: number): void {
+    this.deleteSnapshotsOutside(logStartOffset, logEndOffset);
+    this.mapEnd = logEndOffset;
+    this.lastSnapOffset = Math.min(this.lastSnapOffset, logEndOffset);
+  }
+
+  private deleteSnapshotsOutside(logStartOffset: number, logEndOffset: number): void {
     for (const offset of this.snapshots) {
       if (offset > logEndOffset || offset < logStartOffset) deleteSnapshotFile(this.dir, offset);
     }
     this.snapshots = this.snapshots.filter((o) => o >= logStartOffset && o <= logEndOffset);
-    if (logEndOffset === this.mapEnd) return;
-    this.producers.clear();
-    this.loadLatestSnapshot(logStartOffset, nowMs, expirationMs);
   }
 
   private loadLatestSnapshot(logStartOffset: number, nowMs: number, expirationMs: number): void {

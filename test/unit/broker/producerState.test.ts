@@ -289,3 +289,18 @@ test('producers idle for producer.id.expiration.ms are forgotten; retention movi
   assert.deepEqual(stateOf(second.log).map((e) => e.producerId), [31]);
   second.log.close();
 });
+
+test('truncating a log without producers replays nothing (Kafka skips it too) and drops snapshots beyond the end', (t) => {
+  const dir = tempDir(t);
+  const { log, info } = open(dir, config({ segmentBytes: 300 }));
+  for (let i = 0; i < 12; i++) log.appendAsLeader(plain(3), 0);
+  assert.ok(log.producerState.snapshotOffsets().length > 0);
+  log.truncateTo(4);
+  assert.deepEqual(info.filter((m) => m.includes('producer state rebuilt')), []);
+  assert.ok(log.producerState.snapshotOffsets().every((o) => o <= log.logEndOffset), `${log.producerState.snapshotOffsets()}`);
+  assert.equal(log.appendAsLeader(idem(1, 0, 5), 0).baseOffset, log.logEndOffset - 1);
+  log.close();
+  const reopened = open(dir, config({ segmentBytes: 300 }));
+  assert.equal(reopened.log.producerState.entry(1)?.batches[0].firstSeq, 5);
+  reopened.log.close();
+});
