@@ -19,7 +19,7 @@ import { readMarker } from '../../protocol/records/controlRecord';
 import { BatchInfo, batchInfoAt, checkBatch } from './batchScan';
 import { TMP_SUFFIX, fsyncDirectory, readTextIfExists, unlinkIfExists, writeFileAtomically } from './checkpointFile';
 import { EpochEntry, LeaderEpochCache } from './leaderEpochCache';
-import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, lastSequenceOf } from './producerState';
+import { DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerStateManager, SNAPSHOTS_RETAINED, lastSequenceOf } from './producerState';
 import { releaseReadBuffer } from './readBuffers';
 import { RecordTimestamp, TimestampDecoder } from './recordTimestamps';
 import { DELETED_SUFFIX, LogSegment, deleteSegmentFiles, parseSegmentLogName } from './segment';
@@ -326,8 +326,8 @@ export class PartitionLog {
 
   /**
    * After recovery cut any torn tail: the latest snapshot at or below the log end, then the batch headers after it
-   * (the whole log when there is no snapshot), then a snapshot at the log end so that the next open is quick
-   * (Kafka's UnifiedLog.rebuildProducerState).
+   * (the whole log when there is no snapshot); load() then takes a snapshot at the log end (with the aborted
+   * transactions) so that the next open is quick (Kafka's UnifiedLog.rebuildProducerState).
    */
   private loadProducerState(): void {
     this.producers = new ProducerStateManager(this.dir, this.logger);
@@ -337,12 +337,35 @@ export class PartitionLog {
 
   /** A producer state snapshot, and the aborted transactions before the same offset next to it. */
   private takeSnapshot(): void {
-    this.producers.takeSnapshot();
+    this.takeProducerSnapshot();
     this.writeAbortedTxnsCheckpoint(this.producers.mapEndOffset);
   }
 
-  /** Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. */
-  private rebuildProducerState(): void {
+  /**
+   * A producer state snapshot at the log end, and old snapshots deleted. Kept: those at the bases of the last two
+   * segments (written at roll: a truncation into either replays at most one segment of headers; Kafka too keeps
+   * every snapshot from the second-to-last segment's base on) and the latest SNAPSHOTS_RETAINED above the active
+   * segment's base (clean shutdowns, opens), so that restarts do not pile them up.
+   */
+  private takeProducerSnapshot(): void {
+    this.producers.takeSnapshot();
+    const bases = this.segments.slice(-2).map((segment) => segment.baseOffset);
+    const activeBase = this.activeSegment.baseOffset;
+    const offsets = this.producers.snapshotOffsets();
+    const keep = new Set([...offsets.filter((o) => bases.includes(o)), ...offsets.filter((o) => o > activeBase).slice(-SNAPSHOTS_RETAINED)]);
+    this.producers.deleteSnapshotsExcept(keep);
+  }
+
+  /**
+   * Reloads the producer state to match the log as it is now (open, truncation): snapshot plus replay. A truncation
+   * of a log without producers skips the replay (Kafka's isEmptyBeforeTruncation: most topics have none, and a
+   * follower's truncation would otherwise read up to a segment of headers for nothing).
+   */
+  private rebuildProducerState(afterTruncation = false): void {
+    if (afterTruncation && this.producers.isEmpty) {
+      this.producers.truncateWithoutProducers(this.startOffset, this.logEndOffset);
+      return;
+    }
     this.producers.truncateAndReload(this.startOffset, this.logEndOffset, this.now(), this.producerIdExpirationMs);
     const from = Math.max(this.producers.mapEndOffset, this.startOffset);
     this.replayedFrom = from;
@@ -642,10 +665,10 @@ export class PartitionLog {
   private roll(): void {
     const previous = this.activeSegment;
     previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
-    // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
-    this.takeSnapshot();
     const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
     this.segments.push(next);
+    // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
+    this.takeSnapshot();
     fsyncDirectory(this.dir);
     this.writeOffsetsCheckpoint();
   }
@@ -840,7 +863,7 @@ export class PartitionLog {
     this.abortedCheckpointOffset = -1; // the next snapshot rewrites it, even at an offset it had before
     // Producers whose batches were cut must not keep them (a stale state made a former leader refuse the producer's
     // next sequences, or accept a retry as a duplicate of a batch no longer in the log).
-    this.rebuildProducerState();
+    this.rebuildProducerState(true);
     for (let i = 0; i < this.segments.length - 1; i++) this.segments[i].releaseFile();
     this.logger.info(`${this.dir}: truncated to offset ${this.logEndOffset} (requested ${offset})`);
   }

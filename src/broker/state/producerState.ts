@@ -14,7 +14,7 @@ export const NO_PRODUCER_EPOCH = -1;
 export const NO_SEQUENCE = -1;
 /** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN: producers have at most 5 requests in flight per partition. */
 export const BATCHES_RETAINED = 5;
-/** Snapshots kept on disk (the latest ones); older ones are deleted when a new one is written. */
+/** Snapshots kept above the active segment's base offset (clean shutdowns, opens); see PartitionLog. */
 export const SNAPSHOTS_RETAINED = 2;
 /** Kafka's producer.id.expiration.ms default (1 day). */
 export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
@@ -242,15 +242,20 @@ export class ProducerStateManager {
   // ---------------------------------------------------------------- snapshots, truncation
 
   /**
-   * Writes a snapshot at the map end offset unless the latest one is already there (Kafka's takeSnapshot), then
-   * keeps only the latest SNAPSHOTS_RETAINED snapshots. Called at segment roll and clean shutdown.
+   * Writes a snapshot at the map end offset unless the latest one is already there (Kafka's takeSnapshot). Called
+   * at segment roll, clean shutdown and after loading; the log then deletes the ones it no longer needs.
    */
   takeSnapshot(): void {
     if (this.mapEnd <= this.lastSnapOffset) return;
     writeSnapshotFile(this.dir, this.mapEnd, this.producers.values());
     this.lastSnapOffset = this.mapEnd;
     this.snapshots = [...this.snapshots.filter((o) => o !== this.mapEnd), this.mapEnd].sort((a, b) => a - b);
-    while (this.snapshots.length > SNAPSHOTS_RETAINED) deleteSnapshotFile(this.dir, this.snapshots.shift()!);
+  }
+
+  /** Deletes every snapshot whose offset is not in `keep`. */
+  deleteSnapshotsExcept(keep: ReadonlySet<number>): void {
+    for (const offset of this.snapshots) if (!keep.has(offset)) deleteSnapshotFile(this.dir, offset);
+    this.snapshots = this.snapshots.filter((o) => keep.has(o));
   }
 
   /**
@@ -261,13 +266,24 @@ export class ProducerStateManager {
    * retention deleted, which Kafka too keeps in memory until they expire.
    */
   truncateAndReload(logStartOffset: number, logEndOffset: number, nowMs: number, expirationMs: number): void {
+    this.deleteSnapshotsOutside(logStartOffset, logEndOffset);
+    if (logEndOffset === this.mapEnd) return;
+    this.producers.clear();
+    this.loadLatestSnapshot(logStartOffset, nowMs, expirationMs);
+  }
+
+  /** A log without producers was truncated: it still has none; only snapshots beyond its new end go. */
+  truncateWithoutProducers(logStartOffset: number, logEndOffset: number): void {
+    this.deleteSnapshotsOutside(logStartOffset, logEndOffset);
+    this.mapEnd = logEndOffset;
+    this.lastSnapOffset = Math.min(this.lastSnapOffset, logEndOffset);
+  }
+
+  private deleteSnapshotsOutside(logStartOffset: number, logEndOffset: number): void {
     for (const offset of this.snapshots) {
       if (offset > logEndOffset || offset < logStartOffset) deleteSnapshotFile(this.dir, offset);
     }
     this.snapshots = this.snapshots.filter((o) => o >= logStartOffset && o <= logEndOffset);
-    if (logEndOffset === this.mapEnd) return;
-    this.producers.clear();
-    this.loadLatestSnapshot(logStartOffset, nowMs, expirationMs);
   }
 
   private loadLatestSnapshot(logStartOffset: number, nowMs: number, expirationMs: number): void {

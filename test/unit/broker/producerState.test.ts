@@ -151,7 +151,7 @@ test('truncation rebuilds the producer state to match the truncated log (with an
   for (let seq = 0; seq < 12; seq++) offsets.push(log.appendAsLeader(idem(4, 0, seq, 1, T0, 100), 0).baseOffset);
   assert.ok(log.segmentCount() > 3, `${log.segmentCount()} segments`);
   const snapshots = log.producerState.snapshotOffsets();
-  assert.equal(snapshots.length, 2, 'the latest 2 snapshots are kept');
+  assert.deepEqual(snapshots, log.segmentBaseOffsets().slice(-2), 'snapshots at the bases of the last 2 segments are kept');
   assert.deepEqual(snapshotFiles(dir), snapshots.map(snapshotFileName));
 
   // Into the active segment: replay from the snapshot at its base.
@@ -206,7 +206,7 @@ test('snapshots at segment roll and clean close; reopening loads the latest and 
   const leo = first.log.logEndOffset;
   first.log.close();
   assert.ok(snapshotFiles(dir).includes(snapshotFileName(leo)), 'a snapshot at the log end on close');
-  assert.equal(snapshotFiles(dir).length, 2);
+  assert.deepEqual(snapshotFiles(dir), [...first.log.segmentBaseOffsets().slice(-2), leo].map(snapshotFileName));
 
   const second = open(dir, config({ segmentBytes: 500 }));
   assert.deepEqual(stateOf(second.log), before);
@@ -215,6 +215,19 @@ test('snapshots at segment roll and clean close; reopening loads the latest and 
   assert.equal(retry.duplicate, true, 'all 5 retained batches survive the snapshot');
   assert.equal(second.log.appendAsLeader(idem(11, 2, 0, 2), 0).duplicate, true);
   second.log.close();
+
+  // Restarts inside one segment keep the segment-base snapshots and only the latest 2 above them.
+  for (let i = 0; i < 3; i++) {
+    const again = open(dir, config({ segmentBytes: 500 }));
+    again.log.appendAsLeader(idem(12, 0, 1 + i), 0);
+    again.log.close();
+  }
+  const last = open(dir, config({ segmentBytes: 500 }));
+  const bases = last.log.segmentBaseOffsets().slice(-2);
+  const above = last.log.producerState.snapshotOffsets().filter((o) => o > bases[bases.length - 1]);
+  assert.deepEqual(last.log.producerState.snapshotOffsets(), [...bases, ...above]);
+  assert.deepEqual(above, [last.log.logEndOffset - 1, last.log.logEndOffset]);
+  last.log.close();
 });
 
 test('after a crash (no clean close, torn tail) the state is rebuilt from the log; a corrupt snapshot is ignored', (t) => {
@@ -275,4 +288,19 @@ test('producers idle for producer.id.expiration.ms are forgotten; retention movi
   const second = open(dir, config({ segmentBytes: 300 }), opts);
   assert.deepEqual(stateOf(second.log).map((e) => e.producerId), [31]);
   second.log.close();
+});
+
+test('truncating a log without producers replays nothing (Kafka skips it too) and drops snapshots beyond the end', (t) => {
+  const dir = tempDir(t);
+  const { log, info } = open(dir, config({ segmentBytes: 300 }));
+  for (let i = 0; i < 12; i++) log.appendAsLeader(plain(3), 0);
+  assert.ok(log.producerState.snapshotOffsets().length > 0);
+  log.truncateTo(4);
+  assert.deepEqual(info.filter((m) => m.includes('producer state rebuilt')), []);
+  assert.ok(log.producerState.snapshotOffsets().every((o) => o <= log.logEndOffset), `${log.producerState.snapshotOffsets()}`);
+  assert.equal(log.appendAsLeader(idem(1, 0, 5), 0).baseOffset, log.logEndOffset - 1);
+  log.close();
+  const reopened = open(dir, config({ segmentBytes: 300 }));
+  assert.equal(reopened.log.producerState.entry(1)?.batches[0].firstSeq, 5);
+  reopened.log.close();
 });
