@@ -2,15 +2,16 @@
 // until interrupted, and `minikafka broker ...`: acts on one broker of a running mini-cluster.
 
 import { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ControlClient } from '../broker/cluster/controlClient';
-import { ControlServer, CONTROL_FILE, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
+import { ControlServer, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
 import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
 import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
-import { UsageError } from './errors';
+import { CliError, UsageError } from './errors';
+import { acquireDirLock, DirLock, DirLockedError } from '../broker/cluster/dirLock';
 
 function positiveInt(name: string, value: string, min = 1): number {
   const n = Number(value);
@@ -59,16 +60,17 @@ export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user:
   return { tls: !!flags.tls, sasl: mechanisms.length > 0 ? { mechanisms, users } : undefined };
 }
 
-function refuseIfRunning(dir: string): void {
-  const file = join(dir, CONTROL_FILE);
-  if (!existsSync(file)) return;
+/**
+ * Takes the data directory's lock before anything in it is read or written: a second `start` on the same --dir
+ * (even one launched at the same instant) stops here with one line naming the process that holds it.
+ */
+function lockDataDir(dir: string): DirLock {
+  mkdirSync(dir, { recursive: true });
   try {
-    const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
-    process.kill(pid, 0);
-    throw new UsageError(`a mini-cluster is already running in ${dir} (supervisor pid ${pid}); stop it first`);
+    return acquireDirLock(dir);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    // stale file from a supervisor that died: ignore it
+    if (err instanceof DirLockedError) throw new CliError(err.message);
+    throw err;
   }
 }
 
@@ -98,7 +100,8 @@ export function registerStart(program: Command): void {
       if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
       const security = parseSecurityFlags(opts);
-      refuseIfRunning(dir);
+      const lock = lockDataDir(dir);
+      process.on('exit', () => lock.release());
       const level = opts.logLevel as LogLevel;
       const logger = streamLogger('minikafka', level);
       const supervisor = new Supervisor({

@@ -6,7 +6,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { KafkaError } from '../../protocol/errorCode';
@@ -14,6 +14,7 @@ import { BrokerConfig } from '../configs';
 import { Controller } from '../controller';
 import { Logger, nopLogger, tagged } from '../logger';
 import { MetadataImage, TopicState } from '../metadata';
+import { previousCopy } from '../metadataStore';
 import { ListenerSecurity, securityProtocol, SecuritySummary } from '../security/listener';
 import { deriveCredentials, SaslMechanismName, SaslUser } from '../security/sasl';
 import { ensureTlsMaterial } from '../security/tls';
@@ -180,8 +181,10 @@ export class Supervisor extends EventEmitter {
     mkdirSync(opts.dir, { recursive: true });
     this.layoutFile = join(opts.dir, 'cluster.json');
     const config = opts.config ?? {};
+    const metadataFile = join(opts.dir, 'controller', 'cluster-metadata.json');
+    refuseDataWithoutMetadata(opts.dir, metadataFile);
     this.controller = new Controller({
-      metadataFile: join(opts.dir, 'controller', 'cluster-metadata.json'),
+      metadataFile,
       defaults: {
         numPartitions: Number(config['num.partitions'] ?? 1),
         defaultReplicationFactor: Number(config['default.replication.factor'] ?? 1),
@@ -342,7 +345,8 @@ export class Supervisor extends EventEmitter {
       try {
         const fn = (this.controller as unknown as Record<string, (...a: unknown[]) => unknown>)[msg.method === 'metadata' ? 'snapshot' : msg.method];
         const result = fn.apply(this.controller, msg.args);
-        reply({ type: 'reply', id: msg.id, result });
+        // A change is acknowledged only once it is on disk (the controller writes once per tick for all changes).
+        void this.controller.whenDurable().then(() => reply({ type: 'reply', id: msg.id, result }));
       } catch (err) {
         const code = err instanceof KafkaError ? err.code : -1;
         reply({ type: 'reply', id: msg.id, error: { code, message: (err as Error).message } });
@@ -543,6 +547,26 @@ export class Supervisor extends EventEmitter {
         await exited;
         clearTimeout(timer);
       }),
+    );
+    this.controller.flush();
+  }
+}
+
+/**
+ * Refuses to start a cluster whose brokers hold partition data when the controller's metadata (and its previous
+ * copy) is missing: starting with an empty image would look like a new cluster and put that data at risk.
+ */
+export function refuseDataWithoutMetadata(dir: string, metadataFile: string): void {
+  if (existsSync(metadataFile) || existsSync(previousCopy(metadataFile))) return;
+  let partitions = 0;
+  for (const b of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+    if (!b.isDirectory() || !/^broker-\d+$/.test(b.name)) continue;
+    for (const p of readdirSync(join(dir, b.name), { withFileTypes: true })) if (p.isDirectory() && /-\d+$/.test(p.name)) partitions++;
+  }
+  if (partitions > 0) {
+    throw new Error(
+      `${dir} has partition data for ${partitions} partitions but no cluster metadata (controller/cluster-metadata.json); ` +
+        `restore it or its .prev copy, or delete ${dir} to start empty`,
     );
   }
 }
