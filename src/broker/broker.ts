@@ -202,7 +202,12 @@ export class Broker {
         }
       }
     }
-    for (const key of [...this.partitions.keys()]) if (!wanted.has(key)) this.dropPartition(key, true);
+    for (const [key, p] of [...this.partitions]) {
+      if (wanted.has(key)) continue;
+      const why = this.whyRemove(p.topic, p.topicId);
+      if (!why) this.logger.warn(`closing ${key} without deleting its data: the cluster metadata (epoch ${image.epoch}) does not know topic id ${p.topicId}`);
+      this.dropPartition(key, why !== null);
+    }
     this.removeOrphanDirs(wanted);
     this.updateFetchers();
     this.groups.metadataChanged();
@@ -291,17 +296,12 @@ export class Broker {
    */
   private removeOrphanDirs(wanted: Set<string>): void {
     if (this.image.epoch <= 0) return;
-    const deletedIds = new Set((this.image.deletedTopics ?? []).map((t) => t.id));
     for (const entry of readdirSync(this.opts.logDir, { withFileTypes: true })) {
       const m = /^(.+)-(\d+)$/.exec(entry.name);
       if (!entry.isDirectory() || !m || wanted.has(entry.name)) continue;
       const dir = join(this.opts.logDir, entry.name);
       const id = readPartitionTopicId(dir);
-      const live = this.image.topics.find((t) => t.name === m[1]);
-      let why: string | null = null;
-      if (id !== null && deletedIds.has(id)) why = 'its topic was deleted';
-      else if (id !== null && live && live.id !== id) why = `topic ${m[1]} was deleted and created again (id ${live.id}, this data ${id})`;
-      else if (id !== null && live && live.id === id) why = 'the partition no longer has a replica on this broker';
+      const why = id === null ? null : this.whyRemove(m[1], id);
       if (why) {
         this.logger.info(`removing ${entry.name}: ${why}`);
         rmSync(dir, { recursive: true, force: true });
@@ -310,6 +310,15 @@ export class Broker {
         this.logger.warn(`leaving ${dir} alone: the cluster metadata does not know it (${id === null ? 'no topic id recorded' : `topic id ${id}`})`);
       }
     }
+  }
+
+  /** Why the controller's image says a replica of `topic` (this topic id) no longer belongs here, or null if it does not say. */
+  private whyRemove(topic: string, id: string): string | null {
+    if ((this.image.deletedTopics ?? []).some((t) => t.id === id)) return 'its topic was deleted';
+    const live = this.image.topics.find((t) => t.name === topic);
+    if (live && live.id !== id) return `topic ${topic} was deleted and created again (id ${live.id}, this data ${id})`;
+    if (live) return 'the partition no longer has a replica on this broker';
+    return null;
   }
 
   partition(topic: string, index: number): Partition | undefined {

@@ -106,6 +106,14 @@ export class Controller extends EventEmitter {
     this.settleDurable();
   }
 
+  /**
+   * Makes the next epoch higher than `epoch`: a broker that outlived the previous controller may have applied an
+   * image that never reached the file, and it ignores images whose epoch is not newer than what it has.
+   */
+  advanceEpochPast(epoch: number): void {
+    if (this.image.epoch < epoch) this.image.epoch = epoch;
+  }
+
   /** Resolves once every change made so far is on disk. */
   whenDurable(): Promise<void> {
     if (!this.pendingWrite) return Promise.resolve();

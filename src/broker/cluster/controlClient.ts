@@ -68,6 +68,11 @@ export class ControlClient {
     return this.call('POST', '/v1/brokers');
   }
 
+  /** kill -9 of the supervisor (the controller). */
+  killController(): Promise<{ ok: true; pid: number }> {
+    return this.call('POST', '/v1/controller/kill');
+  }
+
   shutdown(): Promise<{ ok: true }> {
     return this.call('POST', '/v1/shutdown');
   }

@@ -9,7 +9,7 @@
 // itself guarded by a second, short-lived lock file, so two starts that both find the same stale lock cannot both
 // take over (the second would otherwise delete the first one's fresh lock).
 
-import { linkSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,10 +58,22 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether a process exists and is not a zombie (killed, but its parent has not reaped it yet). */
+export function processAlive(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return !existsSync('/proc/self'); // no /proc: kill(pid, 0) is all we know
+  }
+}
+
 /** Whether the process that wrote `owner` still runs (same pid, same start time where /proc tells it). */
 export function ownerAlive(owner: LockOwner): boolean {
   if (owner.hostname !== hostname()) return true; // another machine (a shared disk): we cannot tell, assume it runs
-  if (!pidAlive(owner.pid)) return false;
+  if (!processAlive(owner.pid)) return false;
   const start = processStartTicks(owner.pid);
   return owner.processStart === null || start === null || start === owner.processStart;
 }
