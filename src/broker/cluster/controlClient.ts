@@ -97,6 +97,9 @@ export class ControlClient {
         }
       });
       res.on('end', () => handlers.end?.());
+      // A supervisor killed with -9 resets the connection: no 'end', only 'close' (and an 'error' on some versions).
+      res.on('error', (err) => handlers.error?.(err));
+      res.on('close', () => handlers.end?.());
     });
     req.on('error', (err) => handlers.error?.(err));
     req.end();

@@ -345,7 +345,10 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
       this.detach();
       return;
     }
-    const client = this.control!;
+    let client = this.control!;
+    // The supervisor followed may have been replaced (killed, and a broker started a new one): stop the new one.
+    const current = tryReadControl(this.dir);
+    if (!alive(client.info.pid) && current && current.pid !== client.info.pid && alive(current.pid)) client = new ControlClient(current);
     const info = client.info;
     this.setStatus('stopping');
     const timeout = this.env.stopTimeoutMs ?? 20000;
