@@ -10,6 +10,7 @@
 // and it adopts the running brokers. See supervisor.ts for the whole design.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { Broker } from '../broker';
@@ -36,6 +37,8 @@ class SupervisorConnection {
   private lastResurrection = 0;
   private timer: NodeJS.Timeout | undefined;
   onMessage: (msg: SupervisorToBroker) => void = () => undefined;
+  /** No supervisor and no data dir any more. */
+  onOrphaned: () => void = () => undefined;
   hello: () => BrokerToSupervisor = () => ({ type: 'heartbeat' });
   stopping = false;
 
@@ -100,6 +103,13 @@ class SupervisorConnection {
     const patience = RESURRECT_AFTER_MS + (this.opts.nodeId - 1) * 500;
     if (!RESURRECT || !this.lostSince || now - this.lostSince < patience || now - this.lastResurrection < 10_000) return;
     this.lastResurrection = now;
+    if (!existsSync(this.opts.logDir)) {
+      // The data dir was deleted under us (a test that cleaned up, rm -rf): a supervisor would start an empty
+      // cluster there. Nothing is left to serve: stop.
+      this.logger.warn(`${this.opts.logDir} is gone and so is the supervisor: stopping`);
+      this.onOrphaned();
+      return;
+    }
     const { argv, cwd } = this.opts.supervisorCommand;
     const args = argv.includes('--adopt') ? argv : [...argv, '--adopt'];
     this.logger.warn(`no supervisor for ${now - this.lostSince} ms: starting one (${args.slice(1).join(' ')})`);
@@ -195,6 +205,7 @@ async function main(): Promise<void> {
     interBrokerSecret: opts.interBrokerSecret,
     listening: started ? { host: broker.host, port: broker.port, internalPort: broker.internalPort } : undefined,
   });
+  conn.onOrphaned = () => void stop('the data dir and the supervisor are gone');
   conn.onMessage = (msg) => {
     if (msg.type === 'metadata') broker.applyMetadata(msg.image);
     else if (msg.type === 'shutdown') void stop('asked by the supervisor');
