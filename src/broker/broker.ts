@@ -17,6 +17,7 @@ import { buildRouter } from './handlers';
 import { Logger, nopLogger, tagged } from './logger';
 import { MetadataImage, PartitionState, TopicState } from './metadata';
 import { Partition } from './partition';
+import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
 import { Router } from './router';
 import { LogConfig, PartitionLog } from './state/partitionLog';
 import { GroupCoordinator } from './groups/coordinator';
@@ -71,6 +72,8 @@ export class Broker {
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** ISR changes sent to the controller and not yet answered, by partition key. */
   private readonly pendingIsrChanges = new Set<string>();
+  /** Partition directories the metadata does not account for, warned about once each. */
+  private readonly warnedUnknownDirs = new Set<string>();
   private readonly now: () => number;
   /** Test hook: sees every request header before it is handled. */
   onRequest?: (header: RequestHeader) => void;
@@ -208,7 +211,12 @@ export class Broker {
         }
       }
     }
-    for (const key of [...this.partitions.keys()]) if (!wanted.has(key)) this.dropPartition(key, true);
+    for (const [key, p] of [...this.partitions]) {
+      if (wanted.has(key)) continue;
+      const why = this.whyRemove(p.topic, p.topicId);
+      if (!why) this.logger.warn(`closing ${key} without deleting its data: the cluster metadata (epoch ${image.epoch}) does not know topic id ${p.topicId}`);
+      this.dropPartition(key, why !== null);
+    }
     this.removeOrphanDirs(wanted);
     this.updateFetchers();
     this.groups.metadataChanged();
@@ -272,6 +280,7 @@ export class Broker {
       producerIdExpirationMs: num(this.config, 'producer.id.expiration.ms'),
       topicId: topic.id,
     } as Parameters<typeof PartitionLog.open>[2]);
+    writePartitionTopicId(dir, topic.id);
     const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr));
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
@@ -288,16 +297,38 @@ export class Broker {
     else p.log.close();
   }
 
-  /** Directories of topics deleted while this broker was down. */
+  /**
+   * Directories of topics deleted while this broker was down (or moved away from it meanwhile). Only what the
+   * controller recorded is deleted: a directory whose topic id is a tombstone of the image, whose topic of that name
+   * now has another id (deleted and created again), or whose topic no longer places a replica here. A directory the
+   * image says nothing about (no id recorded, or an id the image does not know) is left alone: missing or stale
+   * metadata must never cost data.
+   */
   private removeOrphanDirs(wanted: Set<string>): void {
-    if (this.image.epoch < 0) return;
-    for (const name of readdirSync(this.opts.logDir, { withFileTypes: true })) {
-      if (!name.isDirectory() || !/-\d+$/.test(name.name)) continue;
-      if (!wanted.has(name.name)) {
-        this.logger.info(`removing data of deleted partition ${name.name}`);
-        rmSync(join(this.opts.logDir, name.name), { recursive: true, force: true });
+    if (this.image.epoch <= 0) return;
+    for (const entry of readdirSync(this.opts.logDir, { withFileTypes: true })) {
+      const m = /^(.+)-(\d+)$/.exec(entry.name);
+      if (!entry.isDirectory() || !m || wanted.has(entry.name)) continue;
+      const dir = join(this.opts.logDir, entry.name);
+      const id = readPartitionTopicId(dir);
+      const why = id === null ? null : this.whyRemove(m[1], id);
+      if (why) {
+        this.logger.info(`removing ${entry.name}: ${why}`);
+        rmSync(dir, { recursive: true, force: true });
+      } else if (!this.warnedUnknownDirs.has(entry.name)) {
+        this.warnedUnknownDirs.add(entry.name);
+        this.logger.warn(`leaving ${dir} alone: the cluster metadata does not know it (${id === null ? 'no topic id recorded' : `topic id ${id}`})`);
       }
     }
+  }
+
+  /** Why the controller's image says a replica of `topic` (this topic id) no longer belongs here, or null if it does not say. */
+  private whyRemove(topic: string, id: string): string | null {
+    if ((this.image.deletedTopics ?? []).some((t) => t.id === id)) return 'its topic was deleted';
+    const live = this.image.topics.find((t) => t.name === topic);
+    if (live && live.id !== id) return `topic ${topic} was deleted and created again (id ${live.id}, this data ${id})`;
+    if (live) return 'the partition no longer has a replica on this broker';
+    return null;
   }
 
   partition(topic: string, index: number): Partition | undefined {

@@ -44,7 +44,15 @@ export interface MetadataImage {
   topics: TopicState[];
   /** Next producer id block start (InitProducerId). */
   nextProducerId: number;
+  /**
+   * Tombstones of the most recently deleted topics (bounded): a broker that was down during a delete removes a
+   * partition directory only when its topic id is recorded here (or differs from the live topic of that name).
+   */
+  deletedTopics?: Array<{ name: string; id: string }>;
 }
+
+/** How many deleted topics' ids the image remembers. */
+export const MAX_DELETED_TOPICS = 1000;
 
 export const OFFSETS_TOPIC = '__consumer_offsets';
 

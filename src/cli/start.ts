@@ -2,15 +2,16 @@
 // until interrupted, and `minikafka broker ...`: acts on one broker of a running mini-cluster.
 
 import { Command } from 'commander';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { ControlClient } from '../broker/cluster/controlClient';
-import { ControlServer, CONTROL_FILE, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ControlClient, readControlInfo } from '../broker/cluster/controlClient';
+import { ControlServer, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
 import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
 import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
-import { UsageError } from './errors';
+import { CliError, UsageError } from './errors';
+import { acquireDirLock, DirLock, DirLockedError } from '../broker/cluster/dirLock';
 
 function positiveInt(name: string, value: string, min = 1): number {
   const n = Number(value);
@@ -59,16 +60,17 @@ export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user:
   return { tls: !!flags.tls, sasl: mechanisms.length > 0 ? { mechanisms, users } : undefined };
 }
 
-function refuseIfRunning(dir: string): void {
-  const file = join(dir, CONTROL_FILE);
-  if (!existsSync(file)) return;
+/**
+ * Takes the data directory's lock before anything in it is read or written: a second `start` on the same --dir
+ * (even one launched at the same instant) stops here with one line naming the process that holds it.
+ */
+function lockDataDir(dir: string): DirLock {
+  mkdirSync(dir, { recursive: true });
   try {
-    const { pid } = JSON.parse(readFileSync(file, 'utf8')) as { pid: number };
-    process.kill(pid, 0);
-    throw new UsageError(`a mini-cluster is already running in ${dir} (supervisor pid ${pid}); stop it first`);
+    return acquireDirLock(dir);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    // stale file from a supervisor that died: ignore it
+    if (err instanceof DirLockedError) throw new CliError(err.message);
+    throw err;
   }
 }
 
@@ -90,6 +92,7 @@ export function registerStart(program: Command): void {
     .option('--tls', 'TLS on the client listeners, with a CA and certificate made on first start in <dir>/tls/ (clients trust <dir>/tls/ca.pem)')
     .option('--sasl <mechanisms>', 'require SASL authentication: plain, scram-sha-256 or scram-sha-512 (comma-separated or repeated for several)', collect, [])
     .option('--user <name:password>', 'a SASL user (repeatable); needed with --sasl', collect, [])
+    .option('--adopt', 'take over the brokers of this dir that outlived their supervisor (a broker starts a new supervisor with it; a plain start adopts them too)')
     .action(async (opts) => {
       const brokers = positiveInt('--brokers', opts.brokers);
       const basePort = positiveInt('--port', opts.port, 0);
@@ -98,7 +101,11 @@ export function registerStart(program: Command): void {
       if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
       const security = parseSecurityFlags(opts);
-      refuseIfRunning(dir);
+      const lock = lockDataDir(dir);
+      process.on('exit', () => lock.release());
+      // A supervisor started by a broker inherits that broker's stdout/stderr: it must not die if they close.
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+      const previousControlPort = previousControlInfo(dir)?.port;
       const level = opts.logLevel as LogLevel;
       const logger = streamLogger('minikafka', level);
       const supervisor = new Supervisor({
@@ -111,6 +118,7 @@ export function registerStart(program: Command): void {
         logger,
         logLevel: level,
         security,
+        command: { argv: process.argv.slice(1), cwd: process.cwd() },
       });
       const started = Date.now();
       let control: ControlServer | undefined;
@@ -127,10 +135,16 @@ export function registerStart(program: Command): void {
       process.once('SIGTERM', () => void shutdown('SIGTERM'));
       await supervisor.start();
       control = new ControlServer(supervisor, dir, () => void shutdown('shutdown requested'));
-      const info = await control.start(controlPort !== 0 && (await portIsFree('127.0.0.1', controlPort)) ? controlPort : 0);
+      // A supervisor that adopts a cluster takes its predecessor's control port back when it can (clients of the
+      // control endpoint then find it where they were).
+      const preferred = [previousControlPort, controlPort].filter((p): p is number => !!p);
+      let chosen = 0;
+      for (const p of preferred) if (await portIsFree('127.0.0.1', p)) { chosen = p; break; }
+      const info = await control.start(chosen);
       const state = supervisor.state();
       for (const b of state.brokers) process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
-      process.stdout.write(`supervisor: 127.0.0.1:${info.port} (in ZooKeeper's place: Kafka tutorials' --zookeeper localhost:${info.port} works)\n`);
+      const adopted = supervisor.supervisorInfo.adopted ? `; adopted running brokers, pid ${process.pid}` : `; pid ${process.pid}`;
+      process.stdout.write(`supervisor: 127.0.0.1:${info.port} (in ZooKeeper's place: Kafka tutorials' --zookeeper localhost:${info.port} works${adopted})\n`);
       process.stdout.write(`data: ${dir}\n`);
       const sec = supervisor.security;
       if (sec.protocol !== 'PLAINTEXT') {
@@ -168,6 +182,7 @@ export function registerStart(program: Command): void {
     .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
     .action(async (opts: { dir: string }) => {
       const state = await ControlClient.forDir(resolve(opts.dir)).state();
+      if (state.supervisor) process.stdout.write(`controller (supervisor) pid ${state.supervisor.pid}${state.supervisor.adopted ? ' (adopted the running brokers)' : ''}\n`);
       for (const b of state.brokers) {
         const flags = [b.isController ? 'controller' : '', b.fenced ? 'fenced' : ''].filter(Boolean).join(', ');
         process.stdout.write(`${b.id}\t${b.host}:${b.port}\t${b.state}${b.pid ? `\tpid ${b.pid}` : ''}${flags ? `\t(${flags})` : ''}\n`);
@@ -181,4 +196,34 @@ export function registerStart(program: Command): void {
       const b = await ControlClient.forDir(resolve(opts.dir)).addBroker();
       process.stdout.write(`broker ${b.id}: ${b.host}:${b.port} (pid ${b.pid})\n`);
     });
+
+  const controller = program.command('controller').description('the supervisor process, which holds the controller');
+  controller
+    .command('status')
+    .description('which process is the controller, since when, and whether it adopted running brokers')
+    .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
+    .action(async (opts: { dir: string }) => {
+      const client = ControlClient.forDir(resolve(opts.dir));
+      const state = await client.state();
+      const sup = state.supervisor;
+      if (!sup) throw new CliError('this supervisor does not report itself (built before `controller status`)');
+      process.stdout.write(`controller (supervisor) pid ${sup.pid} on 127.0.0.1:${client.info.port}, up since ${new Date(sup.startedAt).toISOString()}${sup.adopted ? ', adopted running brokers' : ''}\n`);
+    });
+  controller
+    .command('kill')
+    .description('kill -9 the supervisor (the controller): brokers keep serving and start a new one within seconds')
+    .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
+    .action(async (opts: { dir: string }) => {
+      const res = await ControlClient.forDir(resolve(opts.dir)).killController();
+      process.stdout.write(`controller (supervisor) pid ${res.pid}: killed (SIGKILL)\n`);
+    });
+}
+
+/** The control endpoint a previous supervisor of this dir wrote (its port is preferred), if any. */
+function previousControlInfo(dir: string): { port: number } | undefined {
+  try {
+    return readControlInfo(dir);
+  } catch {
+    return undefined;
+  }
 }

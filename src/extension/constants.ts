@@ -19,6 +19,7 @@ export const Commands = {
   editTopicConfig: 'minikafka.editTopicConfig',
   describeTopic: 'minikafka.describeTopic',
   killBroker: 'minikafka.killBroker',
+  killController: 'minikafka.killController',
   pauseBroker: 'minikafka.pauseBroker',
   resumeBroker: 'minikafka.resumeBroker',
   stopBroker: 'minikafka.stopBroker',

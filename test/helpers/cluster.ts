@@ -1,5 +1,5 @@
 // Starts a real mini-cluster (`minikafka start`, one OS process per broker) in a temp dir for one test file.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { ControlClient } from '../../src/broker/cluster/controlClient';
 import type { ClusterState } from '../../src/broker/cluster/supervisor';
 import { tempDir } from './broker';
@@ -23,6 +23,7 @@ export async function startTestCluster(args: string[] = [], brokers = 3, dir = t
   const level = process.env.MINIKAFKA_TEST_LOG_LEVEL ?? 'warn';
   const cli = await spawnCli(['start', '--brokers', String(brokers), '--port', '0', '--dir', dir, '--session-timeout-ms', '1500', '--log-level', level, ...args]);
   const control = ControlClient.forDir(dir);
+  const brokerPids = (await control.state()).brokers.map((b) => b.pid).filter((p): p is number => p !== null);
   const tc: TestCluster = {
     dir,
     cli,
@@ -46,6 +47,15 @@ export async function startTestCluster(args: string[] = [], brokers = 3, dir = t
       const timer = setTimeout(() => cli.kill('SIGKILL'), 10000);
       await cli.exited;
       clearTimeout(timer);
+      // Brokers outlive a supervisor that did not stop cleanly (and would start a new one): leave none behind.
+      for (const pid of brokerPids) {
+        try {
+          // Only if the pid is still one of this cluster's brokers (not a reused pid).
+          if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(`log.dir=${dir}/broker-`)) process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone, as it should be */
+        }
+      }
       if (!keepData) rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -67,13 +67,18 @@ describe('cluster explorer (embedded mini-cluster)', function () {
     assert.equal(api.embedded.status(), 'running');
     if (process.env.MINIKAFKA_EMBEDDED_DIR) assert.equal(api.embedded.dir(), process.env.MINIKAFKA_EMBEDDED_DIR);
     const { value: tree } = await eventually(() => snap([]), (t) => byId(t, C)?.contextValue === 'cluster.embedded.running', 5000, 'the running cluster');
-    const brokers = byId(tree, `${C}/brokers`)!;
-    assert.equal(brokers.description, '3/3 up');
-    assert.equal(brokers.children!.length, 3);
-    assert.ok(brokers.children!.every((b) => b.contextValue === 'broker.up'), JSON.stringify(brokers.children));
-    assert.equal(brokers.children!.filter((b) => /controller/.test(b.description ?? '')).length, 1);
+    const folder = byId(tree, `${C}/brokers`)!;
+    assert.equal(folder.description, '3/3 up');
+    // Three broker rows, then the controller process (the supervisor) with Kill Controller on it.
+    const brokers = { children: folder.children!.filter((b) => b.contextValue.startsWith('broker.')) };
+    assert.equal(brokers.children.length, 3);
+    const controllerRow = folder.children!.at(-1)!;
+    assert.equal(controllerRow.contextValue, 'controller.embedded');
+    assert.equal(controllerRow.description, `supervisor · pid ${api.embedded.state()!.supervisor!.pid}`);
+    assert.ok(brokers.children.every((b) => b.contextValue === 'broker.up'), JSON.stringify(brokers.children));
+    assert.equal(brokers.children.filter((b) => /controller/.test(b.description ?? '')).length, 1);
     assert.deepEqual(
-      brokers.children!.map((b) => b.description!.split(' · ')[0]),
+      brokers.children.map((b) => b.description!.split(' · ')[0]),
       bootstrap,
     );
     assert.equal(api.statusBar()?.text, '$(server) MiniKafka 3/3');

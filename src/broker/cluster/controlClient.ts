@@ -68,6 +68,11 @@ export class ControlClient {
     return this.call('POST', '/v1/brokers');
   }
 
+  /** kill -9 of the supervisor (the controller). */
+  killController(): Promise<{ ok: true; pid: number }> {
+    return this.call('POST', '/v1/controller/kill');
+  }
+
   shutdown(): Promise<{ ok: true }> {
     return this.call('POST', '/v1/shutdown');
   }
@@ -92,6 +97,9 @@ export class ControlClient {
         }
       });
       res.on('end', () => handlers.end?.());
+      // A supervisor killed with -9 resets the connection: no 'end', only 'close' (and an 'error' on some versions).
+      res.on('error', (err) => handlers.error?.(err));
+      res.on('close', () => handlers.end?.());
     });
     req.on('error', (err) => handlers.error?.(err));
     req.end();

@@ -9,6 +9,8 @@
 //   POST /v1/brokers/:id/kill|pause|resume|stop|restart
 //   POST /v1/brokers                    add a broker
 //   POST /v1/shutdown                   stop the whole cluster
+//   POST /v1/controller/kill            kill -9 the supervisor itself (the controller): brokers keep serving and one
+//                                       of them starts a new supervisor (see supervisor.ts)
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -91,6 +93,12 @@ export class ControlServer {
         return;
       }
       if (req.method === 'POST' && url.pathname === '/v1/brokers') return reply(200, await this.supervisor.addBroker());
+      if (req.method === 'POST' && url.pathname === '/v1/controller/kill') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        // The answer must leave before the process does; no cleanup on purpose: this is a crash.
+        res.end(JSON.stringify({ ok: true, pid: process.pid }), () => process.kill(process.pid, 'SIGKILL'));
+        return;
+      }
       if (req.method === 'POST' && url.pathname === '/v1/shutdown') {
         reply(200, { ok: true });
         setImmediate(this.onShutdown);

@@ -1,5 +1,5 @@
-// Messages between the supervisor (which holds the controller) and a broker process, over the Node IPC
-// channel of a forked child. Plain JSON-able data only.
+// Messages between the supervisor (which holds the controller) and a broker process, carried as newline-delimited
+// JSON over the supervisor's Unix socket (controllerLink.ts). Plain JSON-able data only.
 
 import type { BrokerConfig } from '../configs';
 import type { ControllerChannel } from '../controllerChannel';
@@ -18,12 +18,30 @@ export interface BrokerProcessOptions {
   security?: ListenerSecurity;
   /** With security on: the secret of the internal inter-broker listener, shared by the brokers of this run. */
   interBrokerSecret?: string;
+  /** The supervisor's socket (controllerLink.ts): the broker connects to it and reconnects after losing it. */
+  controllerSocket: string;
+  /** How to start a new supervisor (`minikafka start ... --adopt`) when the old one is gone for good. */
+  supervisorCommand: { argv: string[]; cwd: string };
 }
 
 export type ControllerMethod = Exclude<keyof ControllerChannel, 'metadata'> | 'metadata';
 
 export type BrokerToSupervisor =
+  /**
+   * First message on every connection: who this is. A broker that already serves (it outlived a supervisor) says
+   * where it listens and the newest metadata epoch it applied, so that an adopting supervisor can take it over.
+   */
+  | {
+      type: 'hello';
+      nodeId: number;
+      pid: number;
+      metadataEpoch: number;
+      interBrokerSecret?: string;
+      listening?: { host: string; port: number; internalPort?: number };
+    }
   | { type: 'ready'; host: string; port: number; internalPort?: number; pid: number }
+  /** The broker is shutting down on purpose: its death that follows is a stop, not a crash. */
+  | { type: 'stopping' }
   | { type: 'heartbeat' }
   /** The process got SIGTERM (`kill <pid>`, as the seed tutorial stops a broker): asks for a controlled shutdown. */
   | { type: 'stop-request' }

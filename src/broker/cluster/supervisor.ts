@@ -2,21 +2,43 @@
 // one is a real crash), fences brokers whose process exits (at once) or stops heartbeating (after the session
 // timeout), pushes metadata to every broker, and turns metadata changes into a stream of cluster events.
 // It never restarts a broker by itself: failures stay visible until someone acts.
+//
+// No single point of failure (the design, chosen for a mini-cluster on one machine):
+// - The supervisor is the only controller, but not the brokers' lifeline. Brokers talk to it over a Unix socket in
+//   the data dir (controllerLink.ts), not Node's fork IPC, so a supervisor that dies (kill -9) takes no broker with
+//   it: each broker keeps serving clients with the last metadata image, as Kafka brokers did while ZooKeeper was
+//   down. Nothing that needs the controller happens meanwhile (no elections, topic changes fail with NOT_CONTROLLER,
+//   ISR changes are asked again later), but produce and fetch go on while leaders and ISRs stay as they were.
+// - The cluster heals itself: a broker without a supervisor for about a second (broker 1 first, the others a little
+//   later) starts `minikafka start <original args> --adopt` in its own process group. The data dir's lock
+//   (dirLock.ts) lets exactly one supervisor run. A supervisor that starts on a dir whose brokers still run - so
+//   started by a broker, or by hand - adopts them: it finds them from cluster.json (pid, ports), checks that each
+//   pid is still that broker (/proc/<pid>/cmdline names broker.id=N and log.dir), waits for them to reconnect,
+//   restores the controller from its fsynced metadata (metadataStore.ts) and carries on: fencing, elections.
+//   It rewrites control.json (the same control port when it can get it).
+// - An adopted broker is not this process's child: it is acted on by pid (signals), and its death is seen as its
+//   socket closing, confirmed by the pid being gone; one that said 'stopping' first is stopped, else crashed.
+// Kafka's own answer (KRaft: a quorum of controllers inside the broker processes, elected through a Raft log) would
+// also keep elections going while one controller is down; here the controller is away for the ~1-2 s it takes a
+// broker to start a new supervisor, which is what a broker crash during that window waits for.
 
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { KafkaError } from '../../protocol/errorCode';
 import { BrokerConfig } from '../configs';
 import { Controller } from '../controller';
 import { Logger, nopLogger, tagged } from '../logger';
 import { MetadataImage, TopicState } from '../metadata';
+import { previousCopy } from '../metadataStore';
 import { ListenerSecurity, securityProtocol, SecuritySummary } from '../security/listener';
 import { deriveCredentials, SaslMechanismName, SaslUser } from '../security/sasl';
 import { ensureTlsMaterial } from '../security/tls';
+import { controllerSocketPath, LineLink } from './controllerLink';
+import { pidAlive, processAlive } from './dirLock';
 import { BROKER_EXEC_ARGV_ENV, BROKER_OPTIONS_ENV, BrokerProcessOptions, BrokerToSupervisor, SupervisorToBroker } from './ipc';
 
 export type BrokerProcessState = 'starting' | 'running' | 'paused' | 'stopping' | 'stopped' | 'crashed';
@@ -72,6 +94,8 @@ export interface ClusterState {
   /** Which security the client-facing listeners use, and the CA file clients must trust with TLS (always set by
    *  this supervisor; absent from the state of a supervisor built before secure listeners). */
   security?: SecuritySummary;
+  /** The supervisor process, which holds the controller (absent from supervisors built before it was shown). */
+  supervisor?: SupervisorInfo;
 }
 
 /** Security of the brokers' client-facing listeners, as `minikafka start --tls --sasl ... --user ...` gives it. */
@@ -96,23 +120,49 @@ export interface SupervisorOptions {
   brokerScript?: string;
   /** TLS and/or SASL on every broker's client-facing listener (replication then uses internal listeners). */
   security?: ClusterSecurityOptions;
+  /**
+   * The command line that started this supervisor (`[cli.js, 'start', ...]` and its working directory): brokers
+   * run it again, with --adopt, when this supervisor is gone. Defaults to this process's own.
+   */
+  command?: { argv: string[]; cwd: string };
 }
+
+/** The supervisor process (the controller) as the control state shows it. */
+export interface SupervisorInfo {
+  pid: number;
+  startedAt: number;
+  /** Whether it took over brokers that a previous supervisor had started. */
+  adopted: boolean;
+}
+
+type BrokerLink = LineLink<BrokerToSupervisor, SupervisorToBroker>;
 
 interface BrokerHandle {
   id: number;
   host: string;
   port: number;
   internalPort?: number;
+  /** Set for a broker this supervisor spawned; an adopted broker has only a pid. */
   child: ChildProcess | null;
+  pid: number | null;
+  adopted: boolean;
+  link: BrokerLink | null;
   state: BrokerProcessState;
   lastHeartbeat: number;
   exitCode: number | null;
   signal: string | null;
   ready: Promise<void> | null;
+  readyResolve?: () => void;
+  /** The broker said it is stopping on purpose (its death is then a stop, not a crash). */
+  saidStopping: boolean;
+  /** Resolves when the current process of this broker is gone. */
+  gone: Promise<void>;
+  markGone: () => void;
 }
 
 interface PersistedLayout {
-  brokers: Array<{ id: number; port: number }>;
+  /** pid and internalPort: what a later supervisor needs to adopt brokers that outlived this one. */
+  brokers: Array<{ id: number; port: number; pid?: number | null; internalPort?: number }>;
   /** Informational: the security of the last start (cluster.json). */
   security?: SecuritySummary;
 }
@@ -168,7 +218,12 @@ export class Supervisor extends EventEmitter {
   readonly events: ClusterEvent[] = [];
   /** What the brokers' client listeners get (TLS files, salted credentials); computed once, in start(). */
   private listenerSecurity: ListenerSecurity | undefined;
-  private readonly interBrokerSecret = randomBytes(24).toString('base64url');
+  /** Shared by the brokers of this cluster: an adopting supervisor takes the one its adopted brokers use. */
+  private interBrokerSecret = randomBytes(24).toString('base64url');
+  private linkServer: Server | undefined;
+  /** No image goes to brokers until start() has registered everyone (see adoptRunningBrokers). */
+  private pushesHeld = false;
+  readonly supervisorInfo: SupervisorInfo = { pid: process.pid, startedAt: Date.now(), adopted: false };
   private securitySummary: SecuritySummary = { protocol: 'PLAINTEXT', tls: false, saslMechanisms: [], users: [], caFile: null };
 
   constructor(private readonly opts: SupervisorOptions) {
@@ -180,8 +235,10 @@ export class Supervisor extends EventEmitter {
     mkdirSync(opts.dir, { recursive: true });
     this.layoutFile = join(opts.dir, 'cluster.json');
     const config = opts.config ?? {};
+    const metadataFile = join(opts.dir, 'controller', 'cluster-metadata.json');
+    refuseDataWithoutMetadata(opts.dir, metadataFile);
     this.controller = new Controller({
-      metadataFile: join(opts.dir, 'controller', 'cluster-metadata.json'),
+      metadataFile,
       defaults: {
         numPartitions: Number(config['num.partitions'] ?? 1),
         defaultReplicationFactor: Number(config['default.replication.factor'] ?? 1),
@@ -229,28 +286,155 @@ export class Supervisor extends EventEmitter {
 
   // ---- lifecycle -------------------------------------------------------------------------------------------
 
-  /** Starts every broker and resolves when all have registered with the controller. */
+  /** Listens for brokers, adopts the ones still running, starts the others; resolves when all have registered. */
   async start(): Promise<void> {
     this.prepareSecurity();
-    const layout = this.loadLayout();
-    const ids = layout.brokers.map((b) => b.id);
-    for (let id = 1; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
-    ids.sort((a, b) => a - b);
-    const basePort = this.opts.basePort ?? 9092;
-    for (const id of ids) {
-      const remembered = layout.brokers.find((b) => b.id === id)?.port;
-      const wanted = remembered ?? (basePort === 0 ? 0 : basePort + id - 1);
-      const port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
-      this.handles.set(id, { id, host: this.host, port, child: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null });
-    }
     this.controller.holdElections(true);
     try {
-      await Promise.all([...this.handles.values()].map((h) => this.spawn(h)));
+      await this.listen();
+      const layout = this.loadLayout();
+      const ids = layout.brokers.map((b) => b.id);
+      for (let id = 1; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
+      ids.sort((a, b) => a - b);
+      for (const id of ids) {
+        const remembered = layout.brokers.find((b) => b.id === id);
+        this.handles.set(id, this.newHandle(id, remembered?.port ?? -1));
+        if (remembered?.pid && isOurBroker(remembered.pid, id, this.logDir(id))) {
+          const h = this.handles.get(id)!;
+          h.pid = remembered.pid;
+          h.adopted = true;
+          h.internalPort = remembered.internalPort;
+          h.state = 'starting';
+        }
+      }
+      await this.adoptRunningBrokers();
+      const basePort = this.opts.basePort ?? 9092;
+      const toSpawn = [...this.handles.values()].filter((h) => !h.adopted);
+      for (const h of toSpawn) {
+        const wanted = h.port >= 0 ? h.port : basePort === 0 ? 0 : basePort + h.id - 1;
+        h.port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
+      }
+      await Promise.all(toSpawn.map((h) => this.spawn(h)));
     } finally {
       this.controller.holdElections(false);
+      this.pushesHeld = false;
+      this.pushToAll(this.controller.snapshot());
     }
     this.saveLayout();
     this.fenceTimer = setInterval(() => this.checkSessions(), this.heartbeatIntervalMs);
+  }
+
+  private logDir(id: number): string {
+    return join(this.opts.dir, `broker-${id}`);
+  }
+
+  private newHandle(id: number, port: number): BrokerHandle {
+    const h = { id, host: this.host, port, child: null, pid: null, adopted: false, link: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null, saidStopping: false } as unknown as BrokerHandle;
+    this.renewGone(h);
+    return h;
+  }
+
+  private renewGone(h: BrokerHandle): void {
+    h.gone = new Promise<void>((resolve) => (h.markGone = resolve));
+  }
+
+  /** The brokers' socket; a stale socket file of a dead supervisor is replaced (the dir lock says we are alone). */
+  private async listen(): Promise<void> {
+    const path = controllerSocketPath(this.opts.dir);
+    rmSync(path, { force: true });
+    const server = createServer((socket) => this.onConnection(socket));
+    this.linkServer = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(path, () => resolve());
+    });
+  }
+
+  /**
+   * Brokers that outlived the previous supervisor reconnect within a few hundred ms: wait for the ones cluster.json
+   * names (any other running broker of this dir that says hello is taken over too, see attach()). Their registration waits until
+   * all are back, and no image is pushed before: a half-registered image would fence the late ones.
+   */
+  private async adoptRunningBrokers(): Promise<void> {
+    this.pushesHeld = true;
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline && [...this.handles.values()].some((h) => h.adopted && h.state === 'starting')) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const h of this.handles.values()) {
+      if (!h.adopted || h.state !== 'starting') continue;
+      // Alive but silent (paused, or wedged): keep it as it is; the session timeout fences it if it stays silent.
+      this.logger.warn(`broker ${h.id} (pid ${h.pid}) runs but did not reconnect; it is fenced unless it heartbeats`);
+      h.state = processStopped(h.pid!) ? 'paused' : 'running';
+      h.lastHeartbeat = Date.now();
+    }
+    const adopted = [...this.handles.values()].filter((h) => h.adopted);
+    if (adopted.length > 0) {
+      this.supervisorInfo.adopted = true;
+      this.logger.info(`adopted running broker(s) ${adopted.map((h) => `${h.id} (pid ${h.pid})`).join(', ')}`);
+    }
+  }
+
+  private onConnection(socket: Socket): void {
+    const link: BrokerLink = new LineLink(socket);
+    let h: BrokerHandle | undefined;
+    link.on('message', (msg: BrokerToSupervisor) => {
+      if (!h) {
+        if (msg.type !== 'hello') return link.close();
+        h = this.attach(link, msg);
+        if (!h) link.close();
+        return;
+      }
+      this.onBrokerMessage(h, link, msg);
+    });
+    link.once('close', () => {
+      if (h && h.link === link) this.onLinkClosed(h);
+    });
+  }
+
+  /** Matches a connecting broker to its handle: the process this supervisor spawned, or one it adopts. */
+  private attach(link: BrokerLink, hello: Extract<BrokerToSupervisor, { type: 'hello' }>): BrokerHandle | undefined {
+    let h = this.handles.get(hello.nodeId);
+    const ours = h && (h.child?.pid === hello.pid || h.pid === hello.pid);
+    if (!ours) {
+      const free = !h || h.pid === null || !pidAlive(h.pid);
+      if (!free || !isOurBroker(hello.pid, hello.nodeId, this.logDir(hello.nodeId))) {
+        this.logger.warn(`refused a connection claiming to be broker ${hello.nodeId} (pid ${hello.pid})`);
+        return undefined;
+      }
+      if (!h) {
+        h = this.newHandle(hello.nodeId, hello.listening?.port ?? -1);
+        this.handles.set(h.id, h);
+      }
+      h.pid = hello.pid;
+      h.adopted = true;
+      h.child = null;
+      h.state = 'starting';
+    }
+    h = h!;
+    h.link = link;
+    h.lastHeartbeat = Date.now();
+    // A broker may have applied an image newer than the metadata file (a change made just before the old
+    // supervisor died, before it was written): the next image must have a higher epoch or the broker ignores it.
+    this.controller.advanceEpochPast(hello.metadataEpoch);
+    if (hello.interBrokerSecret && h.adopted) this.interBrokerSecret = hello.interBrokerSecret;
+    if (hello.listening && (h.state === 'starting' || h.adopted)) this.markReady(h, hello.listening.host, hello.listening.port, hello.listening.internalPort, hello.pid);
+    else if (!this.pushesHeld && h.state !== 'starting') link.send({ type: 'metadata', image: this.controller.snapshot() });
+    return h;
+  }
+
+  private markReady(h: BrokerHandle, host: string, port: number, internalPort: number | undefined, pid: number): void {
+    const adoptedNow = h.adopted && h.state === 'starting';
+    h.port = port;
+    h.internalPort = internalPort;
+    h.state = 'running';
+    h.pid = pid;
+    h.lastHeartbeat = Date.now();
+    this.saveLayout();
+    if (adoptedNow) this.event({ type: 'broker-started', broker: h.id, message: `broker ${h.id} adopted on ${host}:${port} (pid ${pid})` });
+    else if (!h.adopted) this.event({ type: 'broker-started', broker: h.id, message: `broker ${h.id} started on ${host}:${port} (pid ${pid})` });
+    this.controller.registerBroker({ id: h.id, host, port, internalPort, rack: null });
+    h.readyResolve?.();
   }
 
   private loadLayout(): PersistedLayout {
@@ -263,8 +447,14 @@ export class Supervisor extends EventEmitter {
   }
 
   private saveLayout(): void {
-    const layout: PersistedLayout = { brokers: [...this.handles.values()].map((h) => ({ id: h.id, port: h.port })), security: this.securitySummary };
-    writeFileSync(this.layoutFile, JSON.stringify(layout, null, 1));
+    const layout: PersistedLayout = {
+      brokers: [...this.handles.values()].map((h) => ({ id: h.id, port: h.port, pid: h.pid, internalPort: h.internalPort })),
+      security: this.securitySummary,
+    };
+    // Replaced whole (never torn): a later supervisor adopts running brokers through it.
+    const tmp = `${this.layoutFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(layout, null, 1));
+    renameSync(tmp, this.layoutFile);
   }
 
   private spawn(h: BrokerHandle): Promise<void> {
@@ -272,59 +462,65 @@ export class Supervisor extends EventEmitter {
       nodeId: h.id,
       host: this.host,
       port: h.port,
-      logDir: join(this.opts.dir, `broker-${h.id}`),
+      logDir: this.logDir(h.id),
       config: this.opts.config ?? {},
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       logLevel: this.opts.logLevel ?? 'info',
       security: this.listenerSecurity,
       interBrokerSecret: this.listenerSecurity ? this.interBrokerSecret : undefined,
+      controllerSocket: controllerSocketPath(this.opts.dir),
+      supervisorCommand: this.opts.command ?? { argv: process.argv.slice(1), cwd: process.cwd() },
     };
     h.state = 'starting';
     h.exitCode = h.signal = null;
+    h.adopted = false;
+    h.saidStopping = false;
+    h.link = null;
+    this.renewGone(h);
     // The arguments are not read (the options travel in the environment): they make the process findable the way
     // the seed tutorial finds a broker, `ps -ef | grep broker.id=1`, with the keys of Kafka's server.properties.
-    const child = fork(this.opts.brokerScript ?? defaultBrokerScript(), [`broker.id=${h.id}`, `log.dir=${options.logDir}`], {
+    // Not forked: the broker talks to the supervisor over its socket, and outlives it (see the top of this file).
+    const child = spawn(process.execPath, [...brokerExecArgv(), this.opts.brokerScript ?? defaultBrokerScript(), `broker.id=${h.id}`, `log.dir=${options.logDir}`], {
       env: { ...BROKER_MALLOC_ENV, ...process.env, [BROKER_OPTIONS_ENV]: JSON.stringify(options) },
-      execArgv: brokerExecArgv(),
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit'],
     });
     h.child = child;
-    // A message to a broker that has just died (kill -9 of two brokers in a row: the first one's fencing sends
-    // metadata to the second) fails with EPIPE, which a ChildProcess without an 'error' listener turns into an
-    // uncaught exception that ended the whole supervisor. The 'exit' handler deals with the death itself.
+    h.pid = child.pid ?? null;
     child.on('error', (err) => this.logger.debug(`broker ${h.id}: ${err.message}`));
     h.ready = new Promise<void>((resolve, reject) => {
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         if (h.state === 'starting') reject(new Error(`broker ${h.id} exited during start (${signal ?? `code ${code}`})`));
       };
       child.once('exit', onExit);
-      child.on('message', (msg: BrokerToSupervisor) => {
-        if (msg.type === 'ready') {
-          child.off('exit', onExit);
-          h.port = msg.port;
-          h.internalPort = msg.internalPort;
-          h.state = 'running';
-          h.lastHeartbeat = Date.now();
-          this.saveLayout();
-          this.event({ type: 'broker-started', broker: h.id, message: `broker ${h.id} started on ${msg.host}:${msg.port} (pid ${msg.pid})` });
-          this.controller.registerBroker({ id: h.id, host: msg.host, port: msg.port, internalPort: msg.internalPort, rack: null });
-          resolve();
-        }
-      });
+      h.readyResolve = () => {
+        child.off('exit', onExit);
+        h.readyResolve = undefined;
+        resolve();
+      };
     });
-    child.on('message', (msg: BrokerToSupervisor) => this.onBrokerMessage(h, child, msg));
-    child.on('exit', (code, signal) => this.onExit(h, child, code, signal));
+    child.on('exit', (code, signal) => {
+      if (h.child !== child) return;
+      h.child = null;
+      this.onGone(h, code, signal);
+    });
     return h.ready;
   }
 
-  private onBrokerMessage(h: BrokerHandle, child: ChildProcess, msg: BrokerToSupervisor): void {
-    if (h.child !== child) return;
+  private onBrokerMessage(h: BrokerHandle, link: BrokerLink, msg: BrokerToSupervisor): void {
+    if (h.link !== link) return;
+    if (msg.type === 'ready') {
+      if (h.state === 'starting') this.markReady(h, msg.host, msg.port, msg.internalPort, msg.pid);
+      return;
+    }
+    if (msg.type === 'stopping') {
+      h.saidStopping = true;
+      return;
+    }
     if (msg.type === 'heartbeat') {
       h.lastHeartbeat = Date.now();
       if (h.state === 'paused') return; // a paused process cannot heartbeat; a stale message may still arrive
       const registered = this.controller.snapshot().brokers.find((b) => b.id === h.id);
-      if (registered?.fenced && h.state === 'running') {
+      if (registered?.fenced && h.state === 'running' && !this.pushesHeld) {
         this.controller.registerBroker({ id: h.id, host: h.host, port: h.port, internalPort: h.internalPort, rack: null });
       }
       return;
@@ -336,13 +532,12 @@ export class Supervisor extends EventEmitter {
       return;
     }
     if (msg.type === 'call') {
-      const reply = (m: SupervisorToBroker) => {
-        if (child.connected) child.send(m);
-      };
+      const reply = (m: SupervisorToBroker) => link.send(m);
       try {
         const fn = (this.controller as unknown as Record<string, (...a: unknown[]) => unknown>)[msg.method === 'metadata' ? 'snapshot' : msg.method];
         const result = fn.apply(this.controller, msg.args);
-        reply({ type: 'reply', id: msg.id, result });
+        // A change is acknowledged only once it is on disk (the controller writes once per tick for all changes).
+        void this.controller.whenDurable().then(() => reply({ type: 'reply', id: msg.id, result }));
       } catch (err) {
         const code = err instanceof KafkaError ? err.code : -1;
         reply({ type: 'reply', id: msg.id, error: { code, message: (err as Error).message } });
@@ -350,17 +545,37 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  private onExit(h: BrokerHandle, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (h.child !== child) return;
-    h.child = null;
+  /**
+   * A broker's socket closed. A child of ours reports its exit itself; for an adopted broker, the socket is all we
+   * have: it is dead once its pid is gone (or a zombie), which follows the close within milliseconds after a kill.
+   * If the process stays, it merely lost the connection: it reconnects, or its session times out.
+   */
+  private onLinkClosed(h: BrokerHandle): void {
+    h.link = null;
+    if (h.child || h.pid === null) return;
+    const pid = h.pid;
+    const deadline = Date.now() + 2000;
+    const check = () => {
+      if (h.pid !== pid || h.child) return;
+      if (!processAlive(pid)) return this.onGone(h, null, h.saidStopping ? null : 'SIGKILL');
+      if (Date.now() < deadline && !h.link) setTimeout(check, 20);
+    };
+    check();
+  }
+
+  private onGone(h: BrokerHandle, code: number | null, signal: NodeJS.Signals | string | null): void {
+    if (h.state === 'stopped' || h.state === 'crashed') return;
     h.exitCode = code;
     h.signal = signal;
-    const graceful = h.state === 'stopping' || (code === 0 && !signal);
+    h.link?.close();
+    h.link = null;
+    const graceful = h.state === 'stopping' || h.saidStopping || (code === 0 && !signal);
     h.state = graceful ? 'stopped' : 'crashed';
+    h.markGone();
     this.event({
       type: graceful ? 'broker-stopped' : 'broker-crashed',
       broker: h.id,
-      message: graceful ? `broker ${h.id} stopped` : `broker ${h.id} died (${signal ?? `exit code ${code}`})`,
+      message: graceful ? `broker ${h.id} stopped` : `broker ${h.id} died (${signal ?? (code === null ? 'process gone' : `exit code ${code}`)})`,
     });
     // A process that is gone is fenced at once: no need to wait for a session timeout.
     if (!this.shuttingDown) this.controller.fenceBroker(h.id, graceful ? 'stopped' : 'process exited');
@@ -381,14 +596,18 @@ export class Supervisor extends EventEmitter {
   // ---- metadata and events ---------------------------------------------------------------------------------
 
   private onMetadata(image: MetadataImage): void {
-    for (const h of this.handles.values()) {
-      if (h.child?.connected && (h.state === 'running' || h.state === 'starting' || h.state === 'paused')) {
-        h.child.send({ type: 'metadata', image } satisfies SupervisorToBroker);
-      }
-    }
+    if (!this.pushesHeld) this.pushToAll(image);
     this.diff(this.lastImage, image);
     this.lastImage = image;
     this.emit('metadata', image);
+  }
+
+  private pushToAll(image: MetadataImage): void {
+    for (const h of this.handles.values()) {
+      if (h.link?.connected && (h.state === 'running' || h.state === 'starting' || h.state === 'paused')) {
+        h.link.send({ type: 'metadata', image } satisfies SupervisorToBroker);
+      }
+    }
   }
 
   private diff(before: MetadataImage, after: MetadataImage): void {
@@ -446,7 +665,7 @@ export class Supervisor extends EventEmitter {
         id: h.id,
         host: h.host,
         port: h.port,
-        pid: h.child?.pid ?? null,
+        pid: this.isUp(h) ? h.pid : null,
         state: h.state,
         fenced: image.brokers.find((b) => b.id === h.id)?.fenced ?? true,
         isController: image.controllerId === h.id,
@@ -455,6 +674,7 @@ export class Supervisor extends EventEmitter {
       })),
       topics: image.topics,
       security: this.securitySummary,
+      supervisor: this.supervisorInfo,
     };
   }
 
@@ -466,51 +686,76 @@ export class Supervisor extends EventEmitter {
     return h;
   }
 
+  private isUp(h: BrokerHandle): boolean {
+    return h.pid !== null && (h.state === 'starting' || h.state === 'running' || h.state === 'paused' || h.state === 'stopping');
+  }
+
+  /** A signal to the broker's process: the child's when it is ours, else by pid (an adopted broker). */
+  private signal(h: BrokerHandle, sig: NodeJS.Signals): void {
+    if (h.child) h.child.kill(sig);
+    else if (h.pid !== null) {
+      try {
+        process.kill(h.pid, sig);
+      } catch {
+        /* already gone: its socket's close reports it */
+      }
+    }
+  }
+
   /** kill -9: a real crash. */
   kill(id: number): void {
     const h = this.handle(id);
-    if (!h.child) throw new Error(`broker ${id} is not running (${h.state})`);
-    if (h.state === 'paused') h.child.kill('SIGCONT');
-    h.child.kill('SIGKILL');
+    if (!this.isUp(h)) throw new Error(`broker ${id} is not running (${h.state})`);
+    if (h.state === 'paused') this.signal(h, 'SIGCONT');
+    this.signal(h, 'SIGKILL');
+    if (!h.child) this.onLinkClosed(h);
   }
 
   /** SIGSTOP: the process freezes; it is fenced once its session times out. */
   pause(id: number): void {
     const h = this.handle(id);
-    if (!h.child || h.state !== 'running') throw new Error(`broker ${id} is not running (${h.state})`);
-    h.child.kill('SIGSTOP');
+    if (!this.isUp(h) || h.state !== 'running') throw new Error(`broker ${id} is not running (${h.state})`);
+    this.signal(h, 'SIGSTOP');
     h.state = 'paused';
     this.event({ type: 'broker-paused', broker: id, message: `broker ${id} paused (SIGSTOP); fenced after ${this.sessionTimeoutMs} ms without heartbeats` });
   }
 
   resume(id: number): void {
     const h = this.handle(id);
-    if (!h.child || h.state !== 'paused') throw new Error(`broker ${id} is not paused (${h.state})`);
-    h.child.kill('SIGCONT');
+    if (!this.isUp(h) || h.state !== 'paused') throw new Error(`broker ${id} is not paused (${h.state})`);
+    this.signal(h, 'SIGCONT');
     h.state = 'running';
     h.lastHeartbeat = Date.now();
     this.event({ type: 'broker-resumed', broker: id, message: `broker ${id} resumed (SIGCONT)` });
   }
 
+  /** Asks a broker to stop (over its socket, else SIGTERM) and waits until its process is gone (SIGKILL after 10 s). */
+  private async stopProcess(h: BrokerHandle): Promise<void> {
+    if (h.state === 'paused') this.signal(h, 'SIGCONT');
+    h.state = 'stopping';
+    const gone = h.gone;
+    if (!h.link?.send({ type: 'shutdown' })) this.signal(h, 'SIGTERM');
+    const timer = setTimeout(() => this.signal(h, 'SIGKILL'), 10000);
+    // An adopted broker's death is seen through its socket; one that had no socket is polled.
+    const poll = h.child ? undefined : setInterval(() => h.pid !== null && !processAlive(h.pid) && this.onGone(h, 0, null), 100);
+    await gone;
+    clearTimeout(timer);
+    clearInterval(poll);
+  }
+
   /** Graceful stop with controlled shutdown: leadership moves before the process exits. */
   async stopBroker(id: number): Promise<void> {
     const h = this.handle(id);
-    if (!h.child) throw new Error(`broker ${id} is not running (${h.state})`);
+    if (!this.isUp(h)) throw new Error(`broker ${id} is not running (${h.state})`);
     if (h.state === 'paused') this.resume(id);
     this.controller.controlledShutdown(id);
-    h.state = 'stopping';
-    const child = h.child;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.send({ type: 'shutdown' } satisfies SupervisorToBroker);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-    await exited;
-    clearTimeout(timer);
+    await this.stopProcess(h);
   }
 
   /** Starts a stopped or crashed broker again (stopping it first if it runs). */
   async restart(id: number): Promise<void> {
     const h = this.handle(id);
-    if (h.child) await this.stopBroker(id);
+    if (this.isUp(h)) await this.stopBroker(id);
     await this.spawn(h);
   }
 
@@ -520,7 +765,7 @@ export class Supervisor extends EventEmitter {
     const basePort = this.opts.basePort ?? 9092;
     const wanted = basePort === 0 ? 0 : basePort + id - 1;
     const port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
-    const h: BrokerHandle = { id, host: this.host, port, child: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null };
+    const h = this.newHandle(id, port);
     this.handles.set(id, h);
     await this.spawn(h);
     return this.state().brokers.find((b) => b.id === id)!;
@@ -530,19 +775,52 @@ export class Supervisor extends EventEmitter {
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
     clearInterval(this.fenceTimer);
-    await Promise.all(
-      [...this.handles.values()].map(async (h) => {
-        const child = h.child;
-        if (!child) return;
-        if (h.state === 'paused') child.kill('SIGCONT');
-        h.state = 'stopping';
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        if (child.connected) child.send({ type: 'shutdown' } satisfies SupervisorToBroker);
-        else child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
-        await exited;
-        clearTimeout(timer);
-      }),
+    await Promise.all([...this.handles.values()].filter((h) => this.isUp(h)).map((h) => this.stopProcess(h)));
+    this.controller.flush();
+    this.linkServer?.close();
+    rmSync(controllerSocketPath(this.opts.dir), { force: true });
+  }
+}
+
+/** Whether a process is stopped (SIGSTOP): state T in /proc. */
+function processStopped(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether `pid` is broker `id` of this data dir: its command line names broker.id=N and log.dir=<dir>/broker-N (as
+ * the supervisor starts brokers). Guards adoption against a pid reused by another process. Without /proc, trusted.
+ */
+export function isOurBroker(pid: number, id: number, logDir: string): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return args.includes(`broker.id=${id}`) && args.includes(`log.dir=${logDir}`);
+  } catch {
+    return !existsSync('/proc/self');
+  }
+}
+
+/**
+ * Refuses to start a cluster whose brokers hold partition data when the controller's metadata (and its previous
+ * copy) is missing: starting with an empty image would look like a new cluster and put that data at risk.
+ */
+export function refuseDataWithoutMetadata(dir: string, metadataFile: string): void {
+  if (existsSync(metadataFile) || existsSync(previousCopy(metadataFile))) return;
+  let partitions = 0;
+  for (const b of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+    if (!b.isDirectory() || !/^broker-\d+$/.test(b.name)) continue;
+    for (const p of readdirSync(join(dir, b.name), { withFileTypes: true })) if (p.isDirectory() && /-\d+$/.test(p.name)) partitions++;
+  }
+  if (partitions > 0) {
+    throw new Error(
+      `${dir} has partition data for ${partitions} partitions but no cluster metadata (controller/cluster-metadata.json); ` +
+        `restore it or its .prev copy, or delete ${dir} to start empty`,
     );
   }
 }

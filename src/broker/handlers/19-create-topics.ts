@@ -17,16 +17,13 @@ export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ct
   let total = 0;
   for (const t of req.topics) total += t.assignments.length > 0 ? t.assignments.length : t.numPartitions === -1 ? defaultPartitions : Math.max(0, t.numPartitions);
   const tooMany = total > MAX_PARTITIONS_PER_REQUEST;
-  const topics: Res['topics'] = [];
-  for (const t of req.topics) {
+  // The topics go to the controller together (not one round trip after another): it applies them as they come
+  // and writes its metadata file once for all of them, not once per topic.
+  const topics: Res['topics'] = await Promise.all(req.topics.map(async (t): Promise<Res['topics'][number]> => {
     const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
-    if (tooMany) {
-      topics.push({ ...base, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
-      continue;
-    }
+    if (tooMany) return { ...base, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' };
     if ((seen.get(t.name) ?? 0) > 1) {
-      topics.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${t.name}` });
-      continue;
+      return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${t.name}` };
     }
     try {
       const configs = Object.fromEntries(t.configs.map((c) => [c.name, c.value]));
@@ -35,7 +32,7 @@ export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ct
         req.validateOnly,
       );
       const effective = effectiveTopicConfig(created.configs, broker.config);
-      topics.push({
+      return {
         ...base,
         topicId: req.validateOnly ? ZERO_UUID : created.id,
         errorCode: 0,
@@ -49,13 +46,13 @@ export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ct
           configSource: created.configs[def.name] !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : ConfigSource.DEFAULT_CONFIG,
           isSensitive: false,
         })),
-      });
+      };
     } catch (err) {
       const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
       if (!(err instanceof KafkaError)) broker.logger.error(`create topic ${t.name} failed: ${(err as Error).stack}`);
-      topics.push({ ...base, errorCode: code, errorMessage: (err as Error).message });
+      return { ...base, errorCode: code, errorMessage: (err as Error).message };
     }
-  }
+  }));
   if (!req.validateOnly) broker.applyMetadata(await broker.controller.metadata());
   return { throttleTimeMs: 0, topics };
 }

@@ -38,6 +38,13 @@ export function registerBrokerCommands(ctx: CommandContext): vscode.Disposable[]
   );
 
   out.push(
+    // kill -9 of the supervisor: the brokers keep serving and start a new one, which the extension then follows.
+    registerCommand<{ clusterId?: string } | undefined, object, { pid: number }>(ctx, Commands.killController, async (ref, opts) => {
+      const handle = requireEmbedded(await cluster(ctx, { clusterId: ref?.clusterId ?? ctx.registry.embedded.id }, opts), 'killing the controller');
+      const pid = await handle.cluster.killController();
+      if (!opts) void vscode.window.setStatusBarMessage(`Killed the controller (supervisor pid ${pid}); a broker starts a new one within seconds`, 5000);
+      return { pid };
+    }),
     registerCommand<PartitionRef, object, { brokerId: number }>(ctx, Commands.killPartitionLeader, async (ref, opts) => {
       const handle = requireEmbedded(await cluster(ctx, ref ?? { clusterId: ctx.registry.embedded.id }, opts), "killing a partition's leader");
       const topic = await pickTopic(handle, ref?.topic, opts);

@@ -38,6 +38,9 @@ interface EmbeddedEvents {
   event: [ClusterEvent];
 }
 
+/** How long a dropped supervisor may take to be replaced (a broker starts a new one after about a second). */
+const REATTACH_MS = 10_000;
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function alive(pid: number): boolean {
@@ -203,7 +206,12 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
     })();
   }
 
-  /** The event stream broke: either the supervisor is gone, or the stream alone dropped (then resubscribe). */
+  /**
+   * The event stream broke: either the stream alone dropped (then resubscribe), or the supervisor is gone. A
+   * supervisor killed with -9 is replaced within seconds (a broker starts one, which adopts the running brokers
+   * and rewrites control.json): follow the new one if it shows up within about 10 s, else the cluster stopped.
+   * No control.json at all means a clean stop: no waiting then.
+   */
   private async lost(client: ControlClient, why: string): Promise<void> {
     if (this._status === 'stopping') return;
     try {
@@ -214,14 +222,38 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
       this.env.logger.warn(`event stream dropped (${why}); subscribing again`);
       await sleep(200);
       if (this.control === client) this.subscribe(client);
+      return;
     } catch {
-      if (this.control !== client) return;
-      this.env.logger.warn(`the mini-cluster supervisor is gone (${why})`);
-      this.lastError = 'the mini-cluster stopped unexpectedly';
-      const tail = logTail(this.dir, 3);
-      if (tail) this.lastError += `; last log lines:\n${tail}`;
-      this.detach();
+      /* the supervisor does not answer: look for its successor */
     }
+    if (this.control !== client) return;
+    const dir = this.dir;
+    this.env.logger.warn(`the mini-cluster supervisor (pid ${client.info.pid}) does not answer (${why}); waiting up to ${REATTACH_MS / 1000} s for a new one`);
+    const deadline = Date.now() + REATTACH_MS;
+    while (Date.now() < deadline && this.control === client && this._status === 'running') {
+      const info = tryReadControl(dir);
+      // A supervisor that stopped cleanly removed control.json (a killed one leaves it until its successor rewrites it).
+      if (!info) break;
+      if (info && alive(info.pid) && (info.pid !== client.info.pid || info.port !== client.info.port || info.token !== client.info.token)) {
+        const next = new ControlClient(info);
+        try {
+          const state = await withTimeout(next.state(), 3000, 'no answer');
+          if (this.control !== client) return;
+          this.env.logger.info(`re-attached to the mini-cluster in ${dir}: new supervisor pid ${info.pid}${state.supervisor?.adopted ? ' (adopted the running brokers)' : ''}`);
+          this.follow(dir, next, state);
+          return;
+        } catch {
+          /* not ready yet */
+        }
+      }
+      await sleep(250);
+    }
+    if (this.control !== client) return;
+    this.env.logger.warn(`the mini-cluster supervisor is gone (${why})`);
+    this.lastError = 'the mini-cluster stopped unexpectedly';
+    const tail = logTail(this.dir, 3);
+    if (tail) this.lastError += `; last log lines:\n${tail}`;
+    this.detach();
   }
 
   private detach(): void {
@@ -313,7 +345,10 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
       this.detach();
       return;
     }
-    const client = this.control!;
+    let client = this.control!;
+    // The supervisor followed may have been replaced (killed, and a broker started a new one): stop the new one.
+    const current = tryReadControl(this.dir);
+    if (!alive(client.info.pid) && current && current.pid !== client.info.pid && alive(current.pid)) client = new ControlClient(current);
     const info = client.info;
     this.setStatus('stopping');
     const timeout = this.env.stopTimeoutMs ?? 20000;
@@ -354,6 +389,13 @@ export class EmbeddedCluster extends EventEmitter<EmbeddedEvents> {
     return this.requireControl().addBroker();
   }
 
+  /** kill -9 of the supervisor (the controller); the extension then follows the supervisor that replaces it. */
+  async killController(): Promise<number> {
+    const res = await this.requireControl().killController();
+    this.env.logger.info(`controller (supervisor) pid ${res.pid}: killed (SIGKILL)`);
+    return res.pid;
+  }
+
   /** Fresh state from the endpoint (the event stream normally keeps `state` current). */
   async refreshState(): Promise<ClusterState | undefined> {
     if (!this.control) return undefined;
@@ -388,12 +430,26 @@ function killPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** The supervisor was started detached, so it leads its own process group with its brokers. */
+/**
+ * The supervisor was started detached, so it leads its own process group with its brokers. A supervisor that
+ * replaced a killed one runs in that same group (a broker started it) without leading it: signal its group.
+ */
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
-    process.kill(-pid, signal);
+    process.kill(-processGroupOf(pid), signal);
   } catch {
     killPid(pid, signal);
+  }
+}
+
+/** A process's group id (/proc/<pid>/stat field 5), or the pid itself where /proc does not tell. */
+function processGroupOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(pgrp) && pgrp > 0 ? pgrp : pid;
+  } catch {
+    return pid;
   }
 }
 

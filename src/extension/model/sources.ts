@@ -6,7 +6,7 @@ import type { GroupOffsets, PartitionInfo, TopicDescription } from '../../client
 import { INTERNAL_TOPICS } from '../../client/admin';
 import type { BrokerView, ClusterState } from '../../broker/cluster/supervisor';
 import { AdminSession, mapLimit } from './adminSession';
-import type { BrokerRow, BrokerStatus, ClusterSource, GroupSummary } from './types';
+import type { BrokerRow, BrokerStatus, ClusterSource, ControllerRow, GroupSummary } from './types';
 import { describeError } from './errors';
 import { withTimeout } from './embedded';
 import { Batcher } from './batcher';
@@ -162,6 +162,10 @@ export class EmbeddedSource extends AdminBackedSource {
     return this.current()
       .brokers.map(brokerRowOf)
       .sort((a, b) => a.id - b.id);
+  }
+
+  async controller(): Promise<ControllerRow | undefined> {
+    return this.current().supervisor;
   }
 
   async topics(): Promise<TopicDescription[]> {

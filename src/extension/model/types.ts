@@ -17,6 +17,14 @@ export interface BrokerRow {
   exit?: string;
 }
 
+/** Embedded cluster only: the supervisor process, which holds the controller. */
+export interface ControllerRow {
+  pid: number;
+  startedAt: number;
+  /** It took over brokers a previous supervisor had started (that one died). */
+  adopted: boolean;
+}
+
 export interface GroupSummary {
   groupId: string;
   /** Stable, PreparingRebalance, CompletingRebalance, Empty, Dead; "unknown" when it could not be read. */
@@ -33,6 +41,8 @@ export interface GroupSummary {
 export interface ClusterSource {
   readonly kind: 'embedded' | 'external';
   brokers(): Promise<BrokerRow[]>;
+  /** Embedded cluster only: the controller's process (absent for clusters reached over Kafka admin requests). */
+  controller?(): Promise<ControllerRow | undefined>;
   /** Every topic with leader/replicas/ISR per partition (no offsets), sorted by name. */
   topics(): Promise<TopicDescription[]>;
   /** One topic with offsets (log start and high watermark) where they can be read. */

@@ -7,6 +7,7 @@ import type { ClusterNode, ItemPresentation, TreeCluster, TreeNode, TreeOptions 
 import { clusterChildren, clusterItem, clusterNode } from './node.cluster';
 import { folderChildren, folderItem } from './node.folder';
 import { brokerItem } from './node.broker';
+import { controllerItem } from './node.controller';
 import { topicChildren, topicItem } from './node.topic';
 import { partitionItem } from './node.partition';
 import { groupChildren, groupItem } from './node.group';
@@ -54,6 +55,7 @@ export class ClusterTreeModel implements TreeContext {
       case 'group':
         return groupChildren(node, this);
       case 'broker':
+      case 'controller':
       case 'partition':
       case 'groupMember':
       case 'groupOffset':
@@ -70,6 +72,8 @@ export class ClusterTreeModel implements TreeContext {
         return folderItem(node);
       case 'broker':
         return brokerItem(node);
+      case 'controller':
+        return controllerItem(node);
       case 'topic':
         return topicItem(node);
       case 'partition':

@@ -5,6 +5,7 @@ import type { TreeContext } from './context';
 import type { FolderNode, ItemPresentation, TreeNode } from './node';
 import { placeholder, plural } from './node';
 import { brokerNode } from './node.broker';
+import { controllerNode } from './node.controller';
 import { topicNode } from './node.topic';
 import { groupNode } from './node.group';
 
@@ -46,7 +47,10 @@ export async function folderChildren(node: FolderNode, ctx: TreeContext): Promis
       case 'brokers': {
         const brokers = await source.brokers();
         if (brokers.length === 0) return [placeholder(node.id, c.id, 'No brokers')];
-        return brokers.map((b) => brokerNode(c.id, b, source.kind === 'embedded'));
+        const rows: TreeNode[] = brokers.map((b) => brokerNode(c.id, b, source.kind === 'embedded'));
+        const controller = await source.controller?.();
+        if (controller) rows.push(controllerNode(c.id, controller));
+        return rows;
       }
       case 'topics': {
         const show = ctx.options().showInternalTopics;

@@ -5,7 +5,7 @@
 // ItemPresentation into a vscode.TreeItem, and the unit tests and the tree benchmark use the model directly.
 
 import type { GroupMemberInfo, GroupPartitionOffset, PartitionInfo } from '../../client/admin';
-import type { BrokerRow, ClusterSource, EmbeddedStatus, GroupSummary } from '../model/types';
+import type { BrokerRow, ClusterSource, ControllerRow, EmbeddedStatus, GroupSummary } from '../model/types';
 
 /** What the tree knows about one cluster (the embedded one or a saved connection). */
 export interface TreeCluster {
@@ -75,6 +75,12 @@ export interface BrokerNode extends NodeBase {
   readonly embedded: boolean;
 }
 
+/** The embedded cluster's controller: the supervisor process (shown under Brokers). */
+export interface ControllerNode extends NodeBase {
+  readonly kind: 'controller';
+  readonly controller: ControllerRow;
+}
+
 export interface TopicNode extends NodeBase {
   readonly kind: 'topic';
   readonly topic: string;
@@ -120,7 +126,7 @@ export interface PlaceholderNode extends NodeBase {
   readonly command?: { command: string; title: string; arguments?: unknown[] };
 }
 
-export type TreeNode = ClusterNode | FolderNode | BrokerNode | TopicNode | PartitionNode | GroupNode | GroupMemberNode | GroupOffsetNode | PlaceholderNode;
+export type TreeNode = ClusterNode | FolderNode | BrokerNode | ControllerNode | TopicNode | PartitionNode | GroupNode | GroupMemberNode | GroupOffsetNode | PlaceholderNode;
 export type NodeKind = TreeNode['kind'];
 
 /** Path segments joined with '/', each escaped (group and member ids may contain anything). */

@@ -105,6 +105,20 @@ describe('embedded cluster (extension model)', () => {
     await waitFor(() => second!.state!.topics.find((t) => t.name === 'ext-embedded')!.partitions.every((p) => p.isr.length === 3), 15000);
   });
 
+  it('follows the supervisor that replaces a killed one (Kill Controller), with the same brokers', async () => {
+    const before = second!.state!;
+    const killed = await second!.killController();
+    assert.equal(killed, pid);
+    await waitFor(() => !!second!.state?.supervisor && second!.state.supervisor.pid !== pid && second!.state.supervisor.adopted, 15000, () => JSON.stringify(second!.state?.supervisor));
+    assert.equal(second!.status, 'running');
+    assert.deepEqual(second!.state!.brokers.map((b) => b.pid), before.brokers.map((b) => b.pid));
+    // The other instance follows it too.
+    await waitFor(() => first.status === 'running' && first.state?.supervisor?.pid === second!.state!.supervisor!.pid, 15000);
+    const source = new EmbeddedSource(new AdminSession(async () => ({ bootstrapServers: second!.bootstrap!.split(',') })), () => second!.state);
+    assert.equal((await source.controller())?.pid, second!.state!.supervisor!.pid);
+    source.dispose();
+  });
+
   it('stops the cluster and every process of it', async () => {
     await second!.stop();
     assert.equal(second!.status, 'stopped');

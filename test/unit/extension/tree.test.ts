@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { GroupOffsets, TopicDescription } from '../../../src/client/admin';
-import type { BrokerRow, ClusterSource, GroupSummary } from '../../../src/extension/model/types';
+import type { BrokerRow, ClusterSource, ControllerRow, GroupSummary } from '../../../src/extension/model/types';
 import { ClusterTreeModel, snapshotTree, TreeSnapshotNode } from '../../../src/extension/tree/model';
 import type { TreeCluster } from '../../../src/extension/tree/node';
 import { topicsOfState, brokerRowOf } from '../../../src/extension/model/sources';
@@ -135,6 +135,22 @@ describe('cluster explorer model', () => {
       ],
     );
     assert.equal(brokers.children![1].iconColor, 'errorForeground');
+  });
+
+  it('shows the controller process (the supervisor) under Brokers, with Kill Controller on it', async () => {
+    const source = new FakeSource();
+    let controller: ControllerRow | undefined = { pid: 4242, startedAt: 0, adopted: false };
+    Object.assign(source, { controller: async () => controller });
+    let brokers = (await snapshot([fakeCluster(source)]))[0].children![0];
+    const row = brokers.children!.at(-1)!;
+    assert.deepEqual([row.label, row.description, row.contextValue], ['Controller', 'supervisor · pid 4242', 'controller.embedded']);
+    controller = { pid: 4343, startedAt: 0, adopted: true };
+    brokers = (await snapshot([fakeCluster(source)]))[0].children![0];
+    assert.equal(brokers.children!.at(-1)!.description, 'supervisor · pid 4343 · adopted');
+    assert.match(brokers.children!.at(-1)!.tooltip ?? '', /adopted the running brokers/);
+    // A source without a controller (a cluster reached over Kafka admin requests) shows brokers only.
+    brokers = (await snapshot([fakeCluster(new FakeSource())]))[0].children![0];
+    assert.ok(brokers.children!.every((b) => b.label !== 'Controller'));
   });
 
   it('shows partitions with leader, replicas, ISR and offsets, marking offline and under-replicated ones', async () => {
