@@ -22,6 +22,7 @@ import { LogConfig, PartitionLog } from './state/partitionLog';
 import { GroupCoordinator } from './groups/coordinator';
 import { ProducerStateManager } from './producerState';
 import { LeaderFetcher } from './replicaFetcher';
+import { StorageFaults, storageErrorCode } from './storageFaults';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
 
@@ -56,6 +57,8 @@ export class Broker {
   readonly partitions = new Map<string, Partition>();
   readonly groups: GroupCoordinator;
   readonly producers = new ProducerStateManager();
+  /** Partitions whose log writes fail (disk full...): warned once each, recoveries told once. */
+  readonly storageFaults: StorageFaults;
   image: MetadataImage;
   private server: Server | undefined;
   private internalServer: Server | undefined;
@@ -77,6 +80,7 @@ export class Broker {
     this.nodeId = opts.nodeId;
     this.config = { ...defaultBrokerConfig(opts.nodeId), ...(opts.config as Record<string, string>) } as BrokerConfig;
     this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
+    this.storageFaults = new StorageFaults(this.logger);
     this.controller = opts.controller;
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
@@ -255,13 +259,18 @@ export class Broker {
 
   private openPartition(topic: TopicState, p: PartitionState, config: Record<string, string>): Partition {
     const dir = join(this.opts.logDir, `${topic.name}-${p.partition}`);
+    const key = `${topic.name}-${p.partition}`;
     const log = PartitionLog.open(dir, logConfigOf(config), {
-      logger: tagged(this.logger, `${topic.name}-${p.partition}`),
+      logger: tagged(this.logger, key),
+      onWriteError: (err: Error) => {
+        if (storageErrorCode(err) !== null) this.storageFaults.failed(key, dir, err, this.partitions.get(key)?.isLeader ? 'leader' : 'follower', log.logEndOffset);
+        else this.logger.warn(`${key}: checkpoint not written: ${err.message}`);
+      },
       now: this.now,
       decodeTimestamps: batchTimestamps,
       topicId: topic.id,
     } as Parameters<typeof PartitionLog.open>[2]);
-    const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr));
+    const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr), this.storageFaults);
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
     return partition;
@@ -273,6 +282,7 @@ export class Broker {
     this.partitions.delete(key);
     for (const f of this.fetchers.values()) f.remove(p);
     this.producers.forgetPartition(key);
+    this.storageFaults.forget(key);
     p.notifyData();
     if (deleteData) p.log.delete();
     else p.log.close();
@@ -317,7 +327,9 @@ export class Broker {
           this.logger.info(`retention deleted ${result.deletedSegments} segment(s) of ${p.key}; log start ${before} -> ${result.newLogStartOffset}`);
         }
       } catch (err) {
-        this.logger.error(`retention of ${p.key} failed: ${(err as Error).message}`);
+        // A segment roll on a full disk: the same one warning per partition as a failed append.
+        if (storageErrorCode(err) !== null) this.storageFaults.failed(p.key, p.log.dir, err, p.isLeader ? 'leader' : 'follower', p.logEndOffset);
+        else this.logger.error(`retention of ${p.key} failed: ${(err as Error).message}`);
       }
     }
   }

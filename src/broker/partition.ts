@@ -5,6 +5,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errorCode';
 import { AppendInfo, PartitionLog } from './state/partitionLog';
 import { PartitionState } from './metadata';
+import { StorageFaults, storageErrorCode } from './storageFaults';
 
 export interface FollowerState {
   /** The follower's log end offset, learnt from its fetch offset. */
@@ -33,6 +34,7 @@ export class Partition {
     state: PartitionState,
     public config: Record<string, string>,
     private readonly requestIsrChange: IsrChangeRequester = () => {},
+    private readonly storageFaults?: StorageFaults,
   ) {
     this.state = state;
   }
@@ -93,7 +95,16 @@ export class Partition {
 
   appendAsLeader(batch: Buffer): AppendInfo {
     if (!this.isLeader) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    const info = this.log.appendAsLeader(batch, this.state.leaderEpoch);
+    let info: AppendInfo;
+    try {
+      info = this.log.appendAsLeader(batch, this.state.leaderEpoch);
+    } catch (err) {
+      // Disk full and the like: the log rolled the write back; the producer gets KAFKA_STORAGE_ERROR (retriable) and
+      // the operator one warning for this partition, not a stack trace per write.
+      if (storageErrorCode(err) === null || !this.storageFaults) throw err;
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.storageFaults.failed(this.key, this.log.dir, err, 'leader', this.log.logEndOffset));
+    }
+    this.storageFaults?.succeeded(this.key);
     this.maybeIncrementHighWatermark();
     this.notifyData();
     return info;

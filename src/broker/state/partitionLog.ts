@@ -52,6 +52,8 @@ export interface PartitionLogOptions {
   now?: () => number;
   /** Record timestamps of a compressed batch (the log has no codecs); used by offsetForTimestamp. */
   decodeTimestamps?: TimestampDecoder;
+  /** A background write (high-watermark checkpoint) failed; default: a warning. */
+  onWriteError?: (err: Error) => void;
 }
 
 /** Fetch/ListOffsets offset outside [logStartOffset, logEndOffset] (Kafka error OFFSET_OUT_OF_RANGE). */
@@ -110,6 +112,7 @@ export class PartitionLog {
   private readonly logger: LogLogger;
   private readonly now: () => number;
   private readonly decodeTimestamps: TimestampDecoder | undefined;
+  private readonly onWriteError: (err: Error) => void;
   /** Ordered by base offset, contiguous; the last one is the active segment. Never empty while open. */
   private segments: LogSegment[] = [];
   private startOffset = 0;
@@ -127,6 +130,7 @@ export class PartitionLog {
     this.logger = opts.logger ?? defaultLogger;
     this.now = opts.now ?? Date.now;
     this.decodeTimestamps = opts.decodeTimestamps;
+    this.onWriteError = opts.onWriteError ?? ((err) => this.logger.warn(`${dir}: checkpoint not written: ${err.message}`));
     this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), () => this.logEndOffset);
   }
 
@@ -154,7 +158,14 @@ export class PartitionLog {
   setHighWatermark(hw: number): void {
     this.ensureOpen();
     this.hw = Math.min(Math.max(hw, this.startOffset), this.logEndOffset);
-    if (this.now() - this.lastCheckpointAtMs >= HW_CHECKPOINT_INTERVAL_MS) this.writeOffsetsCheckpoint();
+    if (this.now() - this.lastCheckpointAtMs < HW_CHECKPOINT_INTERVAL_MS) return;
+    try {
+      this.writeOffsetsCheckpoint();
+    } catch (err) {
+      // The checkpoint is an optimisation (a restart recomputes the HW from the ISR); a full disk must not fail the
+      // fetch or produce that moved the HW. It is tried again after the interval.
+      this.onWriteError(err as Error);
+    }
   }
 
   updateConfig(config: LogConfig): void {
@@ -419,7 +430,14 @@ export class PartitionLog {
   private roll(): void {
     const previous = this.activeSegment;
     previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
-    const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
+    let next: LogSegment;
+    try {
+      next = LogSegment.create(this.dir, previous.nextOffset, this.now());
+    } catch (err) {
+      // No room for a new segment (disk full): the previous one stays active, with its index writers open again.
+      previous.openIndexesForAppend();
+      throw err;
+    }
     this.segments.push(next);
     fsyncDirectory(this.dir);
     this.writeOffsetsCheckpoint();
