@@ -26,10 +26,21 @@ export function storageErrorCode(err: unknown): string | null {
   return typeof code === 'string' && code in STORAGE_ERRNO ? code : null;
 }
 
+/** Other errno codes a file path can meet, in words. */
+const PATH_ERRNO: Record<string, string> = {
+  ...STORAGE_ERRNO,
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EEXIST: 'file exists',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'file name too long',
+};
+
 /** "no space left on device (ENOSPC)"; the error's own message for anything else. */
 export function describeStorageError(err: unknown): string {
-  const code = storageErrorCode(err);
-  return code ? `${STORAGE_ERRNO[code]} (${code})` : (err as Error).message;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code in PATH_ERRNO ? `${PATH_ERRNO[code]} (${code})` : (err as Error).message;
 }
 
 /** What the operator must do for the writes to work again. */

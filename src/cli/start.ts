@@ -10,6 +10,7 @@ import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
 import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
+import { ensureWritableDataDir } from './dataDir';
 import { UsageError } from './errors';
 
 function positiveInt(name: string, value: string, min = 1): number {
@@ -98,6 +99,7 @@ export function registerStart(program: Command): void {
       if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
       const security = parseSecurityFlags(opts);
+      ensureWritableDataDir(dir);
       refuseIfRunning(dir);
       const level = opts.logLevel as LogLevel;
       const logger = streamLogger('minikafka', level);
