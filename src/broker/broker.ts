@@ -110,6 +110,18 @@ export class Broker {
     return this.opts.advertisedHost ?? this.opts.host ?? '127.0.0.1';
   }
 
+  /**
+   * Where this broker reaches the other brokers of its cluster (they all listen on the same address): the listen
+   * address itself, or loopback when that is a wildcard. Never the advertised name, which only clients elsewhere
+   * (a devcontainer's host, Windows outside WSL) may be able to resolve.
+   */
+  get replicationHost(): string {
+    const listen = this.opts.host ?? '127.0.0.1';
+    if (listen === '0.0.0.0') return '127.0.0.1';
+    if (listen === '::' || listen === '::0') return '::1';
+    return listen;
+  }
+
   async start(): Promise<void> {
     const security = this.opts.security;
     const secret = this.interBrokerCredentials?.password;

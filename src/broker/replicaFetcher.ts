@@ -59,7 +59,7 @@ export class LeaderFetcher {
     const b = this.broker.image.brokers.find((x) => x.id === this.leaderId && !x.fenced);
     // With security on, the cluster's own traffic uses the leader's internal loopback listener.
     if (!b) return undefined;
-    return b.internalPort ? { host: '127.0.0.1', port: b.internalPort, internal: true } : { host: b.host, port: b.port, internal: false };
+    return b.internalPort ? { host: '127.0.0.1', port: b.internalPort, internal: true } : { host: this.broker.replicationHost, port: b.port, internal: false };
   }
 
   private sleep(ms: number): Promise<void> {

@@ -60,6 +60,24 @@ export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user:
   return { tls: !!flags.tls, sasl: mechanisms.length > 0 ? { mechanisms, users } : undefined };
 }
 
+/** Wildcard listen addresses: they accept connections on every interface but are no address to connect to. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);
+
+/**
+ * The address brokers advertise. Kafka refuses to advertise 0.0.0.0 too ("advertised.listeners cannot use the
+ * nonroutable meta-address"): clients would be told to connect to an address that is no host.
+ */
+export function checkAdvertisedHost(host: string, advertisedHost: string | undefined): string | undefined {
+  if (advertisedHost !== undefined) {
+    if (advertisedHost.trim() === '' || WILDCARD_HOSTS.has(advertisedHost)) {
+      throw new UsageError(`--advertised-host ${advertisedHost || "''"} is no address clients can connect to; give the name or IP they use`);
+    }
+    return advertisedHost;
+  }
+  if (WILDCARD_HOSTS.has(host)) throw new UsageError(`clients cannot connect to ${host}; add --advertised-host <name or IP clients use>`);
+  return undefined;
+}
+
 function refuseIfRunning(dir: string): void {
   const file = join(dir, CONTROL_FILE);
   if (!existsSync(file)) return;
@@ -79,7 +97,8 @@ export function registerStart(program: Command): void {
     .description('start the mini-cluster and run until interrupted')
     .option('--brokers <n>', 'number of brokers', '3')
     .option('--port <port>', 'port of broker 1; the others take the next ports (taken ports fall back to free ones; 0 = all free ports)', '9092')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on (0.0.0.0 or :: for every interface, with --advertised-host)', '127.0.0.1')
+    .option('--advertised-host <host>', 'the name or IP that clients connect to, given in Metadata and the bootstrap list (default: --host)')
     .option('--dir <dir>', 'data directory', '.minikafka')
     .option(
       '--control-port <port>',
@@ -98,6 +117,7 @@ export function registerStart(program: Command): void {
       const controlPort = opts.controlPort === undefined ? (basePort === 0 ? 0 : DEFAULT_CONTROL_PORT) : positiveInt('--control-port', opts.controlPort, 0);
       if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
+      const advertisedHost = checkAdvertisedHost(opts.host, opts.advertisedHost);
       const security = parseSecurityFlags(opts);
       ensureWritableDataDir(dir);
       refuseIfRunning(dir);
@@ -107,6 +127,7 @@ export function registerStart(program: Command): void {
         dir,
         brokers,
         host: opts.host,
+        advertisedHost,
         basePort,
         sessionTimeoutMs: positiveInt('--session-timeout-ms', opts.sessionTimeoutMs, 100),
         config: parseConfigs(opts.config),

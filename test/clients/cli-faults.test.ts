@@ -6,7 +6,11 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from '../helpers/cli';
+import { Kafka, logLevel } from 'kafkajs';
+import { CLI, CliProcess, spawnCli } from '../helpers/cli';
+import { ControlClient } from '../../src/broker/cluster/controlClient';
+import { CreateTopics } from '../../src/protocol/apis';
+import { connectWire, produce } from '../helpers/wire';
 
 const scratch = mkdtempSync(join(tmpdir(), 'minikafka-cli-faults-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -73,3 +77,78 @@ describe('an unusable data directory', () => {
   });
 });
 
+
+/** Stops a `minikafka start` started by a test (SIGTERM: a clean shutdown). */
+async function stopCli(cli: CliProcess): Promise<void> {
+  cli.kill('SIGTERM');
+  const timer = setTimeout(() => cli.kill('SIGKILL'), 10000);
+  await cli.exited;
+  clearTimeout(timer);
+}
+
+describe('listening on every interface', () => {
+  test('--host 0.0.0.0 without --advertised-host is refused in one line', async () => {
+    assert.equal(await refusedStart(['--host', '0.0.0.0', '--dir', join(scratch, 'wild')]), 'minikafka: clients cannot connect to 0.0.0.0; add --advertised-host <name or IP clients use>');
+    assert.equal(await refusedStart(['--host', '::', '--dir', join(scratch, 'wild6')]), 'minikafka: clients cannot connect to ::; add --advertised-host <name or IP clients use>');
+  });
+
+  test('--host 0.0.0.0 --advertised-host localhost: Metadata and bootstrap say localhost, replication works', async () => {
+    const dir = join(scratch, 'advertised');
+    const cli = await spawnCli(['start', '--brokers', '2', '--port', '0', '--control-port', '0', '--dir', dir, '--host', '0.0.0.0', '--advertised-host', 'localhost', '--log-level', 'warn']);
+    try {
+      assert.match(cli.output(), /^broker 1: localhost:\d+ /m);
+      for (const b of cli.bootstrap.split(',')) assert.match(b, /^localhost:\d+$/);
+      const kafka = new Kafka({ clientId: 'advertised', brokers: [cli.bootstrap.split(',')[0]], logLevel: logLevel.NOTHING });
+      const admin = kafka.admin();
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      assert.deepEqual(cluster.brokers.map((b) => b.host).sort(), ['localhost', 'localhost']);
+      // Replicated and acks=all: the follower fetches from the leader (over loopback) or nothing is acknowledged.
+      await admin.createTopics({ topics: [{ topic: 'everywhere', numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: 'everywhere', acks: -1, timeout: 10000, messages: [{ value: 'reachable' }] });
+      await producer.disconnect();
+      const consumer = kafka.consumer({ groupId: 'everywhere-g' });
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'everywhere', fromBeginning: true });
+      const got = await new Promise<string>((resolve) => void consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }));
+      assert.equal(got, 'reachable');
+      await consumer.disconnect();
+    } finally {
+      await stopCli(cli);
+    }
+  });
+
+  test('replication does not use the advertised name (here one this machine cannot resolve)', async () => {
+    const dir = join(scratch, 'unresolvable');
+    const cli = await spawnCli(['start', '--brokers', '2', '--port', '0', '--control-port', '0', '--dir', dir, '--host', '0.0.0.0', '--advertised-host', 'kafka.invalid', '--log-level', 'warn']);
+    try {
+      assert.match(cli.bootstrap, /^kafka\.invalid:\d+,kafka\.invalid:\d+$/);
+      const control = ControlClient.forDir(dir);
+      const ports = (await control.state()).brokers.map((b) => b.port);
+      const c = await connectWire(`127.0.0.1:${ports[0]}`);
+      const created = await c.request(CreateTopics, 4, {
+        topics: [{ name: 'loopback', numPartitions: 1, replicationFactor: 2, assignments: [], configs: [] }],
+        timeoutMs: 5000,
+        validateOnly: false,
+      });
+      assert.equal(created.topics[0].errorCode, 0, created.topics[0].errorMessage ?? '');
+      c.close();
+      let leaderPort = 0;
+      for (let i = 0; i < 100 && !leaderPort; i++) {
+        const p = (await control.state()).topics.find((t) => t.name === 'loopback')?.partitions[0];
+        if (p && p.leader > 0 && p.isr.length === 2) leaderPort = (await control.state()).brokers.find((b) => b.id === p.leader)!.port;
+        else await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(leaderPort, 'no leader with a full ISR');
+      const leader = await connectWire(`127.0.0.1:${leaderPort}`);
+      const res = await produce(leader, 'loopback', 0, [{ value: 'replicated' }], -1);
+      leader.close();
+      assert.equal(res.errorCode, 0, `acks=all needs the follower to have fetched: ${res.errorMessage}`);
+    } finally {
+      await stopCli(cli);
+    }
+  });
+});

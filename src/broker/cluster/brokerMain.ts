@@ -49,6 +49,7 @@ async function main(): Promise<void> {
   const broker = new Broker({
     nodeId: opts.nodeId,
     host: opts.host,
+    advertisedHost: opts.advertisedHost,
     port: opts.port,
     logDir: opts.logDir,
     controller: ipcControllerChannel(),
