@@ -8,10 +8,11 @@ import { ControlClient } from '../broker/cluster/controlClient';
 import { ControlServer, CONTROL_FILE, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
 import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
-import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
+import { parseSaslMechanism, SaslMechanismName } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
 import { ensureWritableDataDir } from './dataDir';
 import { UsageError } from './errors';
+import { mergeUsers, parseUserArgs, parseUserFile, parseUsersEnv, userFileModeWarning, USERS_ENV } from './saslUsers';
 
 function positiveInt(name: string, value: string, min = 1): number {
   const n = Number(value);
@@ -31,8 +32,14 @@ function parseConfigs(list: string[]): Record<string, string> {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** --tls, --sasl m[,m] (repeatable) and --user name:password (repeatable) as the supervisor's security options. */
-export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user: string[] }): ClusterSecurityOptions | undefined {
+/**
+ * --tls, --sasl m[,m] (repeatable) and the SASL users (--user name:password, --user-file F, MINIKAFKA_USERS: see
+ * saslUsers.ts) as the supervisor's security options.
+ */
+export function parseSecurityFlags(
+  flags: { tls?: boolean; sasl: string[]; user: string[]; userFile?: string },
+  env: NodeJS.ProcessEnv = {},
+): ClusterSecurityOptions | undefined {
   const mechanisms: SaslMechanismName[] = [];
   for (const item of flags.sasl.flatMap((s) => s.split(','))) {
     if (item.trim() === '') continue;
@@ -44,18 +51,18 @@ export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user:
     }
     if (!mechanisms.includes(m)) mechanisms.push(m);
   }
-  const users: SaslUser[] = [];
-  for (const u of flags.user) {
-    const colon = u.indexOf(':');
-    if (colon <= 0 || colon === u.length - 1) throw new UsageError(`--user expects name:password, got ${u.includes(':') ? u.replace(/:.*/, ':…') : u}`);
-    const name = u.slice(0, colon);
-    if (users.some((x) => x.name === name)) throw new UsageError(`--user ${name} given twice`);
-    users.push({ name, password: u.slice(colon + 1) });
-  }
+  const users = mergeUsers(
+    parseUserArgs(flags.user),
+    flags.userFile !== undefined ? parseUserFile(flags.userFile) : [],
+    env[USERS_ENV] !== undefined ? parseUsersEnv(env[USERS_ENV]) : [],
+  );
   if (mechanisms.length > 0 && users.length === 0) {
-    throw new UsageError('--sasl needs at least one --user name:password (clients authenticate as one of these users)');
+    throw new UsageError(`--sasl needs at least one user: --user name:password, --user-file F or ${USERS_ENV} (clients authenticate as one of these users)`);
   }
-  if (users.length > 0 && mechanisms.length === 0) throw new UsageError('--user only makes sense with --sasl plain|scram-sha-256|scram-sha-512');
+  if (users.length > 0 && mechanisms.length === 0) {
+    // MINIKAFKA_USERS alone may be left in a shell's environment: only an explicit --user/--user-file is a mistake.
+    if (flags.user.length > 0 || flags.userFile !== undefined) throw new UsageError('--user and --user-file only make sense with --sasl plain|scram-sha-256|scram-sha-512');
+  }
   if (!flags.tls && mechanisms.length === 0) return undefined;
   return { tls: !!flags.tls, sasl: mechanisms.length > 0 ? { mechanisms, users } : undefined };
 }
@@ -109,7 +116,8 @@ export function registerStart(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--tls', 'TLS on the client listeners, with a CA and certificate made on first start in <dir>/tls/ (clients trust <dir>/tls/ca.pem)')
     .option('--sasl <mechanisms>', 'require SASL authentication: plain, scram-sha-256 or scram-sha-512 (comma-separated or repeated for several)', collect, [])
-    .option('--user <name:password>', 'a SASL user (repeatable); needed with --sasl', collect, [])
+    .option('--user <name:password>', 'a SASL user (repeatable); with --sasl, this or --user-file or MINIKAFKA_USERS', collect, [])
+    .option('--user-file <file>', 'SASL users, one name:password per line (# comments); keeps passwords out of ps')
     .action(async (opts) => {
       const brokers = positiveInt('--brokers', opts.brokers);
       const basePort = positiveInt('--port', opts.port, 0);
@@ -118,11 +126,15 @@ export function registerStart(program: Command): void {
       if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
       const advertisedHost = checkAdvertisedHost(opts.host, opts.advertisedHost);
-      const security = parseSecurityFlags(opts);
+      const security = parseSecurityFlags(opts, process.env);
+      // Broker processes inherit the environment: the passwords stop here (brokers get salted credentials only).
+      delete process.env[USERS_ENV];
       ensureWritableDataDir(dir);
       refuseIfRunning(dir);
       const level = opts.logLevel as LogLevel;
       const logger = streamLogger('minikafka', level);
+      const modeWarning = opts.userFile !== undefined ? userFileModeWarning(opts.userFile) : null;
+      if (modeWarning) logger.warn(modeWarning);
       const supervisor = new Supervisor({
         dir,
         brokers,

@@ -3,7 +3,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -150,5 +150,82 @@ describe('listening on every interface', () => {
     } finally {
       await stopCli(cli);
     }
+  });
+});
+
+describe('SASL users outside argv', () => {
+  test('--user-file and MINIKAFKA_USERS: clients authenticate as those users; the passwords are in no argv, log, file or state', async () => {
+    const dir = join(scratch, 'users');
+    const userFile = join(scratch, 'users.txt');
+    writeFileSync(userFile, '# application users\n\nalice:file-secret-1\r\ncarol:file-secret with space\n  # indented comment\nbob:overridden-by-argv\n', { mode: 0o644 });
+    chmodSync(userFile, 0o644);
+    const env = { ...process.env, MINIKAFKA_USERS: 'dave:env-secret-2,alice:env-loses' };
+    const secrets = ['file-secret-1', 'file-secret with space', 'env-secret-2', 'env-loses', 'overridden-by-argv'];
+    const child = spawn(process.execPath, [CLI, 'start', '--brokers', '2', '--port', '0', '--control-port', '0', '--dir', dir, '--log-level', 'info',
+      '--sasl', 'scram-sha-256', '--sasl', 'plain', '--user-file', userFile, '--user', 'bob:argv-wins'], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      for (let i = 0; i < 300 && !/bootstrap: /.test(output); i++) await new Promise((r) => setTimeout(r, 50));
+      const bootstrap = /bootstrap: (\S+)/.exec(output)?.[1];
+      assert.ok(bootstrap, output);
+      for (const name of ['alice', 'carol', 'bob', 'dave']) assert.match(output, new RegExp(`users: .*\\b${name}\\b`));
+      assert.match(output, /users\.txt holds passwords and is readable by other users \(mode 644\); chmod 600/);
+
+      const connect = async (mechanism: 'scram-sha-256' | 'plain', username: string, password: string) => {
+        const kafka = new Kafka({ clientId: 'user-file', brokers: [bootstrap!.split(',')[0]], sasl: { mechanism, username, password } as never, logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+        const admin = kafka.admin();
+        try {
+          await admin.connect();
+          await admin.listTopics();
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await admin.disconnect().catch(() => {});
+        }
+      };
+      assert.equal(await connect('scram-sha-256', 'alice', 'file-secret-1'), true, 'alice from the file (the file wins over MINIKAFKA_USERS)');
+      assert.equal(await connect('scram-sha-256', 'alice', 'env-loses'), false);
+      assert.equal(await connect('plain', 'carol', 'file-secret with space'), true, 'a password with a space');
+      assert.equal(await connect('scram-sha-256', 'dave', 'env-secret-2'), true, 'dave from MINIKAFKA_USERS');
+      assert.equal(await connect('scram-sha-256', 'bob', 'argv-wins'), true, '--user wins over the file');
+      assert.equal(await connect('scram-sha-256', 'bob', 'overridden-by-argv'), false);
+
+      // Nowhere to be read: the output, the files in the data directory, the control state, the processes' argv and
+      // (brokers) environment.
+      const state = JSON.stringify(await ControlClient.forDir(dir).state());
+      const files = readdirSync(dir).filter((f) => /\.json$/.test(f)).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
+      const brokerPids = JSON.parse(state).brokers.map((b: { pid: number }) => b.pid) as number[];
+      const procText = [child.pid!, ...brokerPids].map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8')).join('\n');
+      const brokerEnv = brokerPids.map((pid) => readFileSync(`/proc/${pid}/environ`, 'utf8')).join('\n');
+      assert.doesNotMatch(brokerEnv, /MINIKAFKA_USERS/);
+      for (const secret of secrets) {
+        for (const [where, text] of [['output', output], ['state', state], ['data dir files', files], ['argv', procText], ['broker environment', brokerEnv]]) {
+          assert.ok(!text.includes(secret), `${where} shows a password`);
+        }
+      }
+    } finally {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(timer);
+    }
+  });
+
+  test('a bad user file: one line naming the line, never its password', async () => {
+    const userFile = join(scratch, 'bad-users.txt');
+    writeFileSync(userFile, 'alice:ok\nbob-without-password\n', { mode: 0o600 });
+    assert.equal(await refusedStart(['--dir', join(scratch, 'bad'), '--sasl', 'plain', '--user-file', userFile]), `minikafka: --user-file ${userFile} line 2: expected name:password, got bob-without-password`);
+    writeFileSync(userFile, 'alice:ok\nalice:secret-twice\n', { mode: 0o600 });
+    const twice = await refusedStart(['--dir', join(scratch, 'bad'), '--sasl', 'plain', '--user-file', userFile]);
+    assert.equal(twice, `minikafka: --user-file ${userFile} line 2: user alice given twice`);
+    assert.equal(await refusedStart(['--dir', join(scratch, 'bad'), '--sasl', 'plain', '--user-file', join(scratch, 'missing.txt')]), `minikafka: cannot read --user-file ${join(scratch, 'missing.txt')}: no such file or directory (ENOENT)`);
+    assert.equal(
+      await refusedStart(['--dir', join(scratch, 'bad'), '--sasl', 'plain'], { ...process.env, MINIKAFKA_USERS: 'x:1,broken' }),
+      'minikafka: MINIKAFKA_USERS expects name:password,name2:password2, got broken',
+    );
   });
 });
