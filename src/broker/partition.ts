@@ -63,7 +63,12 @@ export class Partition {
     return this.log.logStartOffset;
   }
 
-  /** min.insync.replicas as it applies to this partition (never more than its replication factor). */
+  /**
+   * min.insync.replicas as it applies to this partition: never more than its replica count. This is Kafka's own rule
+   * since 3.7 (Partition.effectiveMinIsr, KAFKA-15583 / apache/kafka#14594), used both for refusing acks=all writes and
+   * for advancing the HW. Kafka accepts any min.insync.replicas >= 1 at topic creation and config change whatever the
+   * replication factor; before 3.7 a larger value made every acks=all write fail with NOT_ENOUGH_REPLICAS.
+   */
   get effectiveMinIsr(): number {
     return Math.min(Number(this.config['min.insync.replicas'] ?? '1'), this.state.replicas.length);
   }
