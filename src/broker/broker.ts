@@ -24,6 +24,7 @@ import { GroupCoordinator } from './groups/coordinator';
 import { nextProducerId } from './handlers/misc';
 import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
+import { StorageFaults, storageErrorCode } from './storageFaults';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
 
@@ -58,6 +59,8 @@ export class Broker {
   readonly partitions = new Map<string, Partition>();
   readonly groups: GroupCoordinator;
   readonly txns: TransactionCoordinator;
+  /** Partitions whose log writes fail (disk full...): warned once each, recoveries told once. */
+  readonly storageFaults: StorageFaults;
   image: MetadataImage;
   private server: Server | undefined;
   private internalServer: Server | undefined;
@@ -82,6 +85,7 @@ export class Broker {
     this.nodeId = opts.nodeId;
     this.config = { ...defaultBrokerConfig(opts.nodeId), ...(opts.config as Record<string, string>) } as BrokerConfig;
     this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
+    this.storageFaults = new StorageFaults(this.logger);
     this.controller = opts.controller;
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
@@ -110,6 +114,18 @@ export class Broker {
 
   get host(): string {
     return this.opts.advertisedHost ?? this.opts.host ?? '127.0.0.1';
+  }
+
+  /**
+   * Where this broker reaches the other brokers of its cluster (they all listen on the same address): the listen
+   * address itself, or loopback when that is a wildcard. Never the advertised name, which only clients elsewhere
+   * (a devcontainer's host, Windows outside WSL) may be able to resolve.
+   */
+  get replicationHost(): string {
+    const listen = this.opts.host ?? '127.0.0.1';
+    if (listen === '0.0.0.0') return '127.0.0.1';
+    if (listen === '::' || listen === '::0') return '::1';
+    return listen;
   }
 
   async start(): Promise<void> {
@@ -273,15 +289,20 @@ export class Broker {
 
   private openPartition(topic: TopicState, p: PartitionState, config: Record<string, string>): Partition {
     const dir = join(this.opts.logDir, `${topic.name}-${p.partition}`);
+    const key = `${topic.name}-${p.partition}`;
     const log = PartitionLog.open(dir, logConfigOf(config), {
-      logger: tagged(this.logger, `${topic.name}-${p.partition}`),
+      logger: tagged(this.logger, key),
+      onWriteError: (err: Error) => {
+        if (storageErrorCode(err) !== null) this.storageFaults.failed(key, dir, err, this.partitions.get(key)?.isLeader ? 'leader' : 'follower', log.logEndOffset);
+        else this.logger.warn(`${key}: checkpoint not written: ${err.message}`);
+      },
       now: this.now,
       decodeTimestamps: batchTimestamps,
       producerIdExpirationMs: num(this.config, 'producer.id.expiration.ms'),
       topicId: topic.id,
     } as Parameters<typeof PartitionLog.open>[2]);
     writePartitionTopicId(dir, topic.id);
-    const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr));
+    const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr), this.storageFaults);
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
     return partition;
@@ -292,6 +313,7 @@ export class Broker {
     if (!p) return;
     this.partitions.delete(key);
     for (const f of this.fetchers.values()) f.remove(p);
+    this.storageFaults.forget(key);
     p.notifyData();
     if (deleteData) p.log.delete();
     else p.log.close();
@@ -366,7 +388,9 @@ export class Broker {
           this.logger.info(`retention deleted ${result.deletedSegments} segment(s) of ${p.key}; log start ${before} -> ${result.newLogStartOffset}`);
         }
       } catch (err) {
-        this.logger.error(`retention of ${p.key} failed: ${(err as Error).message}`);
+        // A segment roll on a full disk: the same one warning per partition as a failed append.
+        if (storageErrorCode(err) !== null) this.storageFaults.failed(p.key, p.log.dir, err, p.isLeader ? 'leader' : 'follower', p.logEndOffset);
+        else this.logger.error(`retention of ${p.key} failed: ${(err as Error).message}`);
       }
     }
   }

@@ -5,6 +5,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errorCode';
 import { AppendInfo, AppendOrigin, PartitionLog } from './state/partitionLog';
 import { PartitionState } from './metadata';
+import { StorageFaults, storageErrorCode } from './storageFaults';
 
 export interface FollowerState {
   /** The follower's log end offset, learnt from its fetch offset. */
@@ -33,6 +34,7 @@ export class Partition {
     state: PartitionState,
     public config: Record<string, string>,
     private readonly requestIsrChange: IsrChangeRequester = () => {},
+    private readonly storageFaults?: StorageFaults,
   ) {
     this.state = state;
   }
@@ -61,7 +63,12 @@ export class Partition {
     return this.log.logStartOffset;
   }
 
-  /** min.insync.replicas as it applies to this partition (never more than its replication factor). */
+  /**
+   * min.insync.replicas as it applies to this partition: never more than its replica count. This is Kafka's own rule
+   * since 3.7 (Partition.effectiveMinIsr, KAFKA-15583 / apache/kafka#14594), used both for refusing acks=all writes and
+   * for advancing the HW. Kafka accepts any min.insync.replicas >= 1 at topic creation and config change whatever the
+   * replication factor; before 3.7 a larger value made every acks=all write fail with NOT_ENOUGH_REPLICAS.
+   */
   get effectiveMinIsr(): number {
     return Math.min(Number(this.config['min.insync.replicas'] ?? '1'), this.state.replicas.length);
   }
@@ -93,7 +100,16 @@ export class Partition {
 
   appendAsLeader(batch: Buffer, origin: AppendOrigin = 'client'): AppendInfo {
     if (!this.isLeader) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-    const info = this.log.appendAsLeader(batch, this.state.leaderEpoch, origin);
+    let info: AppendInfo;
+    try {
+      info = this.log.appendAsLeader(batch, this.state.leaderEpoch, origin);
+    } catch (err) {
+      // Disk full and the like: the log rolled the write back; the producer gets KAFKA_STORAGE_ERROR (retriable) and
+      // the operator one warning for this partition, not a stack trace per write.
+      if (storageErrorCode(err) === null || !this.storageFaults) throw err;
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, this.storageFaults.failed(this.key, this.log.dir, err, 'leader', this.log.logEndOffset));
+    }
+    this.storageFaults?.succeeded(this.key);
     this.maybeIncrementHighWatermark();
     this.notifyData();
     return info;

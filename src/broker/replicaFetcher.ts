@@ -8,9 +8,13 @@ import { ErrorCode, errorName } from '../protocol/errorCode';
 import type { Broker } from './broker';
 import { Partition } from './partition';
 import { WireClient } from './wireClient';
+import { storageErrorCode } from './storageFaults';
+import { sep } from 'node:path';
 
 const FETCH_VERSION = 12;
 const RETRY_BACKOFF_MS = 200;
+/** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
+const STORAGE_RETRY_BACKOFF_MS = 2000;
 
 export class LeaderFetcher {
   private readonly partitions = new Set<Partition>();
@@ -55,7 +59,7 @@ export class LeaderFetcher {
     const b = this.broker.image.brokers.find((x) => x.id === this.leaderId && !x.fenced);
     // With security on, the cluster's own traffic uses the leader's internal loopback listener.
     if (!b) return undefined;
-    return b.internalPort ? { host: '127.0.0.1', port: b.internalPort, internal: true } : { host: b.host, port: b.port, internal: false };
+    return b.internalPort ? { host: '127.0.0.1', port: b.internalPort, internal: true } : { host: this.broker.replicationHost, port: b.port, internal: false };
   }
 
   private sleep(ms: number): Promise<void> {
@@ -74,8 +78,17 @@ export class LeaderFetcher {
       while (!this.stopped && this.partitions.size > 0) {
         try {
           await this.fetchOnce();
+          for (const p of this.partitions) this.broker.storageFaults.noteLogEndOffset(p.key, p.logEndOffset);
         } catch (err) {
           if (this.stopped) break;
+          const failedReplica = this.replicaWithFailedWrite(err);
+          if (failedReplica) {
+            // Disk full (or similar) while appending what the leader sent: warn once, keep the connection, and let
+            // this partition wait while the others go on replicating.
+            this.broker.storageFaults.failed(failedReplica.key, failedReplica.log.dir, err, 'follower', failedReplica.logEndOffset);
+            this.backoffUntil.set(failedReplica, Date.now() + STORAGE_RETRY_BACKOFF_MS);
+            continue;
+          }
           this.broker.logger.debug(`fetch from leader ${this.leaderId} failed: ${(err as Error).message}`);
           this.client?.close();
           this.client = undefined;
@@ -87,6 +100,13 @@ export class LeaderFetcher {
       this.client?.close();
       this.client = undefined;
     }
+  }
+
+  /** The followed partition whose log a storage error (ENOSPC...) is about, from the failed file's path. */
+  private replicaWithFailedWrite(err: unknown): Partition | undefined {
+    const file = (err as NodeJS.ErrnoException | null)?.path;
+    if (storageErrorCode(err) === null || typeof file !== 'string') return undefined;
+    return [...this.partitions].find((p) => file.startsWith(p.log.dir + sep));
   }
 
   private async connection(): Promise<WireClient> {

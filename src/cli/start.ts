@@ -2,16 +2,17 @@
 // until interrupted, and `minikafka broker ...`: acts on one broker of a running mini-cluster.
 
 import { Command } from 'commander';
-import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ControlClient, readControlInfo } from '../broker/cluster/controlClient';
 import { ControlServer, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
 import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
-import { parseSaslMechanism, SaslMechanismName, SaslUser } from '../broker/security/sasl';
+import { parseSaslMechanism, SaslMechanismName } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
 import { CliError, UsageError } from './errors';
 import { acquireDirLock, DirLock, DirLockedError } from '../broker/cluster/dirLock';
+import { ensureWritableDataDir } from './dataDir';
+import { mergeUsers, parseUserArgs, parseUserFile, parseUsersEnv, userFileModeWarning, USERS_ENV } from './saslUsers';
 
 function positiveInt(name: string, value: string, min = 1): number {
   const n = Number(value);
@@ -31,8 +32,14 @@ function parseConfigs(list: string[]): Record<string, string> {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** --tls, --sasl m[,m] (repeatable) and --user name:password (repeatable) as the supervisor's security options. */
-export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user: string[] }): ClusterSecurityOptions | undefined {
+/**
+ * --tls, --sasl m[,m] (repeatable) and the SASL users (--user name:password, --user-file F, MINIKAFKA_USERS: see
+ * saslUsers.ts) as the supervisor's security options.
+ */
+export function parseSecurityFlags(
+  flags: { tls?: boolean; sasl: string[]; user: string[]; userFile?: string },
+  env: NodeJS.ProcessEnv = {},
+): ClusterSecurityOptions | undefined {
   const mechanisms: SaslMechanismName[] = [];
   for (const item of flags.sasl.flatMap((s) => s.split(','))) {
     if (item.trim() === '') continue;
@@ -44,20 +51,38 @@ export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user:
     }
     if (!mechanisms.includes(m)) mechanisms.push(m);
   }
-  const users: SaslUser[] = [];
-  for (const u of flags.user) {
-    const colon = u.indexOf(':');
-    if (colon <= 0 || colon === u.length - 1) throw new UsageError(`--user expects name:password, got ${u.includes(':') ? u.replace(/:.*/, ':…') : u}`);
-    const name = u.slice(0, colon);
-    if (users.some((x) => x.name === name)) throw new UsageError(`--user ${name} given twice`);
-    users.push({ name, password: u.slice(colon + 1) });
-  }
+  const users = mergeUsers(
+    parseUserArgs(flags.user),
+    flags.userFile !== undefined ? parseUserFile(flags.userFile) : [],
+    env[USERS_ENV] !== undefined ? parseUsersEnv(env[USERS_ENV]) : [],
+  );
   if (mechanisms.length > 0 && users.length === 0) {
-    throw new UsageError('--sasl needs at least one --user name:password (clients authenticate as one of these users)');
+    throw new UsageError(`--sasl needs at least one user: --user name:password, --user-file F or ${USERS_ENV} (clients authenticate as one of these users)`);
   }
-  if (users.length > 0 && mechanisms.length === 0) throw new UsageError('--user only makes sense with --sasl plain|scram-sha-256|scram-sha-512');
+  if (users.length > 0 && mechanisms.length === 0) {
+    // MINIKAFKA_USERS alone may be left in a shell's environment: only an explicit --user/--user-file is a mistake.
+    if (flags.user.length > 0 || flags.userFile !== undefined) throw new UsageError('--user and --user-file only make sense with --sasl plain|scram-sha-256|scram-sha-512');
+  }
   if (!flags.tls && mechanisms.length === 0) return undefined;
   return { tls: !!flags.tls, sasl: mechanisms.length > 0 ? { mechanisms, users } : undefined };
+}
+
+/** Wildcard listen addresses: they accept connections on every interface but are no address to connect to. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '::0', '0:0:0:0:0:0:0:0']);
+
+/**
+ * The address brokers advertise. Kafka refuses to advertise 0.0.0.0 too ("advertised.listeners cannot use the
+ * nonroutable meta-address"): clients would be told to connect to an address that is no host.
+ */
+export function checkAdvertisedHost(host: string, advertisedHost: string | undefined): string | undefined {
+  if (advertisedHost !== undefined) {
+    if (advertisedHost.trim() === '' || WILDCARD_HOSTS.has(advertisedHost)) {
+      throw new UsageError(`--advertised-host ${advertisedHost || "''"} is no address clients can connect to; give the name or IP they use`);
+    }
+    return advertisedHost;
+  }
+  if (WILDCARD_HOSTS.has(host)) throw new UsageError(`clients cannot connect to ${host}; add --advertised-host <name or IP clients use>`);
+  return undefined;
 }
 
 /**
@@ -65,7 +90,7 @@ export function parseSecurityFlags(flags: { tls?: boolean; sasl: string[]; user:
  * (even one launched at the same instant) stops here with one line naming the process that holds it.
  */
 function lockDataDir(dir: string): DirLock {
-  mkdirSync(dir, { recursive: true });
+  // ensureWritableDataDir made the directory (level by level: a recursive mkdir under /proc never returns).
   try {
     return acquireDirLock(dir);
   } catch (err) {
@@ -80,7 +105,8 @@ export function registerStart(program: Command): void {
     .description('start the mini-cluster and run until interrupted')
     .option('--brokers <n>', 'number of brokers', '3')
     .option('--port <port>', 'port of broker 1; the others take the next ports (taken ports fall back to free ones; 0 = all free ports)', '9092')
-    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--host <host>', 'address to listen on (0.0.0.0 or :: for every interface, with --advertised-host)', '127.0.0.1')
+    .option('--advertised-host <host>', 'the name or IP that clients connect to, given in Metadata and the bootstrap list (default: --host)')
     .option('--dir <dir>', 'data directory', '.minikafka')
     .option(
       '--control-port <port>',
@@ -91,7 +117,8 @@ export function registerStart(program: Command): void {
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--tls', 'TLS on the client listeners, with a CA and certificate made on first start in <dir>/tls/ (clients trust <dir>/tls/ca.pem)')
     .option('--sasl <mechanisms>', 'require SASL authentication: plain, scram-sha-256 or scram-sha-512 (comma-separated or repeated for several)', collect, [])
-    .option('--user <name:password>', 'a SASL user (repeatable); needed with --sasl', collect, [])
+    .option('--user <name:password>', 'a SASL user (repeatable); with --sasl, this or --user-file or MINIKAFKA_USERS', collect, [])
+    .option('--user-file <file>', 'SASL users, one name:password per line (# comments); keeps passwords out of ps')
     .option('--adopt', 'take over the brokers of this dir that outlived their supervisor (a broker starts a new supervisor with it; a plain start adopts them too)')
     .action(async (opts) => {
       const brokers = positiveInt('--brokers', opts.brokers);
@@ -100,7 +127,11 @@ export function registerStart(program: Command): void {
       const controlPort = opts.controlPort === undefined ? (basePort === 0 ? 0 : DEFAULT_CONTROL_PORT) : positiveInt('--control-port', opts.controlPort, 0);
       if (controlPort > 65535) throw new UsageError(`invalid --control-port: ${opts.controlPort}`);
       const dir = resolve(opts.dir);
-      const security = parseSecurityFlags(opts);
+      const advertisedHost = checkAdvertisedHost(opts.host, opts.advertisedHost);
+      const security = parseSecurityFlags(opts, process.env);
+      // Broker processes inherit the environment: the passwords stop here (brokers get salted credentials only).
+      delete process.env[USERS_ENV];
+      ensureWritableDataDir(dir);
       const lock = lockDataDir(dir);
       process.on('exit', () => lock.release());
       // A supervisor started by a broker inherits that broker's stdout/stderr: it must not die if they close.
@@ -108,10 +139,13 @@ export function registerStart(program: Command): void {
       const previousControlPort = previousControlInfo(dir)?.port;
       const level = opts.logLevel as LogLevel;
       const logger = streamLogger('minikafka', level);
+      const modeWarning = opts.userFile !== undefined ? userFileModeWarning(opts.userFile) : null;
+      if (modeWarning) logger.warn(modeWarning);
       const supervisor = new Supervisor({
         dir,
         brokers,
         host: opts.host,
+        advertisedHost,
         basePort,
         sessionTimeoutMs: positiveInt('--session-timeout-ms', opts.sessionTimeoutMs, 100),
         config: parseConfigs(opts.config),

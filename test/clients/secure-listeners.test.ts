@@ -232,10 +232,10 @@ describe('secure listeners', () => {
     try {
       const noUsers = await runCli(['start', '--dir', dir, '--port', '0', '--sasl', 'scram-sha-256']);
       assert.equal(noUsers.code, 2);
-      assert.equal(noUsers.stderr, 'minikafka: --sasl needs at least one --user name:password (clients authenticate as one of these users)\n');
+      assert.equal(noUsers.stderr, 'minikafka: --sasl needs at least one user: --user name:password, --user-file F or MINIKAFKA_USERS (clients authenticate as one of these users)\n');
       const noSasl = await runCli(['start', '--dir', dir, '--port', '0', '--user', 'a:b']);
       assert.equal(noSasl.code, 2);
-      assert.match(noSasl.stderr, /^minikafka: --user only makes sense with --sasl/);
+      assert.match(noSasl.stderr, /^minikafka: --user and --user-file only make sense with --sasl/);
       const unknown = await runCli(['start', '--dir', dir, '--port', '0', '--sasl', 'gssapi', '--user', 'a:b']);
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /^minikafka: unknown SASL mechanism "gssapi"/);

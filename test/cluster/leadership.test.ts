@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ElectLeaders, AlterPartitionReassignments, ListPartitionReassignments, CreateTopics, Metadata } from '../../src/protocol/apis';
+import { Kafka, logLevel } from 'kafkajs';
 import { ErrorCode } from '../../src/protocol/errorCode';
 import { WireClient } from '../../src/broker/wireClient';
 import { partitionOf, startTestCluster, TestCluster } from '../helpers/cluster';
@@ -68,6 +69,28 @@ describe('leadership and durability rules', () => {
     const after = await fetchRecords(c2, 'min-isr', 0, 0, 2000);
     assert.deepEqual(after.decoded.map((r) => r.value?.toString()), ['written, not yet visible']);
     c2.close();
+  });
+
+  test('min.insync.replicas above the replication factor counts as the replica count (Kafka >= 3.7): kafkajs acks=all works with the full ISR, NOT_ENOUGH_REPLICAS below it', async () => {
+    await createTopic('min-isr-above-rf', [[1, 2]], { 'min.insync.replicas': '3' });
+    const kafka = new Kafka({ clientId: 'min-isr-above-rf', brokers: cluster.brokers, logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      const [ok] = await producer.send({ topic: 'min-isr-above-rf', acks: -1, messages: [{ value: 'both replicas in sync' }] });
+      assert.equal(ok.errorCode, 0);
+      await cluster.control.broker(2, 'kill');
+      await cluster.waitForState((s) => partitionOf(s, 'min-isr-above-rf', 0).isr.length === 1, 5000, 'ISR of one');
+      await assert.rejects(producer.send({ topic: 'min-isr-above-rf', acks: -1, messages: [{ value: 'one replica in sync' }] }), (err: Error & { type?: string }) => {
+        // kafkajs wraps it (retriable, and retries are off) in KafkaJSNumberOfRetriesExceeded.
+        assert.equal(err.type ?? (err as { cause?: { type?: string } }).cause?.type, 'NOT_ENOUGH_REPLICAS', String(err));
+        return true;
+      });
+    } finally {
+      await producer.disconnect();
+      await cluster.control.broker(2, 'restart');
+      await cluster.waitForState((s) => partitionOf(s, 'min-isr-above-rf', 0).isr.length === 2, 20000, 'ISR recovery');
+    }
   });
 
   test('with every in-sync replica dead the partition is offline (leader -1) until one returns; unclean election on request', async () => {

@@ -178,6 +178,7 @@ async function main(): Promise<void> {
   const broker = new Broker({
     nodeId: opts.nodeId,
     host: opts.host,
+    advertisedHost: opts.advertisedHost,
     port: opts.port,
     logDir: opts.logDir,
     controller: controllerChannel(conn),

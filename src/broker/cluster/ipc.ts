@@ -9,6 +9,8 @@ import type { ListenerSecurity } from '../security/listener';
 export interface BrokerProcessOptions {
   nodeId: number;
   host: string;
+  /** What clients are told to connect to, when not `host` (which may be 0.0.0.0). */
+  advertisedHost?: string;
   port: number;
   logDir: string;
   config: Partial<BrokerConfig>;

@@ -107,7 +107,10 @@ export interface ClusterSecurityOptions {
 export interface SupervisorOptions {
   dir: string;
   brokers: number;
+  /** The address brokers listen on (127.0.0.1 by default). */
   host?: string;
+  /** The address brokers give clients in Metadata and the bootstrap list, when it differs from `host` (0.0.0.0). */
+  advertisedHost?: string;
   /** Port of broker 1; brokers take consecutive ports when free, else any free port. 0 = always free ports. */
   basePort?: number;
   /** A broker that has not heartbeated for this long is fenced (Kafka's broker.session.timeout.ms). */
@@ -209,6 +212,7 @@ export class Supervisor extends EventEmitter {
   private readonly handles = new Map<number, BrokerHandle>();
   private readonly logger: Logger;
   private readonly host: string;
+  private readonly advertisedHost: string;
   private readonly sessionTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly layoutFile: string;
@@ -230,6 +234,7 @@ export class Supervisor extends EventEmitter {
     super();
     this.logger = tagged(opts.logger ?? nopLogger, 'supervisor');
     this.host = opts.host ?? '127.0.0.1';
+    this.advertisedHost = opts.advertisedHost ?? this.host;
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 3000;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? Math.max(100, Math.floor(this.sessionTimeoutMs / 6));
     mkdirSync(opts.dir, { recursive: true });
@@ -264,7 +269,7 @@ export class Supervisor extends EventEmitter {
     const security: ListenerSecurity = {};
     let caFile: string | null = null;
     if (sec.tls) {
-      const tls = ensureTlsMaterial(this.opts.dir, this.host);
+      const tls = ensureTlsMaterial(this.opts.dir, this.advertisedHost);
       for (const f of tls.created) this.logger.info(`created ${f}`);
       security.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
       caFile = tls.caFile;
@@ -329,7 +334,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private newHandle(id: number, port: number): BrokerHandle {
-    const h = { id, host: this.host, port, child: null, pid: null, adopted: false, link: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null, saidStopping: false } as unknown as BrokerHandle;
+    const h = { id, host: this.advertisedHost, port, child: null, pid: null, adopted: false, link: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null, saidStopping: false } as unknown as BrokerHandle;
     this.renewGone(h);
     return h;
   }
@@ -461,6 +466,7 @@ export class Supervisor extends EventEmitter {
     const options: BrokerProcessOptions = {
       nodeId: h.id,
       host: this.host,
+      advertisedHost: this.opts.advertisedHost,
       port: h.port,
       logDir: this.logDir(h.id),
       config: this.opts.config ?? {},

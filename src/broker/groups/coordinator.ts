@@ -311,9 +311,11 @@ export class GroupCoordinator {
       await partition.waitForHighWatermark(info.lastOffset + 1, COMMIT_TIMEOUT_MS);
       return 0;
     } catch (err) {
-      this.broker.logger.warn(`offsets write to ${partition.key} failed: ${(err as Error).message}`);
       const code = err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
-      return code === ErrorCode.NOT_LEADER_OR_FOLLOWER ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      // A full disk was already reported once for this partition (storageFaults): no warning per commit.
+      if (code !== ErrorCode.KAFKA_STORAGE_ERROR) this.broker.logger.warn(`offsets write to ${partition.key} failed: ${(err as Error).message}`);
+      // As Kafka's GroupMetadataManager: a storage error, like lost leadership, sends the client to find the coordinator again.
+      return code === ErrorCode.NOT_LEADER_OR_FOLLOWER || code === ErrorCode.KAFKA_STORAGE_ERROR ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
     }
   }
 

@@ -9,10 +9,18 @@ export function writeFileAtomically(filePath: string, content: string | Buffer):
   const tmp = filePath + TMP_SUFFIX;
   const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeFileSync(fd, content);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      fs.writeFileSync(fd, content);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    // Disk full: leave no partial temporary file behind, and say which file could not be written.
+    unlinkIfExists(tmp);
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && e.path === undefined) e.path = tmp;
+    throw err;
   }
   fs.renameSync(tmp, filePath);
 }

@@ -72,9 +72,16 @@ export class LeaderEpochCache {
     if (epoch < 0 || startOffset < 0) return;
     const latest = this.epochs[this.epochs.length - 1];
     if (latest !== undefined && latest.epoch === epoch && latest.startOffset <= startOffset) return;
+    const previous = this.epochs;
     this.epochs = this.epochs.filter((e) => e.epoch < epoch && e.startOffset < startOffset);
     this.epochs.push({ epoch, startOffset });
-    this.persist();
+    try {
+      this.persist();
+    } catch (err) {
+      // Not on disk (disk full): forget it in memory too, so that the next append assigns and persists it again.
+      this.epochs = previous;
+      throw err;
+    }
   }
 
   /** Forgets epochs that start at or after `endOffset` (the log was truncated there). */

@@ -94,6 +94,8 @@ export interface PartitionLogOptions {
   decodeTimestamps?: TimestampDecoder;
   /** Kafka's producer.id.expiration.ms: idle idempotent producers are forgotten after this long. */
   producerIdExpirationMs?: number;
+  /** A background write (high-watermark checkpoint) failed; default: a warning. */
+  onWriteError?: (err: Error) => void;
 }
 
 /** Fetch/ListOffsets offset outside [logStartOffset, logEndOffset] (Kafka error OFFSET_OUT_OF_RANGE). */
@@ -164,6 +166,7 @@ export class PartitionLog {
   private replayedFrom = 0;
   /** The offset of the aborted-transactions checkpoint last written (-1: none yet). */
   private abortedCheckpointOffset = -1;
+  private readonly onWriteError: (err: Error) => void;
   /** Ordered by base offset, contiguous; the last one is the active segment. Never empty while open. */
   private segments: LogSegment[] = [];
   private startOffset = 0;
@@ -182,6 +185,7 @@ export class PartitionLog {
     this.now = opts.now ?? Date.now;
     this.decodeTimestamps = opts.decodeTimestamps;
     this.producerIdExpirationMs = opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    this.onWriteError = opts.onWriteError ?? ((err) => this.logger.warn(`${dir}: checkpoint not written: ${err.message}`));
     this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), () => this.logEndOffset);
   }
 
@@ -234,7 +238,14 @@ export class PartitionLog {
   setHighWatermark(hw: number): void {
     this.ensureOpen();
     this.hw = Math.min(Math.max(hw, this.startOffset), this.logEndOffset);
-    if (this.now() - this.lastCheckpointAtMs >= HW_CHECKPOINT_INTERVAL_MS) this.writeOffsetsCheckpoint();
+    if (this.now() - this.lastCheckpointAtMs < HW_CHECKPOINT_INTERVAL_MS) return;
+    try {
+      this.writeOffsetsCheckpoint();
+    } catch (err) {
+      // The checkpoint is an optimisation (a restart recomputes the HW from the ISR); a full disk must not fail the
+      // fetch or produce that moved the HW. It is tried again after the interval.
+      this.onWriteError(err as Error);
+    }
   }
 
   updateConfig(config: LogConfig): void {
@@ -665,7 +676,14 @@ export class PartitionLog {
   private roll(): void {
     const previous = this.activeSegment;
     previous.seal((err) => this.logger.warn(`${this.dir}: background fsync of ${previous.name} failed: ${err.message}`));
-    const next = LogSegment.create(this.dir, previous.nextOffset, this.now());
+    let next: LogSegment;
+    try {
+      next = LogSegment.create(this.dir, previous.nextOffset, this.now());
+    } catch (err) {
+      // No room for a new segment (disk full): the previous one stays active, with its index writers open again.
+      previous.openIndexesForAppend();
+      throw err;
+    }
     this.segments.push(next);
     // The producers' state as of the new segment's base offset: reopening or truncating replays from here.
     this.takeSnapshot();

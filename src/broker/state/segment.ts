@@ -29,6 +29,15 @@ export function parseSegmentLogName(fileName: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/**
+ * Errors of writes through a file descriptor carry no path; the storage-fault report needs to know which log failed.
+ */
+function withPath(err: unknown, filePath: string): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && e.path === undefined) e.path = filePath;
+  return err;
+}
+
 export function deleteSegmentFiles(dir: string, baseOffset: number): void {
   for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) unlinkIfExists(path.join(dir, segmentFileName(baseOffset, suffix)));
 }
@@ -71,8 +80,13 @@ export class LogSegment {
   /** A new empty segment, ready to append to. */
   static create(dir: string, baseOffset: number, nowMs: number): LogSegment {
     const segment = new LogSegment(dir, baseOffset, nowMs);
-    segment.fd = fs.openSync(segment.logPath, 'w+');
-    segment.openIndexesForAppend();
+    try {
+      segment.fd = fs.openSync(segment.logPath, 'w+');
+      segment.openIndexesForAppend();
+    } catch (err) {
+      segment.close();
+      throw withPath(err, segment.logPath);
+    }
     return segment;
   }
 
@@ -172,22 +186,50 @@ export class LogSegment {
    * No fsync: durability comes from replication, and flush() on roll/close (Kafka's default).
    */
   append(data: Buffer, batches: BatchInfo[], indexIntervalBytes: number): void {
-    const start = this.size;
+    const before = this.appendState();
     const fd = this.file();
-    let written = 0;
     try {
-      while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written, start + written);
+      let written = 0;
+      while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written, before.size + written);
+      this.size += data.length;
+      for (const batch of batches) this.track(batch, before.size + batch.position, indexIntervalBytes);
     } catch (err) {
-      // Never leave a partial batch behind a failed write (e.g. disk full): the next append would follow garbage.
-      try {
-        fs.ftruncateSync(fd, start);
-      } catch {
-        // recovery on the next open cuts it anyway
-      }
-      throw err;
+      // A failed write (disk full, I/O error) must leave the segment exactly as it was: no partial batch in the file
+      // (the next append would follow garbage) and no index entry or statistic for bytes that are not there.
+      this.rollBackTo(before, fd);
+      throw withPath(err, this.logPath);
     }
-    this.size += data.length;
-    for (const batch of batches) this.track(batch, start + batch.position, indexIntervalBytes);
+  }
+
+  /** What append() changes, so that a failed append can be undone. */
+  private appendState() {
+    return {
+      size: this.size,
+      nextOffset: this.nextOffset,
+      maxTimestamp: this.maxTimestamp,
+      offsetOfMaxTimestamp: this.offsetOfMaxTimestamp,
+      firstBatchTimestamp: this.firstBatchTimestamp,
+      bytesSinceLastIndexEntry: this.bytesSinceLastIndexEntry,
+      offsetIndexEntries: this.offsetIndex.entryCount,
+      timeIndexEntries: this.timeIndex.entryCount,
+    };
+  }
+
+  private rollBackTo(state: ReturnType<LogSegment['appendState']>, fd: number): void {
+    this.size = state.size;
+    this.nextOffset = state.nextOffset;
+    this.maxTimestamp = state.maxTimestamp;
+    this.offsetOfMaxTimestamp = state.offsetOfMaxTimestamp;
+    this.firstBatchTimestamp = state.firstBatchTimestamp;
+    this.bytesSinceLastIndexEntry = state.bytesSinceLastIndexEntry;
+    this.offsetIndex.truncateEntries(state.offsetIndexEntries);
+    this.timeIndex.truncateEntries(state.timeIndexEntries);
+    try {
+      // Shrinking a file needs no free space. Should it fail anyway, recovery on the next open cuts the torn tail.
+      fs.ftruncateSync(fd, state.size);
+    } catch {
+      // see above
+    }
   }
 
   /** Updates statistics and adds index entries for a batch now stored at `position` (Kafka's index interval rule). */

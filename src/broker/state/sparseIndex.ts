@@ -74,6 +74,18 @@ export abstract class SparseIndex {
     this.count = 0;
   }
 
+  /** Forgets the entries from `count` on (a failed append is undone), in memory and, best effort, in the file. */
+  truncateEntries(count: number): void {
+    if (count >= this.count) return;
+    this.count = count;
+    if (this.appendFd === null) return;
+    try {
+      fs.ftruncateSync(this.appendFd, count * this.entrySize);
+    } catch {
+      // openForAppend() and recovery cut entries past the in-memory ones anyway
+    }
+  }
+
   /** Loads the file into memory. False when the file is missing or its length is not a whole number of entries. */
   load(): boolean {
     let data: Buffer;
