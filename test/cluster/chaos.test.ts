@@ -464,7 +464,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
         lastSeq.set(id, Math.max(prev ?? -1, Number(m[2])));
       }
       // 4. Fatal producer errors.
-      const fatal = pe.filter((e) => (e.e === 'error' && e.fatal) || (e.e === 'dr' && e.fatal));
+      const fatal = pe.filter((e) => e.e === 'error' && e.fatal);
       const producerErrors = pe.filter((e) => e.e === 'error' && !e.fatal);
       // 5. Committed offsets never move backwards: successful commits, observed OffsetFetch, final.
       const backwards: string[] = [];

@@ -80,19 +80,44 @@ def produce(params):
                 emit({'e': 'dr', 'p': i, 's': s, 'part': msg.partition(), 'off': msg.offset(), 'err': None, 't': time.time()})
         return on_delivery
 
+    # A fatal error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER) makes confluent-kafka raise from poll()/produce()/flush():
+    # it is reported once per producer, the producer sends nothing more, and the others go on.
+    dead = [False] * count
+
+    def on_raise(i, e, where):
+        err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
+        if err is None:
+            emit({'e': 'error', 'p': i, 't': time.time(), 'where': where, 'code': None, 'name': type(e).__name__, 'fatal': True, 'str': str(e)})
+            dead[i] = True
+            return
+        if err.fatal():
+            if not dead[i]:
+                emit(dict(e='error', p=i, t=time.time(), where=where, **err_fields(err)))
+            dead[i] = True
+        else:
+            emit(dict(e='error', p=i, t=time.time(), where=where, **err_fields(err)))
+
+    def poll(i, timeout=0):
+        try:
+            return producers[i].poll(timeout)
+        except KafkaException as e:
+            on_raise(i, e, 'poll')
+            return 0
+
     emit({'e': 'started', 't': time.time()})
     next_at = time.time()
     while not stop.is_set():
         for i, p in enumerate(producers):
             s = seq[i]
-            try:
-                p.produce(topic, key='p%d-%d' % (i, s), value='p%d:%d:%s' % (i, s, pad), on_delivery=report(i, s))
-                seq[i] += 1
-            except BufferError:
-                pass  # queue full: try this sequence number again next round
-            except KafkaException as e:
-                emit(dict(e='error', p=i, t=time.time(), where='produce', **err_fields(e.args[0])))
-            p.poll(0)
+            if not dead[i]:
+                try:
+                    p.produce(topic, key='p%d-%d' % (i, s), value='p%d:%d:%s' % (i, s, pad), on_delivery=report(i, s))
+                    seq[i] += 1
+                except BufferError:
+                    pass  # queue full: try this sequence number again next round
+                except KafkaException as e:
+                    on_raise(i, e, 'produce')
+            poll(i)
         next_at += interval
         delay = next_at - time.time()
         if delay > 0:
@@ -102,16 +127,39 @@ def produce(params):
                 left = end - time.time()
                 if left <= 0:
                     break
-                for p in producers:
-                    p.poll(0)
+                for i in range(count):
+                    poll(i)
                 time.sleep(min(left, 0.005))
         else:
             next_at = time.time()
     emit({'e': 'stopping', 't': time.time(), 'sent': seq})
     deadline = time.time() + params.get('flushSeconds', 60)
     for i, p in enumerate(producers):
-        left = p.flush(max(0.1, deadline - time.time()))
-        emit({'e': 'flushed', 'p': i, 'left': left, 't': time.time()})
+        # A producer that had a fatal error delivers nothing more: its queue is purged (each message gets a
+        # failed delivery report) after a short grace.
+        end = min(deadline, time.time() + 5) if dead[i] else deadline
+        left = None
+        while True:
+            try:
+                left = p.flush(max(0.1, end - time.time()))
+                break
+            except KafkaException as e:
+                on_raise(i, e, 'flush')
+                if time.time() >= end:
+                    left = len(p)
+                    break
+        purged = 0
+        if left and dead[i]:
+            purged = left
+            try:
+                p.purge()
+            except KafkaException as e:
+                on_raise(i, e, 'purge')
+            for _ in range(20):
+                if poll(i, 0.1) == 0 and len(p) == 0:
+                    break
+            left = len(p)
+        emit({'e': 'flushed', 'p': i, 'left': left, 'purged': purged, 't': time.time()})
     emit({'e': 'done', 't': time.time()})
 
 
