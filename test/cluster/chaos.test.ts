@@ -104,6 +104,16 @@ function plan(seed: number, seconds: number): PlannedFault[] {
   return out;
 }
 
+/** Waits for p, but no longer than ms (its timer does not keep the process alive afterwards). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Child processes: every one is killed on every exit path
 
@@ -263,14 +273,18 @@ interface ExecutedFault {
 // ---------------------------------------------------------------------------------------------------------------
 
 async function cleanup(): Promise<void> {
+  const started = Date.now();
   for (const c of [...children]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   if (!cluster) return;
+  const verbose = process.env.CHAOS_VERBOSE === '1';
   try {
-    await Promise.race([control().shutdown(), new Promise((r) => setTimeout(r, 5000))]);
+    await within(control().shutdown(), 5000);
   } catch {
     // already gone
   }
+  if (verbose) console.log(`cleanup: shutdown asked after ${Date.now() - started} ms`);
   await cluster.stop(KEEP);
+  if (verbose) console.log(`cleanup: supervisor exited after ${Date.now() - started} ms`);
   // A supervisor killed by a controller kill leaves brokers that are not the test's children; they carry the
   // cluster's dir on their command line.
   for (const pid of brokerPids) {
@@ -424,7 +438,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       }
       consumers.send('stop');
       const final = await consumers.waitEvent((e) => e.e === 'final', 60000, 'the final committed offsets');
-      await Promise.race([consumers.exited, new Promise((r) => setTimeout(r, 15000))]);
+      await within(consumers.exited, 15000);
       consumers.kill();
 
       // ---- checks ---------------------------------------------------------------------------------------
@@ -447,20 +461,25 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       const failedDrs = pe.filter((e) => e.e === 'dr' && e.err !== null);
       const keyAt = new Map<string, Array<{ part: number; off: number }>>();
       for (const r of inOrder) keyAt.set(r.k, [...(keyAt.get(r.k) ?? []), { part: r.part, off: r.off }]);
-      const lost = acks.filter((a) => log.get(a.part)!.get(a.off) !== `p${a.p}-${a.s}`);
-      const lostDetail = lost.slice(0, 10).map((a) => `p${a.p}-${a.s} acked at ${a.part}@${a.off} (t=${((a.t * 1000 - t0) / 1000).toFixed(1)}s); log there: ${log.get(a.part)!.get(a.off) ?? 'nothing'}; key found at ${JSON.stringify(keyAt.get(`p${a.p}-${a.s}`) ?? [])}`);
-      const lostEntirely = lost.filter((a) => !keyAt.has(`p${a.p}-${a.s}`)).length;
+      const keyOf = (a: Record<string, any>) => `p${a.p}g${a.g}-${a.s}`;
+      const lost = acks.filter((a) => log.get(a.part)!.get(a.off) !== keyOf(a));
+      const lostDetail = lost.slice(0, 10).map((a) => `${keyOf(a)} acked at ${a.part}@${a.off} (t=${((a.t * 1000 - t0) / 1000).toFixed(1)}s); log there: ${log.get(a.part)!.get(a.off) ?? 'nothing'}; key found at ${JSON.stringify(keyAt.get(keyOf(a)) ?? [])}`);
+      const lostEntirely = lost.filter((a) => !keyAt.has(keyOf(a))).length;
       // 2. No key twice in the log.
       const dups = [...keyAt].filter(([, at]) => at.length > 1);
       // 3. Per producer and partition, increasing sequence numbers in log order.
       const outOfOrder: string[] = [];
+      const foreign: string[] = [];
       const lastSeq = new Map<string, number>();
       for (const r of inOrder) {
-        const m = /^p(\d+)-(\d+)$/.exec(r.k);
-        if (!m) continue;
+        const m = /^(p\d+g\d+)-(\d+)$/.exec(r.k);
+        if (!m) {
+          foreign.push(`${r.part}@${r.off}: ${r.k}`);
+          continue;
+        }
         const id = `${m[1]}/${r.part}`;
         const prev = lastSeq.get(id);
-        if (prev !== undefined && Number(m[2]) <= prev) outOfOrder.push(`partition ${r.part}@${r.off}: p${m[1]}-${m[2]} after p${m[1]}-${prev}`);
+        if (prev !== undefined && Number(m[2]) <= prev) outOfOrder.push(`partition ${r.part}@${r.off}: ${m[1]}-${m[2]} after ${m[1]}-${prev}`);
         lastSeq.set(id, Math.max(prev ?? -1, Number(m[2])));
       }
       // 4. Fatal producer errors.
@@ -505,7 +524,8 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       const rebalances = ce.filter((e) => e.e === 'assign').length;
       const commitErrors = ce.filter((e) => e.e === 'commit' && e.err).length;
       // 7. Unavailability: the longest gap between successive acknowledgements while producing.
-      const ackTimes = acks.map((a) => a.t * 1000).filter((t) => t <= stopping.t * 1000).sort((a, b) => a - b);
+      // (A stretch without acks up to the end of production counts too.)
+      const ackTimes = [...acks.map((a) => a.t * 1000).filter((t) => t <= stopping.t * 1000), stopping.t * 1000].sort((a, b) => a - b);
       let maxGap = 0;
       let maxGapAt = 0;
       for (let i = 1; i < ackTimes.length; i++) {
@@ -516,12 +536,13 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       }
       const gapFault = [...executed].reverse().find((f) => f.at <= maxGapAt + 1000);
       const undelivered = pe.filter((e) => e.e === 'flushed').reduce((s, e) => s + e.left, 0);
-      const sent: number[] = stopping.sent ?? [];
+      const sent = Object.entries((stopping.sent ?? {}) as Record<string, number>);
+      const instances = sent.length;
 
       const kinds = [...faultsByKind].map(([k, n]) => `${k} ${n}`).join(', ');
       const summary = [
         `chaos seed ${SEED}, ${SECONDS} s, cli ${process.env.MINIKAFKA_CLI ?? 'dist/cli.js'}`,
-        `  sent              ${sent.reduce((a, b) => a + b, 0)} (${sent.join('/')})`,
+        `  sent              ${sent.reduce((a, [, n]) => a + n, 0)} by ${instances} producer instances (${sent.map(([k, n]) => `${k} ${n}`).join(', ')})`,
         `  acked             ${acks.length}`,
         `  failed deliveries ${failedDrs.length}${failedDrs.length ? ` (${[...new Set(failedDrs.map((e) => e.err))].join(', ')})` : ''}`,
         `  undelivered       ${undelivered} (still queued when the flush gave up)`,
@@ -530,7 +551,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
         `  duplicates        ${dups.length} keys`,
         `  out of order      ${outOfOrder.length}`,
         `  fatal errors      ${fatal.length}${fatal.length ? ` (${[...new Set(fatal.map((e) => e.name ?? e.err))].join(', ')})` : ''}; non-fatal error_cb ${producerErrors.length}`,
-        `  max ack gap       ${(maxGap / 1000).toFixed(2)} s${gapFault ? ` (after: ${gapFault.action} broker ${gapFault.broker}, ${gapFault.role})` : ''}`,
+        `  max ack gap       ${(maxGap / 1000).toFixed(2)} s from t=${((maxGapAt - t0) / 1000).toFixed(1)}s${gapFault ? ` (after: ${gapFault.action} broker ${gapFault.broker}, ${gapFault.role})` : ''}`,
         `  group             consumed ${consumedCount} (${redelivered} re-deliveries), skipped ${skipped.length}, changed-after-consume ${changed.length}, commits backwards ${backwards.length}, commit errors ${commitErrors}, assignments ${rebalances}`,
         `  faults            ${executed.length}: ${kinds}`,
       ].join('\n');
@@ -540,10 +561,11 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       if (lost.length) problems.push(`${lost.length} acknowledged records lost or moved:\n    ${lostDetail.join('\n    ')}`);
       if (dups.length) problems.push(`${dups.length} keys in the log more than once: ${dups.slice(0, 10).map(([k, at]) => `${k} at ${at.map((x) => `${x.part}@${x.off}`).join(',')}`).join('; ')}`);
       if (outOfOrder.length) problems.push(`${outOfOrder.length} out of order: ${outOfOrder.slice(0, 10).join('; ')}`);
-      if (fatal.length) problems.push(`${fatal.length} fatal producer errors: ${fatal.slice(0, 5).map((e) => `p${e.p} ${e.name ?? ''} ${e.str ?? e.err} (t=${((e.t * 1000 - t0) / 1000).toFixed(1)}s)`).join('; ')}`);
+      if (fatal.length) problems.push(`${fatal.length} fatal producer errors: ${fatal.slice(0, 5).map((e) => `p${e.p}g${e.g} ${e.name ?? ''} ${e.str ?? e.err} (t=${((e.t * 1000 - t0) / 1000).toFixed(1)}s)`).join('; ')}`);
       if (backwards.length) problems.push(`committed offsets moved backwards: ${backwards.slice(0, 10).join('; ')}`);
       if (skipped.length) problems.push(`the group never consumed ${skipped.length} offsets: ${skipped.slice(0, 20).join(', ')}`);
       if (changed.length) problems.push(`${changed.length} consumed records are not what the log holds now: ${changed.slice(0, 10).join('; ')}`);
+      if (foreign.length) problems.push(`${foreign.length} records in the log that no producer sent: ${foreign.slice(0, 10).join('; ')}`);
       if (holes.length) problems.push(`${holes.length} offsets missing from the log between its start and end: ${holes.slice(0, 20).join(', ')}`);
       if (acks.length < 1000) problems.push(`only ${acks.length} acknowledgements: the run did not exercise much`);
       if (executed.length < 3) problems.push(`only ${executed.length} faults injected`);

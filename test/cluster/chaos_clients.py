@@ -3,10 +3,12 @@
 # happens, so the Node test can check it even if this process is killed:
 #
 #   produce <params-json>: N idempotent acks=all producers (one Producer each) in one process. Every `interval`
-#     seconds each sends one keyed message "p<id>-<seq>" (value "p<id>:<seq>:<padding>"). Lines:
-#       {"e":"dr","p":id,"s":seq,"part":P,"off":O,"err":null|"...","t":time}   one per delivery report
-#       {"e":"error","p":id,"code":..,"name":..,"fatal":bool,"str":..,"t":time}  error_cb (fatal or not)
-#       {"e":"stopping","t":..}, {"e":"flushed","p":id,"left":n,"t":..}, {"e":"done"}
+#     seconds each sends one keyed message "p<slot>g<gen>-<seq>" (value "p<slot>g<gen>:<seq>:<padding>"); gen
+#     counts the instances of a slot (a new one replaces an instance that had a fatal error). Lines:
+#       {"e":"dr","p":slot,"g":gen,"s":seq,"part":P,"off":O,"err":null|"...","t":time}  one per delivery report
+#       {"e":"error","p":slot,"g":gen,"code":..,"name":..,"fatal":bool,"str":..,"where":..,"t":time}
+#       {"e":"retired","p":slot,"g":gen,...}, {"e":"stopping","sent":{name:n},"t":..},
+#       {"e":"flushed","p":slot,"g":gen,"left":n,"t":..}, {"e":"done"}
 #     It produces until a line "stop" (or EOF) on stdin, then flushes each producer (bounded).
 #
 #   consume <params-json>: a consumer group of `members` confluent-kafka consumers (one thread each), manual
@@ -54,112 +56,133 @@ def produce(params):
     stop = threading.Event()
     threading.Thread(target=wait_for_stop, args=(stop,), daemon=True).start()
 
-    producers = []
-    for i in range(count):
-        def on_error(err, i=i):
-            emit(dict(e='error', p=i, t=time.time(), **err_fields(err)))
+    # A producer instance is "p<slot>g<generation>": a fatal error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER) makes
+    # confluent-kafka raise from poll()/produce()/flush(); it is reported once, that instance is retired (its
+    # queue purged: every message left gets a failed delivery report) and the slot goes on with a new instance
+    # (a new producer id), so the rest of the schedule still has three producers to test.
+    class Instance(object):
+        def __init__(self, slot, gen):
+            self.slot, self.gen, self.seq, self.dead = slot, gen, 0, False
+            self.name = 'p%dg%d' % (slot, gen)
 
-        conf = {
-            'bootstrap.servers': bootstrap,
-            'client.id': 'chaos-p%d' % i,
-            'enable.idempotence': True,
-            'acks': 'all',
-            'message.timeout.ms': params.get('messageTimeoutMs', 120000),
-            'linger.ms': 5,
-            'error_cb': on_error,
-        }
-        producers.append(Producer(conf))
+            def on_error(err):
+                if err.fatal():
+                    self.die(err, 'error_cb')
+                else:
+                    emit(dict(e='error', p=slot, g=gen, t=time.time(), where='error_cb', **err_fields(err)))
 
-    seq = [0] * count
+            self.producer = Producer({
+                'bootstrap.servers': bootstrap,
+                'client.id': 'chaos-' + self.name,
+                'enable.idempotence': True,
+                'acks': 'all',
+                'message.timeout.ms': params.get('messageTimeoutMs', 120000),
+                'linger.ms': 5,
+                'error_cb': on_error,
+            })
 
-    def report(i, s):
-        def on_delivery(err, msg):
-            if err is not None:
-                emit({'e': 'dr', 'p': i, 's': s, 'part': msg.partition(), 'off': -1, 'err': '%s(%d)%s' % (err.name(), err.code(), ' FATAL' if err.fatal() else ''), 'fatal': bool(err.fatal()), 't': time.time()})
+        def die(self, err, where):
+            if not self.dead:
+                fields = err_fields(err) if isinstance(err, KafkaError) else {'code': None, 'name': type(err).__name__, 'fatal': True, 'str': str(err)}
+                emit(dict(e='error', p=self.slot, g=self.gen, t=time.time(), where=where, **fields))
+            self.dead = True
+
+        def on_raise(self, e, where):
+            err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else e
+            if not isinstance(err, KafkaError) or err.fatal():
+                self.die(err, where)
             else:
-                emit({'e': 'dr', 'p': i, 's': s, 'part': msg.partition(), 'off': msg.offset(), 'err': None, 't': time.time()})
-        return on_delivery
+                emit(dict(e='error', p=self.slot, g=self.gen, t=time.time(), where=where, **err_fields(err)))
 
-    # A fatal error (e.g. OUT_OF_ORDER_SEQUENCE_NUMBER) makes confluent-kafka raise from poll()/produce()/flush():
-    # it is reported once per producer, the producer sends nothing more, and the others go on.
-    dead = [False] * count
+        def poll(self, timeout=0):
+            try:
+                return self.producer.poll(timeout)
+            except KafkaException as e:
+                self.on_raise(e, 'poll')
+                return 0
 
-    def on_raise(i, e, where):
-        err = e.args[0] if e.args and isinstance(e.args[0], KafkaError) else None
-        if err is None:
-            emit({'e': 'error', 'p': i, 't': time.time(), 'where': where, 'code': None, 'name': type(e).__name__, 'fatal': True, 'str': str(e)})
-            dead[i] = True
-            return
-        if err.fatal():
-            if not dead[i]:
-                emit(dict(e='error', p=i, t=time.time(), where=where, **err_fields(err)))
-            dead[i] = True
-        else:
-            emit(dict(e='error', p=i, t=time.time(), where=where, **err_fields(err)))
+        def produce(self):
+            s = self.seq
+            key = '%s-%d' % (self.name, s)
+            slot, gen = self.slot, self.gen
 
-    def poll(i, timeout=0):
-        try:
-            return producers[i].poll(timeout)
-        except KafkaException as e:
-            on_raise(i, e, 'poll')
-            return 0
+            def on_delivery(err, msg):
+                if err is not None:
+                    emit({'e': 'dr', 'p': slot, 'g': gen, 's': s, 'part': msg.partition(), 'off': -1, 'err': '%s(%d)%s' % (err.name(), err.code(), ' FATAL' if err.fatal() else ''), 't': time.time()})
+                else:
+                    emit({'e': 'dr', 'p': slot, 'g': gen, 's': s, 'part': msg.partition(), 'off': msg.offset(), 'err': None, 't': time.time()})
+            try:
+                self.producer.produce(topic, key=key, value='%s:%d:%s' % (self.name, s, pad), on_delivery=on_delivery)
+                self.seq += 1
+            except BufferError:
+                pass  # queue full: try this sequence number again next round
+            except KafkaException as e:
+                self.on_raise(e, 'produce')
+
+        def retire(self):
+            try:
+                self.producer.purge()
+            except KafkaException as e:
+                self.on_raise(e, 'purge')
+
+    current = [Instance(i, 0) for i in range(count)]
+    everyone = list(current)
+    retired = []
+
+    def poll_all():
+        for inst in current:
+            inst.poll()
+        for inst in retired:
+            inst.poll()
 
     emit({'e': 'started', 't': time.time()})
     next_at = time.time()
     while not stop.is_set():
-        for i, p in enumerate(producers):
-            s = seq[i]
-            if not dead[i]:
-                try:
-                    p.produce(topic, key='p%d-%d' % (i, s), value='p%d:%d:%s' % (i, s, pad), on_delivery=report(i, s))
-                    seq[i] += 1
-                except BufferError:
-                    pass  # queue full: try this sequence number again next round
-                except KafkaException as e:
-                    on_raise(i, e, 'produce')
-            poll(i)
+        for i in range(count):
+            inst = current[i]
+            if inst.dead:
+                emit({'e': 'retired', 'p': inst.slot, 'g': inst.gen, 'sent': inst.seq, 't': time.time()})
+                inst.retire()
+                retired.append(inst)
+                inst = current[i] = Instance(i, inst.gen + 1)
+                everyone.append(inst)
+            inst.produce()
+            inst.poll()
         next_at += interval
         delay = next_at - time.time()
         if delay > 0:
             # Serve delivery reports while waiting.
             end = time.time() + delay
             while True:
+                poll_all()
                 left = end - time.time()
                 if left <= 0:
                     break
-                for i in range(count):
-                    poll(i)
                 time.sleep(min(left, 0.005))
         else:
             next_at = time.time()
-    emit({'e': 'stopping', 't': time.time(), 'sent': seq})
+    emit({'e': 'stopping', 't': time.time(), 'sent': {inst.name: inst.seq for inst in everyone}})
     deadline = time.time() + params.get('flushSeconds', 60)
-    for i, p in enumerate(producers):
-        # A producer that had a fatal error delivers nothing more: its queue is purged (each message gets a
-        # failed delivery report) after a short grace.
-        end = min(deadline, time.time() + 5) if dead[i] else deadline
+    for inst in everyone:
+        # A dead instance delivers nothing more: its queue is purged after a short grace.
+        end = min(deadline, time.time() + 5) if inst.dead else deadline
         left = None
         while True:
             try:
-                left = p.flush(max(0.1, end - time.time()))
+                left = inst.producer.flush(max(0.1, end - time.time()))
                 break
             except KafkaException as e:
-                on_raise(i, e, 'flush')
+                inst.on_raise(e, 'flush')
                 if time.time() >= end:
-                    left = len(p)
+                    left = len(inst.producer)
                     break
-        purged = 0
-        if left and dead[i]:
-            purged = left
-            try:
-                p.purge()
-            except KafkaException as e:
-                on_raise(i, e, 'purge')
+        if left and inst.dead:
+            inst.retire()
             for _ in range(20):
-                if poll(i, 0.1) == 0 and len(p) == 0:
+                if inst.poll(0.1) == 0 and len(inst.producer) == 0:
                     break
-            left = len(p)
-        emit({'e': 'flushed', 'p': i, 'left': left, 'purged': purged, 't': time.time()})
+            left = len(inst.producer)
+        emit({'e': 'flushed', 'p': inst.slot, 'g': inst.gen, 'left': left, 't': time.time()})
     emit({'e': 'done', 't': time.time()})
 
 
