@@ -200,9 +200,13 @@ function spawnPython(mode: string, params: Record<string, unknown>, logFile?: st
 
 let cluster: TestCluster | undefined;
 const brokerPids = new Set<number>();
+/** Supervisors seen in control.json: after a controller kill the new one is started by a broker, not by the test. */
+const supervisorPids = new Set<number>();
 
 function control(): ControlClient {
-  return ControlClient.forDir(cluster!.dir);
+  const c = ControlClient.forDir(cluster!.dir);
+  if (c.info.pid) supervisorPids.add(c.info.pid);
+  return c;
 }
 
 async function stateNow(): Promise<ClusterState> {
@@ -287,9 +291,10 @@ async function cleanup(): Promise<void> {
   if (verbose) console.log(`cleanup: supervisor exited after ${Date.now() - started} ms`);
   // A supervisor killed by a controller kill leaves brokers that are not the test's children; they carry the
   // cluster's dir on their command line.
-  for (const pid of brokerPids) {
+  for (const pid of [...supervisorPids, ...brokerPids]) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(cluster.dir)) process.kill(pid, 'SIGKILL');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmdline.includes(cluster.dir) || (supervisorPids.has(pid) && pid !== cluster.cli.child.pid && cmdline.includes('cli'))) process.kill(pid, 'SIGKILL');
     } catch {
       // exited
     }
