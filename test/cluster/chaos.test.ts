@@ -461,14 +461,23 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       const holes: string[] = [];
       for (let p = 0; p < PARTITIONS; p++) for (let o = lo.get(p) ?? 0; o < (hi.get(p) ?? 0); o++) if (!log.get(p)!.has(o)) holes.push(`${p}@${o}`);
 
+      /** The fault under way at (or last before) a time in ms since the epoch, for the findings' messages. */
+      const faultAt = (ms: number) => {
+        const f = [...executed].reverse().find((x) => x.at <= ms);
+        if (!f) return 'before any fault';
+        const what = `${f.action}${f.broker >= 0 ? ` broker ${f.broker}` : ''} at t=${((f.at - t0) / 1000).toFixed(1)}s`;
+        return f.healedAt && f.healedAt < ms ? `${((ms - f.healedAt) / 1000).toFixed(1)} s after healing ${what}` : `during ${what}`;
+      };
+      const rel = (sec: number) => `t=${((sec * 1000 - t0) / 1000).toFixed(1)}s, ${faultAt(sec * 1000)}`;
       // 1. Every acknowledged record at the offset its delivery report gave.
       const acks = pe.filter((e) => e.e === 'dr' && e.err === null);
       const failedDrs = pe.filter((e) => e.e === 'dr' && e.err !== null);
       const keyAt = new Map<string, Array<{ part: number; off: number }>>();
       for (const r of inOrder) keyAt.set(r.k, [...(keyAt.get(r.k) ?? []), { part: r.part, off: r.off }]);
       const keyOf = (a: Record<string, any>) => `p${a.p}g${a.g}-${a.s}`;
+      const ackByKey = new Map(acks.map((a) => [keyOf(a), a]));
       const lost = acks.filter((a) => log.get(a.part)!.get(a.off) !== keyOf(a));
-      const lostDetail = lost.slice(0, 10).map((a) => `${keyOf(a)} acked at ${a.part}@${a.off} (t=${((a.t * 1000 - t0) / 1000).toFixed(1)}s); log there: ${log.get(a.part)!.get(a.off) ?? 'nothing'}; key found at ${JSON.stringify(keyAt.get(keyOf(a)) ?? [])}`);
+      const lostDetail = lost.slice(0, 10).map((a) => `${keyOf(a)} acked at ${a.part}@${a.off} (${rel(a.t)}); log there: ${log.get(a.part)!.get(a.off) ?? 'nothing'}; key found at ${JSON.stringify(keyAt.get(keyOf(a)) ?? [])}`);
       const lostEntirely = lost.filter((a) => !keyAt.has(keyOf(a))).length;
       // 2. No key twice in the log.
       const dups = [...keyAt].filter(([, at]) => at.length > 1);
@@ -484,7 +493,8 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
         }
         const id = `${m[1]}/${r.part}`;
         const prev = lastSeq.get(id);
-        if (prev !== undefined && Number(m[2]) <= prev) outOfOrder.push(`partition ${r.part}@${r.off}: ${m[1]}-${m[2]} after ${m[1]}-${prev}`);
+        // (the same number again is a duplicate, counted above)
+        if (prev !== undefined && Number(m[2]) < prev) outOfOrder.push(`partition ${r.part}@${r.off}: ${m[1]}-${m[2]} after ${m[1]}-${prev}`);
         lastSeq.set(id, Math.max(prev ?? -1, Number(m[2])));
       }
       // 4. Fatal producer errors.
@@ -496,7 +506,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       for (const e of ce.filter((x) => x.e === 'commit' && !x.err)) {
         for (const [p, o] of Object.entries(e.offs as Record<string, number>)) {
           const prev = lastCommit.get(p);
-          if (prev !== undefined && o < prev) backwards.push(`commit by member ${e.m}: partition ${p} ${prev} -> ${o} (t=${((e.t * 1000 - t0) / 1000).toFixed(1)}s)`);
+          if (prev !== undefined && o < prev) backwards.push(`commit by member ${e.m}: partition ${p} ${prev} -> ${o} (${rel(e.t)})`);
           lastCommit.set(p, Math.max(prev ?? -1, o));
         }
       }
@@ -507,7 +517,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
         for (const [p, o] of Object.entries(e.offs as Record<string, number>)) {
           if (o < 0) continue; // no committed offset yet (-1001)
           const prev = lastSeen.get(p);
-          if (prev !== undefined && o < prev) backwards.push(`${e.final ? 'final' : 'observed'} committed offset of partition ${p}: ${prev} -> ${o} (t=${((e.t * 1000 - t0) / 1000).toFixed(1)}s)`);
+          if (prev !== undefined && o < prev) backwards.push(`${e.final ? 'final' : 'observed'} committed offset of partition ${p}: ${prev} -> ${o} (${rel(e.t)})`);
           lastSeen.set(p, Math.max(prev ?? -1, o));
         }
       }
@@ -564,9 +574,12 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
 
       const problems: string[] = [...findings];
       if (lost.length) problems.push(`${lost.length} acknowledged records lost or moved:\n    ${lostDetail.join('\n    ')}`);
-      if (dups.length) problems.push(`${dups.length} keys in the log more than once: ${dups.slice(0, 10).map(([k, at]) => `${k} at ${at.map((x) => `${x.part}@${x.off}`).join(',')}`).join('; ')}`);
+      if (dups.length) problems.push(`${dups.length} keys in the log more than once: ${dups.slice(0, 10).map(([k, at]) => {
+        const ack = ackByKey.get(k);
+        return `${k} at ${at.map((x) => `${x.part}@${x.off}`).join(',')} (${ack ? `acked at ${ack.part}@${ack.off}, ${rel(ack.t)}` : 'not acked'})`;
+      }).join('; ')}`);
       if (outOfOrder.length) problems.push(`${outOfOrder.length} out of order: ${outOfOrder.slice(0, 10).join('; ')}`);
-      if (fatal.length) problems.push(`${fatal.length} fatal producer errors: ${fatal.slice(0, 5).map((e) => `p${e.p}g${e.g} ${e.name ?? ''} ${e.str ?? e.err} (t=${((e.t * 1000 - t0) / 1000).toFixed(1)}s)`).join('; ')}`);
+      if (fatal.length) problems.push(`${fatal.length} fatal producer errors: ${fatal.slice(0, 5).map((e) => `p${e.p}g${e.g} ${e.name ?? ''} ${e.str ?? e.err} (${rel(e.t)})`).join('; ')}`);
       if (backwards.length) problems.push(`committed offsets moved backwards: ${backwards.slice(0, 10).join('; ')}`);
       if (skipped.length) problems.push(`the group never consumed ${skipped.length} offsets: ${skipped.slice(0, 20).join(', ')}`);
       if (changed.length) problems.push(`${changed.length} consumed records are not what the log holds now: ${changed.slice(0, 10).join('; ')}`);
