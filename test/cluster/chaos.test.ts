@@ -27,6 +27,7 @@ import { ControlClient, readControlInfo } from '../../src/broker/cluster/control
 import type { ClusterState } from '../../src/broker/cluster/supervisor';
 import { offsetsPartitionFor } from '../../src/broker/groups/offsetsRecords';
 import { runCli } from '../helpers/cli';
+import { checkChaos, ExecutedFault, Role } from '../helpers/chaos';
 import { fullIsr, startTestCluster, TestCluster } from '../helpers/cluster';
 
 const PYTHON = '/usr/bin/python3';
@@ -65,7 +66,6 @@ function prng(seed: number): () => number {
   };
 }
 
-type Role = 'random' | 'most-leaders' | 'coordinator' | 'controller-broker' | 'controller-kill';
 type Action = 'kill' | 'pause' | 'stop';
 
 interface PlannedFault {
@@ -264,16 +264,6 @@ function coordinatorOf(s: ClusterState): number {
   return t.partitions[offsetsPartitionFor(GROUP, t.partitions.length)]?.leader ?? -1;
 }
 
-interface ExecutedFault {
-  at: number;
-  role: Role;
-  action: Action | 'controller-kill';
-  broker: number;
-  downMs: number;
-  healedAt?: number;
-  note?: string;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 
 async function cleanup(): Promise<void> {
@@ -447,147 +437,20 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       consumers.kill();
 
       // ---- checks ---------------------------------------------------------------------------------------
-      const pe = producers.events;
-      const ce = consumers.events;
-      const log = new Map<number, Map<number, string>>();
-      for (let p = 0; p < PARTITIONS; p++) log.set(p, new Map());
-      const inOrder: Array<{ part: number; off: number; k: string }> = [];
-      for (const e of reader.events.filter((x) => x.e === 'rec')) {
-        log.get(e.part)!.set(e.off, e.k);
-        inOrder.push(e as any);
-      }
-      const incomplete = [...Array(PARTITIONS).keys()].filter((p) => !readDone.complete.includes(p));
-      if (incomplete.length) findings.push(`the reader did not reach the high watermark of partitions ${incomplete.join(',')}`);
-      const holes: string[] = [];
-      for (let p = 0; p < PARTITIONS; p++) for (let o = lo.get(p) ?? 0; o < (hi.get(p) ?? 0); o++) if (!log.get(p)!.has(o)) holes.push(`${p}@${o}`);
-
-      /** The fault under way at (or last before) a time in ms since the epoch, for the findings' messages. */
-      const faultAt = (ms: number) => {
-        const f = [...executed].reverse().find((x) => x.at <= ms);
-        if (!f) return 'before any fault';
-        const what = `${f.action}${f.broker >= 0 ? ` broker ${f.broker}` : ''} at t=${((f.at - t0) / 1000).toFixed(1)}s`;
-        return f.healedAt && f.healedAt < ms ? `${((ms - f.healedAt) / 1000).toFixed(1)} s after healing ${what}` : `during ${what}`;
-      };
-      const rel = (sec: number) => `t=${((sec * 1000 - t0) / 1000).toFixed(1)}s, ${faultAt(sec * 1000)}`;
-      // 1. Every acknowledged record at the offset its delivery report gave.
-      const acks = pe.filter((e) => e.e === 'dr' && e.err === null);
-      const failedDrs = pe.filter((e) => e.e === 'dr' && e.err !== null);
-      const keyAt = new Map<string, Array<{ part: number; off: number }>>();
-      for (const r of inOrder) keyAt.set(r.k, [...(keyAt.get(r.k) ?? []), { part: r.part, off: r.off }]);
-      const keyOf = (a: Record<string, any>) => `p${a.p}g${a.g}-${a.s}`;
-      const ackByKey = new Map(acks.map((a) => [keyOf(a), a]));
-      const lost = acks.filter((a) => log.get(a.part)!.get(a.off) !== keyOf(a));
-      const lostDetail = lost.slice(0, 10).map((a) => `${keyOf(a)} acked at ${a.part}@${a.off} (${rel(a.t)}); log there: ${log.get(a.part)!.get(a.off) ?? 'nothing'}; key found at ${JSON.stringify(keyAt.get(keyOf(a)) ?? [])}`);
-      const lostEntirely = lost.filter((a) => !keyAt.has(keyOf(a))).length;
-      // 2. No key twice in the log.
-      const dups = [...keyAt].filter(([, at]) => at.length > 1);
-      // 3. Per producer and partition, increasing sequence numbers in log order.
-      const outOfOrder: string[] = [];
-      const foreign: string[] = [];
-      const lastSeq = new Map<string, number>();
-      for (const r of inOrder) {
-        const m = /^(p\d+g\d+)-(\d+)$/.exec(r.k);
-        if (!m) {
-          foreign.push(`${r.part}@${r.off}: ${r.k}`);
-          continue;
-        }
-        const id = `${m[1]}/${r.part}`;
-        const prev = lastSeq.get(id);
-        // (the same number again is a duplicate, counted above)
-        if (prev !== undefined && Number(m[2]) < prev) outOfOrder.push(`partition ${r.part}@${r.off}: ${m[1]}-${m[2]} after ${m[1]}-${prev}`);
-        lastSeq.set(id, Math.max(prev ?? -1, Number(m[2])));
-      }
-      // 4. Fatal producer errors.
-      const fatal = pe.filter((e) => e.e === 'error' && e.fatal);
-      const producerErrors = pe.filter((e) => e.e === 'error' && !e.fatal);
-      // 5. Committed offsets never move backwards: successful commits, observed OffsetFetch, final.
-      const backwards: string[] = [];
-      const lastCommit = new Map<string, number>();
-      for (const e of ce.filter((x) => x.e === 'commit' && !x.err)) {
-        for (const [p, o] of Object.entries(e.offs as Record<string, number>)) {
-          const prev = lastCommit.get(p);
-          if (prev !== undefined && o < prev) backwards.push(`commit by member ${e.m}: partition ${p} ${prev} -> ${o} (${rel(e.t)})`);
-          lastCommit.set(p, Math.max(prev ?? -1, o));
-        }
-      }
-      const lastSeen = new Map<string, number>();
-      const observedSeries = ce.filter((x) => x.e === 'observed' && x.offs);
-      if (final.offs) observedSeries.push({ ...final, final: true });
-      for (const e of observedSeries) {
-        for (const [p, o] of Object.entries(e.offs as Record<string, number>)) {
-          if (o < 0) continue; // no committed offset yet (-1001)
-          const prev = lastSeen.get(p);
-          if (prev !== undefined && o < prev) backwards.push(`${e.final ? 'final' : 'observed'} committed offset of partition ${p}: ${prev} -> ${o} (${rel(e.t)})`);
-          lastSeen.set(p, Math.max(prev ?? -1, o));
-        }
-      }
-      if (!final.offs) findings.push(`the final committed offsets could not be read: ${final.err}`);
-      else for (const [p, h] of hi) if (final.offs[String(p)] !== h) findings.push(`final committed offset of partition ${p} is ${final.offs[String(p)]}, the log end is ${h}`);
-      // 6. The group consumed every offset of the log, and what it consumed is what the log holds.
-      const consumed = new Map<string, string>();
-      const changed: string[] = [];
-      let consumedCount = 0;
-      for (const e of ce.filter((x) => x.e === 'msg')) {
-        consumedCount++;
-        consumed.set(`${e.part}@${e.off}`, e.k);
-        const inLog = log.get(e.part)!.get(e.off);
-        if (inLog !== e.k && changed.length < 1000) changed.push(`member ${e.m} consumed ${e.k} at ${e.part}@${e.off}; the log holds ${inLog ?? 'nothing'} there`);
-      }
-      const skipped: string[] = [];
-      for (const r of inOrder) if (!consumed.has(`${r.part}@${r.off}`)) skipped.push(`${r.part}@${r.off}`);
-      const redelivered = consumedCount - consumed.size;
-      const rebalances = ce.filter((e) => e.e === 'assign').length;
-      const commitErrors = ce.filter((e) => e.e === 'commit' && e.err).length;
-      // 7. Unavailability: the longest gap between successive acknowledgements while producing.
-      // (A stretch without acks up to the end of production counts too.)
-      const ackTimes = [...acks.map((a) => a.t * 1000).filter((t) => t <= stopping.t * 1000), stopping.t * 1000].sort((a, b) => a - b);
-      let maxGap = 0;
-      let maxGapAt = 0;
-      for (let i = 1; i < ackTimes.length; i++) {
-        if (ackTimes[i] - ackTimes[i - 1] > maxGap) {
-          maxGap = ackTimes[i] - ackTimes[i - 1];
-          maxGapAt = ackTimes[i - 1];
-        }
-      }
-      const gapFault = [...executed].reverse().find((f) => f.at <= maxGapAt + 1000);
-      const undelivered = pe.filter((e) => e.e === 'flushed').reduce((s, e) => s + e.left, 0);
-      const sent = Object.entries((stopping.sent ?? {}) as Record<string, number>);
-      const instances = sent.length;
-
-      const kinds = [...faultsByKind].map(([k, n]) => `${k} ${n}`).join(', ');
-      const summary = [
-        `chaos seed ${SEED}, ${SECONDS} s, cli ${process.env.MINIKAFKA_CLI ?? 'dist/cli.js'}`,
-        `  sent              ${sent.reduce((a, [, n]) => a + n, 0)} by ${instances} producer instances (${sent.map(([k, n]) => `${k} ${n}`).join(', ')})`,
-        `  acked             ${acks.length}`,
-        `  failed deliveries ${failedDrs.length}${failedDrs.length ? ` (${[...new Set(failedDrs.map((e) => e.err))].join(', ')})` : ''}`,
-        `  undelivered       ${undelivered} (still queued when the flush gave up)`,
-        `  in the log        ${inOrder.length} records; holes ${holes.length}`,
-        `  lost              ${lost.length} (${lostEntirely} not in the log at all, ${lost.length - lostEntirely} elsewhere)`,
-        `  duplicates        ${dups.length} keys`,
-        `  out of order      ${outOfOrder.length}`,
-        `  fatal errors      ${fatal.length}${fatal.length ? ` (${[...new Set(fatal.map((e) => e.name ?? e.err))].join(', ')})` : ''}; non-fatal error_cb ${producerErrors.length}`,
-        `  max ack gap       ${(maxGap / 1000).toFixed(2)} s from t=${((maxGapAt - t0) / 1000).toFixed(1)}s${gapFault ? ` (after: ${gapFault.action} broker ${gapFault.broker}, ${gapFault.role})` : ''}`,
-        `  group             consumed ${consumedCount} (${redelivered} re-deliveries), skipped ${skipped.length}, changed-after-consume ${changed.length}, commits backwards ${backwards.length}, commit errors ${commitErrors}, assignments ${rebalances}`,
-        `  faults            ${executed.length}: ${kinds}`,
-      ].join('\n');
+      const driverErrors = [producers, consumers, reader].map((x) => x.stderr()).filter((e) => e.includes('Traceback'));
+      for (const e of driverErrors) findings.push(`a client driver raised:\n${e.slice(-2000)}`);
+      const { summary, problems } = checkChaos({
+        title: `chaos seed ${SEED}, ${SECONDS} s, cli ${process.env.MINIKAFKA_CLI ?? 'dist/cli.js'}`,
+        partitions: PARTITIONS,
+        t0,
+        producerEvents: producers.events,
+        consumerEvents: consumers.events,
+        readerEvents: reader.events,
+        executed,
+        faultsByKind,
+        findings,
+      });
       console.log(summary);
-
-      const problems: string[] = [...findings];
-      if (lost.length) problems.push(`${lost.length} acknowledged records lost or moved:\n    ${lostDetail.join('\n    ')}`);
-      if (dups.length) problems.push(`${dups.length} keys in the log more than once: ${dups.slice(0, 10).map(([k, at]) => {
-        const ack = ackByKey.get(k);
-        return `${k} at ${at.map((x) => `${x.part}@${x.off}`).join(',')} (${ack ? `acked at ${ack.part}@${ack.off}, ${rel(ack.t)}` : 'not acked'})`;
-      }).join('; ')}`);
-      if (outOfOrder.length) problems.push(`${outOfOrder.length} out of order: ${outOfOrder.slice(0, 10).join('; ')}`);
-      if (fatal.length) problems.push(`${fatal.length} fatal producer errors: ${fatal.slice(0, 5).map((e) => `p${e.p}g${e.g} ${e.name ?? ''} ${e.str ?? e.err} (${rel(e.t)})`).join('; ')}`);
-      if (backwards.length) problems.push(`committed offsets moved backwards: ${backwards.slice(0, 10).join('; ')}`);
-      if (skipped.length) problems.push(`the group never consumed ${skipped.length} offsets: ${skipped.slice(0, 20).join(', ')}`);
-      if (changed.length) problems.push(`${changed.length} consumed records are not what the log holds now: ${changed.slice(0, 10).join('; ')}`);
-      if (foreign.length) problems.push(`${foreign.length} records in the log that no producer sent: ${foreign.slice(0, 10).join('; ')}`);
-      if (holes.length) problems.push(`${holes.length} offsets missing from the log between its start and end: ${holes.slice(0, 20).join(', ')}`);
-      if (acks.length < 1000) problems.push(`only ${acks.length} acknowledgements: the run did not exercise much`);
-      if (executed.length < 3) problems.push(`only ${executed.length} faults injected`);
-      if (producers.stderr().includes('Traceback') || consumers.stderr().includes('Traceback')) problems.push(`a client driver raised:\n${producers.stderr().slice(-2000)}\n${consumers.stderr().slice(-2000)}`);
       assert.deepEqual(problems, [], `${summary}\n${problems.join('\n')}\n${context()}`);
     } catch (err) {
       if (err instanceof assert.AssertionError && err.message.includes('--- executed schedule ---')) throw err;
