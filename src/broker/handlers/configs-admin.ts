@@ -36,7 +36,12 @@ export function handleDescribeConfigs(req: RequestOf<typeof DescribeConfigs>, ct
         if (req.includeSynonyms) {
           if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
           if (brokerSet) synonyms.push({ name: def.brokerSynonym!, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
-          synonyms.push({ ...(def.defaultSynonym ?? { name: def.brokerSynonym ?? def.name, value: def.defaultValue }), source: ConfigSource.DEFAULT_CONFIG });
+          // Kafka (ConfigHelper.configSynonyms) drops the broker synonyms before the first one named like the topic
+          // config's own broker synonym: a default that only log.retention.hours has is listed after a static
+          // log.retention.ms, and not at all when log.retention.ms is unset (the list is then empty).
+          if (!def.defaultSynonym || brokerSet) {
+            synonyms.push({ ...(def.defaultSynonym ?? { name: def.brokerSynonym ?? def.name, value: def.defaultValue }), source: ConfigSource.DEFAULT_CONFIG });
+          }
         }
         return {
           name: def.name,
