@@ -1,6 +1,6 @@
 // Metadata: live brokers, a live broker named as controller, topics with leaders, replicas, ISR and offline
-// replicas. Unknown topics are auto-created when the request and the broker allow it (v0-3 always ask).
-// Partitions without a leader carry LEADER_NOT_AVAILABLE, which clients retry.
+// replicas. Unknown topics are auto-created when the request and the broker allow it (v0-3 always ask), answered
+// UNKNOWN_TOPIC_OR_PARTITION the first time. Partitions without a leader carry LEADER_NOT_AVAILABLE; clients retry both.
 
 import { Metadata } from '../../protocol/apis/03-metadata';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
@@ -27,7 +27,7 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
         topics.push(errorTopic(null, ErrorCode.UNKNOWN_TOPIC_ID, topicId));
         continue;
       }
-      let topic = broker.topicState(lookupName);
+      const topic = broker.topicState(lookupName);
       if (!topic) {
         if (topicNameProblem(lookupName)) {
           topics.push(errorTopic(lookupName, ErrorCode.INVALID_TOPIC_EXCEPTION));
@@ -37,15 +37,16 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
           topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
+        // As a KRaft broker does (AutoTopicCreationManager), the request that asks for the creation is answered
+        // UNKNOWN_TOPIC_OR_PARTITION whatever the controller says; clients retry Metadata and see the topic ready.
         try {
-          topic = await broker.controller.createTopic({ name: lookupName, numPartitions: -1, replicationFactor: -1 }, false);
+          await broker.controller.createTopic({ name: lookupName, numPartitions: -1, replicationFactor: -1 }, false);
+          broker.applyMetadata(await broker.controller.metadata());
         } catch (err) {
-          const code = err instanceof KafkaError && err.code !== ErrorCode.TOPIC_ALREADY_EXISTS ? err.code : ErrorCode.LEADER_NOT_AVAILABLE;
-          topics.push(errorTopic(lookupName, code === ErrorCode.INVALID_REPLICATION_FACTOR ? ErrorCode.LEADER_NOT_AVAILABLE : code));
-          continue;
+          if (!(err instanceof KafkaError)) throw err;
         }
-        broker.applyMetadata(await broker.controller.metadata());
-        topic = broker.topicState(lookupName) ?? topic;
+        topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
       }
       topics.push(describeTopic(topic, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
     }

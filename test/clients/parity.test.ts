@@ -1,0 +1,147 @@
+// Kafka parity (issue 13), checked with clients we did not write: kafkajs 2.2.4, kcat 1.7.1 and confluent-kafka 1.7
+// (librdkafka 2.0.2, Debian's /usr/bin/python3), plus our WireClient for the exact first answer of a request.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { startTestBroker, TestBroker, tempDir } from '../helpers/broker';
+import { WireClient } from '../../src/broker/wireClient';
+import { Metadata } from '../../src/protocol/apis';
+import { ErrorCode } from '../../src/protocol/errorCode';
+
+const PYTHON = '/usr/bin/python3';
+const KCAT = '/usr/bin/kcat';
+
+let broker: TestBroker;
+let wire: WireClient;
+let scriptDir: string;
+
+before(async () => {
+  broker = await startTestBroker({ 'group.initial.rebalance.delay.ms': '0' });
+  wire = new WireClient('127.0.0.1', broker.broker.port, 'parity-test-inspector');
+  await wire.connect();
+  scriptDir = tempDir('minikafka-parity-');
+});
+
+after(async () => {
+  wire?.close();
+  await broker?.cleanup();
+  if (scriptDir) rmSync(scriptDir, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function run(cmd: string, args: string[], input = '', timeoutMs = 45000): Promise<Run> {
+  const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  child.stdin!.on('error', () => {});
+  child.stdin!.end(input);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} ${args.join(' ')} timed out\n--- stdout ---\n${stdout}\n--- stderr ---\n${stderr.slice(-4000)}`));
+    }, timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs a Python script given as source with JSON params in argv[1]; its last stdout line is JSON. */
+export async function runPythonScript<T>(dir: string, name: string, source: string, params: Record<string, unknown>): Promise<T> {
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: install python3 and python3-confluent-kafka`);
+  const file = join(dir, name);
+  writeFileSync(file, source);
+  const r = await run(PYTHON, [file, JSON.stringify(params)]);
+  const explain = `${name} exited with ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr.slice(-4000)}`;
+  assert.equal(r.code, 0, explain);
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '') as T;
+  } catch {
+    throw new Error(`last stdout line of ${name} is not JSON\n${explain}`);
+  }
+}
+
+const metadataFor = (topic: string, allowAutoTopicCreation: boolean) =>
+  wire.request(Metadata, 12, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }], allowAutoTopicCreation, includeTopicAuthorizedOperations: false });
+
+describe('Metadata auto-creation answers as a KRaft broker does', () => {
+  test('the request that creates the topic gets UNKNOWN_TOPIC_OR_PARTITION; the next one sees it with a leader', async () => {
+    const refused = await metadataFor('auto-not-allowed', false);
+    assert.equal(refused.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.equal(broker.broker.topicState('auto-not-allowed'), undefined, 'allow_auto_topic_creation=false creates nothing');
+
+    const first = await metadataFor('auto-wire', true);
+    assert.equal(first.topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    assert.deepEqual(first.topics[0].partitions, []);
+    const second = await metadataFor('auto-wire', true);
+    assert.equal(second.topics[0].errorCode, 0);
+    assert.equal(second.topics[0].partitions.length, 1);
+    assert.equal(second.topics[0].partitions[0].leaderId, broker.broker.nodeId);
+  });
+
+  test('kafkajs produces to a topic that does not exist yet (it retries Metadata)', async () => {
+    const kafka = new Kafka({ clientId: 'parity', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50 } });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    try {
+      const res = await producer.send({ topic: 'auto-kafkajs', messages: [{ value: 'a' }, { value: 'b' }] });
+      assert.equal(res[0].errorCode, 0);
+    } finally {
+      await producer.disconnect();
+    }
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      assert.deepEqual((await admin.fetchTopicOffsets('auto-kafkajs')).map((o) => o.high), ['2']);
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
+  test('kcat produces to a topic that does not exist yet and reads it back', async () => {
+    if (!existsSync(KCAT)) throw new Error(`${KCAT} not found: apt-get install kcat`);
+    const produced = await run(KCAT, ['-b', broker.bootstrap, '-P', '-t', 'auto-kcat'], 'one\ntwo\n');
+    assert.equal(produced.code, 0, produced.stderr);
+    const consumed = await run(KCAT, ['-b', broker.bootstrap, '-C', '-t', 'auto-kcat', '-o', 'beginning', '-e', '-q']);
+    assert.equal(consumed.code, 0, consumed.stderr);
+    assert.deepEqual(consumed.stdout.trim().split('\n'), ['one', 'two']);
+  });
+
+  test('confluent-kafka produces to a topic that does not exist yet', async () => {
+    const r = await runPythonScript<{ errors: string[]; delivered: number }>(
+      scriptDir,
+      'auto_create.py',
+      `
+import json, sys
+from confluent_kafka import Producer
+params = json.loads(sys.argv[1])
+p = Producer({'bootstrap.servers': params['bootstrap']})
+errors, delivered = [], [0]
+def report(err, msg):
+    if err is not None: errors.append(str(err))
+    else: delivered[0] += 1
+for i in range(5):
+    p.produce('auto-confluent', value=('v%d' % i).encode(), on_delivery=report)
+p.flush(30)
+print(json.dumps({'errors': errors, 'delivered': delivered[0]}))
+`,
+      { bootstrap: broker.bootstrap },
+    );
+    assert.deepEqual(r, { errors: [], delivered: 5 });
+  });
+});
