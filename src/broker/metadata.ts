@@ -2,6 +2,8 @@
 // brokers receive copies and act on the partitions they replicate. Plain data, so it can cross a process
 // boundary as JSON.
 
+import type { AclBinding } from './security/authorizer';
+
 export interface BrokerInfo {
   id: number;
   host: string;
@@ -44,6 +46,8 @@ export interface MetadataImage {
   topics: TopicState[];
   /** Next producer id block start (InitProducerId). */
   nextProducerId: number;
+  /** The cluster's ACL bindings (CreateAcls/DeleteAcls); absent in images written before ACLs existed. */
+  acls?: AclBinding[];
 }
 
 export const OFFSETS_TOPIC = '__consumer_offsets';

@@ -60,6 +60,7 @@ const table = [
   [48, 'INVALID_TXN_STATE', false, 'The producer attempted a transactional operation in an invalid state.'],
   [49, 'INVALID_PRODUCER_ID_MAPPING', false, 'The producer attempted to use a producer id which is not currently assigned to its transactional id.'],
   [51, 'CONCURRENT_TRANSACTIONS', true, 'The producer attempted to update a transaction while another concurrent operation on the same transaction was ongoing.'],
+  [54, 'SECURITY_DISABLED', false, 'Security features are disabled.'],
   [56, 'KAFKA_STORAGE_ERROR', true, 'Disk error when trying to access log file on the disk.'],
   [58, 'SASL_AUTHENTICATION_FAILED', false, 'SASL Authentication failed.'],
   [59, 'UNKNOWN_PRODUCER_ID', false, 'This exception is raised by the broker if it could not locate the producer metadata associated with the producerId in question.'],

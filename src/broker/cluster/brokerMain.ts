@@ -33,7 +33,7 @@ function ipcControllerChannel(): ControllerChannel {
     });
   const methods: ControllerMethod[] = [
     'createTopic', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterIsr', 'allocateProducerIds',
-    'electLeaders', 'reassignPartition', 'listReassignments', 'metadata',
+    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'metadata',
   ];
   return Object.fromEntries(methods.map((m) => [m, call(m)])) as unknown as ControllerChannel;
 }

@@ -8,6 +8,7 @@ import { handleListOffsets } from './02-list-offsets';
 import { handleMetadata } from './03-metadata';
 import { handleApiVersions } from './18-api-versions';
 import { handleCreateTopics } from './19-create-topics';
+import { handleCreateAcls, handleDeleteAcls, handleDescribeAcls } from './acls';
 import { handleAlterConfigs, handleDescribeConfigs, handleIncrementalAlterConfigs } from './configs-admin';
 import {
   handleDeleteGroups,
@@ -49,6 +50,9 @@ export function buildRouter(): Router {
     .register(apis.DeleteRecords, handleDeleteRecords)
     .register(apis.InitProducerId, handleInitProducerId)
     .register(apis.OffsetForLeaderEpoch, handleOffsetForLeaderEpoch)
+    .register(apis.DescribeAcls, handleDescribeAcls)
+    .register(apis.CreateAcls, handleCreateAcls)
+    .register(apis.DeleteAcls, handleDeleteAcls)
     .register(apis.DescribeConfigs, handleDescribeConfigs)
     .register(apis.AlterConfigs, handleAlterConfigs)
     .register(apis.SaslAuthenticate, handleSaslAuthenticate)

@@ -22,6 +22,9 @@ import { DeleteTopics } from './20-delete-topics';
 import { DeleteRecords } from './21-delete-records';
 import { InitProducerId } from './22-init-producer-id';
 import { OffsetForLeaderEpoch } from './23-offset-for-leader-epoch';
+import { DescribeAcls } from './29-describe-acls';
+import { CreateAcls } from './30-create-acls';
+import { DeleteAcls } from './31-delete-acls';
 import { DescribeConfigs } from './32-describe-configs';
 import { AlterConfigs } from './33-alter-configs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
@@ -55,6 +58,9 @@ export {
   DeleteRecords,
   InitProducerId,
   OffsetForLeaderEpoch,
+  DescribeAcls,
+  CreateAcls,
+  DeleteAcls,
   DescribeConfigs,
   AlterConfigs,
   SaslAuthenticate,
@@ -92,6 +98,9 @@ export const ALL_APIS: AnyApi[] = [
   DeleteRecords,
   InitProducerId,
   OffsetForLeaderEpoch,
+  DescribeAcls,
+  CreateAcls,
+  DeleteAcls,
   DescribeConfigs,
   AlterConfigs,
   SaslAuthenticate,
