@@ -8,6 +8,7 @@ import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { topicNameProblem } from '../configs';
 import { HandlerContext } from '../handlerContext';
 import { liveBrokers, TopicState } from '../metadata';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof Metadata>;
 type TopicRes = Res['topics'][number];
@@ -19,12 +20,17 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
   const topics: TopicRes[] = [];
 
   if (requested === null) {
-    for (const t of broker.image.topics) topics.push(describeTopic(t, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
+    for (const t of broker.image.topics.filter((x) => may(ctx, Op.DESCRIBE, ResourceType.TOPIC, x.name))) topics.push(describeTopic(t, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
   } else {
     for (const { name, topicId } of requested) {
       const lookupName = name ?? broker.image.topics.find((t) => t.id === topicId)?.name ?? null;
       if (lookupName === null) {
         topics.push(errorTopic(null, ErrorCode.UNKNOWN_TOPIC_ID, topicId));
+        continue;
+      }
+      // As Kafka: a topic the principal may not describe is TOPIC_AUTHORIZATION_FAILED whether it exists or not.
+      if (!may(ctx, Op.DESCRIBE, ResourceType.TOPIC, lookupName)) {
+        topics.push(errorTopic(lookupName, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
         continue;
       }
       const topic = broker.topicState(lookupName);
@@ -35,6 +41,10 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
         }
         if (!autoCreate) {
           topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+          continue;
+        }
+        if (!mayOnCluster(ctx, Op.CREATE) && !may(ctx, Op.CREATE, ResourceType.TOPIC, lookupName)) {
+          topics.push(errorTopic(lookupName, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
         // As a KRaft broker does (AutoTopicCreationManager), the request that asks for the creation is answered

@@ -5,6 +5,7 @@ import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { ConfigSource, effectiveTopicConfig, TOPIC_CONFIGS } from '../configs';
 import { MAX_PARTITIONS_PER_REQUEST } from '../metadata';
 import { HandlerContext } from '../handlerContext';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof CreateTopics>;
 
@@ -22,6 +23,11 @@ export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ct
     const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
     if (tooMany) {
       topics.push({ ...base, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' });
+      continue;
+    }
+    // Kafka: CREATE on the cluster, or on the topic.
+    if (!mayOnCluster(ctx, Op.CREATE) && !may(ctx, Op.CREATE, ResourceType.TOPIC, t.name)) {
+      topics.push({ ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' });
       continue;
     }
     if ((seen.get(t.name) ?? 0) > 1) {

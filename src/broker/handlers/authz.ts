@@ -17,7 +17,7 @@ import {
 } from '../security/authorizer';
 import { INTER_BROKER_USER } from '../security/listener';
 
-export { AclOperation as Op, AclResourceType as Res } from '../security/authorizer';
+export { AclOperation as Op, AclResourceType as ResourceType } from '../security/authorizer';
 
 export function authorizerEnabled(config: BrokerConfig): boolean {
   return (config['authorizer.class.name'] ?? '').trim() !== '';
