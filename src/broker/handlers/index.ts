@@ -9,6 +9,7 @@ import { handleMetadata } from './03-metadata';
 import { handleApiVersions } from './18-api-versions';
 import { handleCreateTopics } from './19-create-topics';
 import { handleCreateAcls, handleDeleteAcls, handleDescribeAcls } from './acls';
+import { handleDescribeLogDirs } from './log-dirs';
 import { handleAlterConfigs, handleDescribeConfigs, handleIncrementalAlterConfigs } from './configs-admin';
 import {
   handleDeleteGroups,
@@ -55,6 +56,7 @@ export function buildRouter(): Router {
     .register(apis.DeleteAcls, handleDeleteAcls)
     .register(apis.DescribeConfigs, handleDescribeConfigs)
     .register(apis.AlterConfigs, handleAlterConfigs)
+    .register(apis.DescribeLogDirs, handleDescribeLogDirs)
     .register(apis.SaslAuthenticate, handleSaslAuthenticate)
     .register(apis.CreatePartitions, handleCreatePartitions)
     .register(apis.DeleteGroups, handleDeleteGroups)

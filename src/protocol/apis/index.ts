@@ -27,6 +27,7 @@ import { CreateAcls } from './30-create-acls';
 import { DeleteAcls } from './31-delete-acls';
 import { DescribeConfigs } from './32-describe-configs';
 import { AlterConfigs } from './33-alter-configs';
+import { DescribeLogDirs } from './35-describe-log-dirs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
@@ -63,6 +64,7 @@ export {
   DeleteAcls,
   DescribeConfigs,
   AlterConfigs,
+  DescribeLogDirs,
   SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
@@ -103,6 +105,7 @@ export const ALL_APIS: AnyApi[] = [
   DeleteAcls,
   DescribeConfigs,
   AlterConfigs,
+  DescribeLogDirs,
   SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
