@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker, TestBroker, tempDir } from '../helpers/broker';
 import { WireClient } from '../../src/broker/wireClient';
-import { Metadata } from '../../src/protocol/apis';
+import { FindCoordinator, Heartbeat, JoinGroup, LeaveGroup, Metadata, OffsetCommit, SyncGroup } from '../../src/protocol/apis';
 import { ErrorCode } from '../../src/protocol/errorCode';
 
 const PYTHON = '/usr/bin/python3';
@@ -143,5 +143,64 @@ print(json.dumps({'errors': errors, 'delivered': delivered[0]}))
       { bootstrap: broker.bootstrap },
     );
     assert.deepEqual(r, { errors: [], delivered: 5 });
+  });
+});
+
+describe('static group membership (KIP-345)', () => {
+  const group = 'static-group';
+  const join = (memberId: string, groupInstanceId: string | null, protocol = 'range') =>
+    wire.request(JoinGroup, 5, { groupId: group, sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId, groupInstanceId, protocolType: 'consumer', protocols: [{ name: protocol, metadata: Buffer.from('subscription') }] });
+  const sync = (memberId: string, generationId: number, assignments: Array<{ memberId: string; assignment: Buffer }> = []) =>
+    wire.request(SyncGroup, 3, { groupId: group, generationId, memberId, groupInstanceId: 'instance-a', assignments });
+  const heartbeat = (memberId: string, generationId: number) => wire.request(Heartbeat, 3, { groupId: group, generationId, memberId, groupInstanceId: 'instance-a' });
+
+  test('a static member that rejoins under a new member id takes its place without a rebalance; the old id is fenced', async () => {
+    // FindCoordinator creates __consumer_offsets; the coordinator is ready once its partition is loaded.
+    let first = await join('', 'instance-a');
+    for (let i = 0; i < 100 && first.errorCode !== 0; i++) {
+      await wire.request(FindCoordinator, 2, { key: group, keyType: 0 });
+      await new Promise((r) => setTimeout(r, 100));
+      first = await join('', 'instance-a');
+    }
+    assert.equal(first.errorCode, 0);
+    assert.equal(first.leader, first.memberId);
+    const gen = first.generationId;
+    const synced = await sync(first.memberId, gen, [{ memberId: first.memberId, assignment: Buffer.from('partitions of a') }]);
+    assert.equal(synced.errorCode, 0);
+
+    // The same group.instance.id joins again (a restarted process): same generation, a new member id, the old
+    // leader id (so it does not reassign), and its previous assignment in SyncGroup.
+    const again = await join('', 'instance-a');
+    assert.equal(again.errorCode, 0);
+    assert.equal(again.generationId, gen, 'no rebalance: the generation is unchanged');
+    assert.notEqual(again.memberId, first.memberId);
+    assert.equal(again.leader, first.memberId);
+    assert.deepEqual(again.members, []);
+    const resynced = await sync(again.memberId, gen);
+    assert.equal(resynced.errorCode, 0);
+    assert.equal(resynced.assignment.toString(), 'partitions of a');
+    assert.equal((await heartbeat(again.memberId, gen)).errorCode, 0);
+
+    // The replaced member id, still naming the instance id, is fenced (82) on Heartbeat, SyncGroup, OffsetCommit.
+    assert.equal((await heartbeat(first.memberId, gen)).errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    assert.equal((await sync(first.memberId, gen)).errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    const commit = await wire.request(OffsetCommit, 7, {
+      groupId: group,
+      generationIdOrMemberEpoch: gen,
+      memberId: first.memberId,
+      groupInstanceId: 'instance-a',
+      topics: [{ name: 'auto-wire', partitions: [{ partitionIndex: 0, committedOffset: 0, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    assert.equal(commit.topics[0].partitions[0].errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    const state = broker.broker.groups.describe(group);
+    assert.equal(state.state, 'Stable');
+    assert.deepEqual([...state.group!.members.keys()], [again.memberId]);
+
+    // LeaveGroup v3 by instance id: the old member id is fenced, an empty member id leaves by instance id.
+    const fenced = await wire.request(LeaveGroup, 3, { groupId: group, members: [{ memberId: first.memberId, groupInstanceId: 'instance-a' }] });
+    assert.equal(fenced.members[0].errorCode, ErrorCode.FENCED_INSTANCE_ID);
+    const left = await wire.request(LeaveGroup, 3, { groupId: group, members: [{ memberId: '', groupInstanceId: 'instance-a' }] });
+    assert.deepEqual([left.errorCode, left.members[0].errorCode], [0, 0]);
+    assert.equal(broker.broker.groups.describe(group).group?.members.size ?? 0, 0);
   });
 });

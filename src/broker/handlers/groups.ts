@@ -25,6 +25,10 @@ const TRANSACTION_KEY_TYPE = 1;
 
 const mayGroup = (ctx: HandlerContext, operation: Op, groupId: string) => may(ctx, operation, ResourceType.GROUP, groupId);
 
+/** KIP-345: a member replaced by a newer one with the same group.instance.id is fenced. */
+const fencedStatic = (ctx: HandlerContext, groupId: string, memberId: string, groupInstanceId: string | null) =>
+  ctx.broker.groups.describe(groupId).group?.isFencedStaticMember(memberId, groupInstanceId) ?? false;
+
 export async function handleFindCoordinator(req: R<typeof FindCoordinator>, ctx: HandlerContext): Promise<S<typeof FindCoordinator>> {
   const keys = ctx.version >= 4 ? req.coordinatorKeys : [req.key];
   const coordinators = await Promise.all(
@@ -80,12 +84,14 @@ export async function handleJoinGroup(req: R<typeof JoinGroup>, ctx: HandlerCont
 
 export async function handleSyncGroup(req: R<typeof SyncGroup>, ctx: HandlerContext): Promise<S<typeof SyncGroup>> {
   if (!mayGroup(ctx, Op.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+  if (fencedStatic(ctx, req.groupId, req.memberId, req.groupInstanceId)) return { throttleTimeMs: 0, errorCode: ErrorCode.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
   const res = await ctx.broker.groups.sync(req.groupId, req.memberId, req.generationId, req.assignments);
   return { throttleTimeMs: 0, errorCode: res.errorCode, protocolType: res.protocolType, protocolName: res.protocolName, assignment: res.assignment };
 }
 
 export function handleHeartbeat(req: R<typeof Heartbeat>, ctx: HandlerContext): S<typeof Heartbeat> {
   if (!mayGroup(ctx, Op.READ, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+  if (fencedStatic(ctx, req.groupId, req.memberId, req.groupInstanceId)) return { throttleTimeMs: 0, errorCode: ErrorCode.FENCED_INSTANCE_ID };
   return { throttleTimeMs: 0, errorCode: ctx.broker.groups.heartbeat(req.groupId, req.memberId, req.generationId) };
 }
 
@@ -107,6 +113,7 @@ export async function handleOffsetCommit(req: R<typeof OffsetCommit>, ctx: Handl
   });
   // Kafka: READ on the group, then READ on each topic (partitions of other topics are refused one by one).
   if (!mayGroup(ctx, Op.READ, req.groupId)) return answer(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  if (fencedStatic(ctx, req.groupId, req.memberId, req.groupInstanceId)) return answer(() => ErrorCode.FENCED_INSTANCE_ID);
   const readable = new Set(req.topics.filter((t) => may(ctx, Op.READ, ResourceType.TOPIC, t.name)).map((t) => t.name));
   const flat = req.topics.filter((t) => readable.has(t.name)).flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
