@@ -203,4 +203,50 @@ describe('static group membership (KIP-345)', () => {
     assert.deepEqual([left.errorCode, left.members[0].errorCode], [0, 0]);
     assert.equal(broker.broker.groups.describe(group).group?.members.size ?? 0, 0);
   });
+
+  test('confluent-kafka (librdkafka group.instance.id): a restarted static consumer gets its partitions back and the other member sees no rebalance', async () => {
+    type Events = Array<[string, number[]]>;
+    const r = await runPythonScript<{ a: Events; b: Events; a2: Events; bBefore: number }>(
+      scriptDir,
+      'static_members.py',
+      `
+import json, sys, time
+from confluent_kafka import Consumer
+from confluent_kafka.admin import AdminClient, NewTopic
+params = json.loads(sys.argv[1])
+bs, topic, group = params['bootstrap'], params['topic'], params['group']
+admin = AdminClient({'bootstrap.servers': bs})
+admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])[topic].result(15)
+events = {'a': [], 'b': [], 'a2': []}
+def make(name, instance):
+    def on_assign(c, parts): events[name].append(['assign', sorted(p.partition for p in parts)])
+    def on_revoke(c, parts): events[name].append(['revoke', sorted(p.partition for p in parts)])
+    c = Consumer({'bootstrap.servers': bs, 'group.id': group, 'group.instance.id': instance, 'session.timeout.ms': 10000,
+                  'heartbeat.interval.ms': 500, 'auto.offset.reset': 'earliest'})
+    c.subscribe([topic], on_assign=on_assign, on_revoke=on_revoke)
+    return c
+def poll_until(consumers, cond, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end and not cond():
+        for c in consumers: c.poll(0.05)
+def has_one(name): return bool(events[name]) and events[name][-1][0] == 'assign' and len(events[name][-1][1]) == 1
+a = make('a', 'instance-a'); b = make('b', 'instance-b')
+poll_until([a, b], lambda: has_one('a') and has_one('b'))
+a.close()  # a static member leaves no LeaveGroup behind: its place waits for it
+b_before = len(events['b'])
+a2 = make('a2', 'instance-a')
+poll_until([a2, b], lambda: bool(events['a2']))
+poll_until([a2, b], lambda: False, 3)  # time for any rebalance to show
+# Snapshot before closing: close() revokes locally.
+result = {'a': events['a'], 'b': list(events['b']), 'a2': list(events['a2']), 'bBefore': b_before}
+a2.close(); b.close()
+print(json.dumps(result))
+`,
+      { bootstrap: broker.bootstrap, topic: 'static-confluent', group: 'static-confluent-group' },
+    );
+    const partitionsOfA = r.a.filter((e) => e[0] === 'assign').at(-1)![1];
+    assert.equal(partitionsOfA.length, 1, JSON.stringify(r));
+    assert.deepEqual(r.a2, [['assign', partitionsOfA]], `the restarted member gets its partition back at once: ${JSON.stringify(r)}`);
+    assert.equal(r.b.length, r.bBefore, `the other member saw no revoke or assign: ${JSON.stringify(r)}`);
+  });
 });
