@@ -103,6 +103,11 @@ export class Broker {
     return securityProtocol(this.opts.security);
   }
 
+  /** The directory holding this broker's partition logs (DescribeLogDirs reports it). */
+  get logDir(): string {
+    return this.opts.logDir;
+  }
+
   /** The internal listener's port, or undefined when the client listener serves the cluster too. */
   get internalPort(): number | undefined {
     return this.internalServer ? this.boundInternalPort : undefined;

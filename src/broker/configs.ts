@@ -13,8 +13,8 @@ export interface ConfigDef {
   /** The broker-level config that provides the default (synonym), if any. */
   brokerSynonym?: string;
   /**
-   * The DEFAULT_CONFIG synonym DescribeConfigs reports, when it is not brokerSynonym with defaultValue: Kafka names
-   * the first broker synonym that has a default of its own (log.retention.ms has none; log.retention.hours=168 does).
+   * The broker synonym that holds the default, when brokerSynonym itself has none (log.retention.ms has none;
+   * log.retention.hours=168 does). DescribeConfigs lists it only after a static brokerSynonym, as Kafka does.
    */
   defaultSynonym?: { name: string; value: string };
   validate?: (value: string) => string | undefined;

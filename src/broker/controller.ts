@@ -9,6 +9,7 @@ import { ErrorCode, KafkaError } from '../protocol/errorCode';
 import { collisionKey, normalizeTopicConfigValue, topicNameProblem, validateTopicConfig } from './configs';
 import { Logger, nopLogger } from './logger';
 import { readMetadata, writeFileDurably } from './metadataStore';
+import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
 import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
 
 export interface CreateTopicSpec {
@@ -490,5 +491,40 @@ export class Controller extends EventEmitter {
     this.image.nextProducerId += PRODUCER_ID_BLOCK;
     this.commit(`producer id block ${start}`);
     return { start, length: PRODUCER_ID_BLOCK };
+  }
+
+  // ---- ACLs ----------------------------------------------------------------------------------------------
+
+  /** CreateAcls: one result per binding, in order; a binding that already exists is not added twice. */
+  createAcls(bindings: AclBinding[]): Array<{ errorCode: number; errorMessage: string | null }> {
+    const acls = (this.image.acls ??= []);
+    let added = 0;
+    const results = bindings.map((b) => {
+      const problem = aclBindingProblem(b);
+      if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+      if (!acls.some((a) => sameBinding(a, b))) {
+        acls.push({ ...b });
+        added++;
+      }
+      return { errorCode: 0, errorMessage: null };
+    });
+    if (added > 0) this.commit(`created ${added} ACL binding(s)`);
+    return results;
+  }
+
+  /** DeleteAcls: per filter, the bindings it removed (a binding matched by several filters is listed under the first). */
+  deleteAcls(filters: AclFilter[]): Array<{ errorCode: number; errorMessage: string | null; deleted: AclBinding[] }> {
+    let removed = 0;
+    const results = filters.map((f) => {
+      const problem = aclFilterProblem(f);
+      if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem, deleted: [] };
+      const acls = this.image.acls ?? [];
+      const deleted = acls.filter((b) => aclFilterMatches(f, b));
+      this.image.acls = acls.filter((b) => !deleted.includes(b));
+      removed += deleted.length;
+      return { errorCode: 0, errorMessage: null, deleted };
+    });
+    if (removed > 0) this.commit(`deleted ${removed} ACL binding(s)`);
+    return results;
   }
 }

@@ -4,6 +4,7 @@
 
 import type { Controller, CreateTopicSpec } from './controller';
 import type { MetadataImage, PartitionState, TopicState } from './metadata';
+import type { AclBinding, AclFilter } from './security/authorizer';
 
 export interface ControllerChannel {
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
@@ -15,6 +16,8 @@ export interface ControllerChannel {
   electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; errorCode: number; message: string | null }>>;
   reassignPartition(topic: string, partition: number, replicas: number[] | null): Promise<void>;
   listReassignments(): Promise<Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>;
+  createAcls(bindings: AclBinding[]): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
+  deleteAcls(filters: AclFilter[]): Promise<Array<{ errorCode: number; errorMessage: string | null; deleted: AclBinding[] }>>;
   /** The newest metadata image (brokers apply it before answering when they need to be current). */
   metadata(): Promise<MetadataImage>;
 }
@@ -31,6 +34,8 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     electLeaders: async (type, partitions) => controller.electLeaders(type, partitions),
     reassignPartition: async (topic, partition, replicas) => controller.reassignPartition(topic, partition, replicas),
     listReassignments: async () => controller.listReassignments(),
+    createAcls: async (bindings) => controller.createAcls(bindings),
+    deleteAcls: async (filters) => controller.deleteAcls(filters),
     metadata: async () => controller.snapshot(),
   };
 }

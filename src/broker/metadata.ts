@@ -2,6 +2,8 @@
 // brokers receive copies and act on the partitions they replicate. Plain data, so it can cross a process
 // boundary as JSON.
 
+import type { AclBinding } from './security/authorizer';
+
 export interface BrokerInfo {
   id: number;
   host: string;
@@ -49,6 +51,8 @@ export interface MetadataImage {
    * partition directory only when its topic id is recorded here (or differs from the live topic of that name).
    */
   deletedTopics?: Array<{ name: string; id: string }>;
+  /** The cluster's ACL bindings (CreateAcls/DeleteAcls); absent in images written before ACLs existed. */
+  acls?: AclBinding[];
 }
 
 /** How many deleted topics' ids the image remembers. */

@@ -164,8 +164,9 @@ describe('kafkajs', () => {
         );
       };
       // Sources: 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG, 5 DEFAULT_CONFIG. The entry's source is its first
-      // synonym's; Kafka names the default by the broker config that has one (log.retention.ms has none: the default
-      // comes from log.retention.hours=168, and segment.ms's from log.roll.hours=168).
+      // synonym's. Kafka lists broker synonyms from the topic config's own broker name on (ConfigHelper.configSynonyms
+      // drops those before it): log.retention.ms has no default (log.retention.hours=168 holds it), so the default is
+      // listed after a static log.retention.ms, and segment.ms (log.roll.ms unset, default in log.roll.hours) has none.
       const overridden = await describe('with-override', true);
       assert.deepEqual(overridden['retention.ms'], {
         value: '3600000',
@@ -176,7 +177,7 @@ describe('kafkajs', () => {
           [5, 'log.retention.hours', '168'],
         ],
       });
-      assert.deepEqual(overridden['segment.ms'], { value: '604800000', source: 5, synonyms: [[5, 'log.roll.hours', '168']] });
+      assert.deepEqual(overridden['segment.ms'], { value: '604800000', source: 5, synonyms: [] });
       assert.deepEqual(overridden['cleanup.policy'], { value: 'delete', source: 5, synonyms: [[5, 'log.cleanup.policy', 'delete']] });
       assert.deepEqual(overridden['max.message.bytes'], { value: '1048588', source: 5, synonyms: [[5, 'message.max.bytes', '1048588']] });
 
@@ -188,6 +189,23 @@ describe('kafkajs', () => {
           [4, 'log.retention.ms', '172800000'],
           [5, 'log.retention.hours', '168'],
         ],
+      });
+
+      // On a broker with no log.* settings, Kafka answers retention.ms, segment.ms, segment.jitter.ms and flush.ms
+      // with empty synonym lists (their defaults live in log.retention.hours, log.roll.hours, log.roll.jitter.hours
+      // and log.flush.scheduler.interval.ms); a config whose own broker name has a default lists it.
+      await admin.createTopics({ topics: [{ topic: 'synonyms-defaults' }], waitForLeaders: true });
+      const defaults = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: 'synonyms-defaults', configNames: ['retention.ms', 'segment.ms', 'segment.jitter.ms', 'flush.ms', 'retention.bytes'] }],
+        includeSynonyms: true,
+      });
+      const bare = Object.fromEntries(defaults.resources[0].configEntries.map((e) => [e.configName, [e.configValue, e.configSource, e.configSynonyms.map((s) => [s.configSource, s.configName, s.configValue])]]));
+      assert.deepEqual(bare, {
+        'retention.ms': ['604800000', 5, []],
+        'segment.ms': ['604800000', 5, []],
+        'segment.jitter.ms': ['0', 5, []],
+        'flush.ms': ['9223372036854775807', 5, []],
+        'retention.bytes': ['-1', 5, [[5, 'log.retention.bytes', '-1']]],
       });
 
       // Without includeSynonyms the values and sources are the same and no synonyms are sent.

@@ -95,9 +95,10 @@ export class Group {
     }
     let member: Member | undefined;
     if (req.memberId === '') {
-      // Static members keep their place under a new member id.
+      // Static members (KIP-345) keep their place under a new member id; the old id is fenced.
       const previous = req.groupInstanceId ? [...this.members.values()].find((m) => m.groupInstanceId === req.groupInstanceId) : undefined;
       const memberId = `${req.clientId || 'member'}-${randomUUID()}`;
+      const leaderBefore = this.leaderId;
       if (previous) {
         this.members.delete(previous.memberId);
         this.clearSession(previous);
@@ -106,8 +107,18 @@ export class Group {
         if (this.leaderId === previous.memberId) this.leaderId = memberId;
       }
       member = this.newMember(memberId, req);
+      if (previous) member.assignment = previous.assignment;
       this.members.set(memberId, member);
       if (this.protocolType === null) this.protocolType = req.protocolType;
+      // Kafka (GroupCoordinator.updateStaticMemberAndRebalance): in a Stable group a static member that rejoins
+      // causes no rebalance unless the protocol the group would select changes. It is answered at once with the
+      // current generation and the leader id from before the swap (so a rejoining leader does not reassign), and
+      // gets its old assignment in SyncGroup.
+      if (previous && this.state === 'Stable' && this.selectProtocol() === this.protocolName) {
+        this.scheduleSession(member);
+        this.changed(`static member ${req.groupInstanceId} rejoined as ${memberId}`);
+        return Promise.resolve({ ...this.joinResultFor(member), leader: leaderBefore ?? '', members: [] });
+      }
     } else {
       member = this.members.get(req.memberId);
       if (!member) return Promise.resolve(this.joinError(ErrorCode.UNKNOWN_MEMBER_ID, req.memberId));
@@ -315,7 +326,19 @@ export class Group {
     this.scheduleSession(m);
   }
 
+  /**
+   * A request naming a static member's instance id with another member id comes from a member that a newer one
+   * with the same instance id replaced: Kafka answers FENCED_INSTANCE_ID (Heartbeat, SyncGroup, OffsetCommit,
+   * LeaveGroup).
+   */
+  isFencedStaticMember(memberId: string, groupInstanceId: string | null): boolean {
+    if (!groupInstanceId) return false;
+    const current = [...this.members.values()].find((x) => x.groupInstanceId === groupInstanceId);
+    return current !== undefined && current.memberId !== memberId;
+  }
+
   leave(memberId: string, groupInstanceId: string | null): number {
+    if (memberId !== '' && this.isFencedStaticMember(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     let m = memberId ? this.members.get(memberId) : undefined;
     if (!m && groupInstanceId) m = [...this.members.values()].find((x) => x.groupInstanceId === groupInstanceId);
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;

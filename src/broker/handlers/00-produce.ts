@@ -12,6 +12,7 @@ import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
 import { NO_RESPONSE } from '../router';
 import { isOpenHere } from '../txn/verification';
+import { may, Op, ResourceType } from './authz';
 
 type Req = RequestOf<typeof Produce>;
 type Res = ResponseOf<typeof Produce>;
@@ -47,6 +48,7 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
   function appendOne(topicName: string, index: number, records: Buffer | null, verified = false): PartitionRes {
     if (acks !== 0 && acks !== 1 && acks !== -1) return result(index, ErrorCode.INVALID_REQUIRED_ACKS);
     if (version < 3) return result(index, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, { errorMessage: 'Produce v0-2 (message format v0/v1) is not supported; use v3 or newer' });
+    if (!may(ctx, Op.WRITE, ResourceType.TOPIC, topicName)) return result(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     // As Kafka: clients cannot write to __consumer_offsets (only the group coordinator does, and it trusts what
     // it reads back there).
     if (broker.topicState(topicName)?.internal) return result(index, ErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `Cannot append to internal topic ${topicName}` });

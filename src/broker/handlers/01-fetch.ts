@@ -12,6 +12,7 @@ import { HandlerContext } from '../handlerContext';
 import { Partition } from '../partition';
 import { OffsetOutOfRangeError } from '../state/partitionLog';
 import { iterateBatchHeaders } from '../../protocol/records/recordBatch';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Req = RequestOf<typeof Fetch>;
 type Res = ResponseOf<typeof Fetch>;
@@ -43,6 +44,11 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
   const topicName = (t: Req['topics'][number]): string | undefined =>
     version >= 13 ? broker.image.topics.find((x) => x.id === t.topicId)?.name : t.topic;
 
+  // Consumers need READ on the topic; followers CLUSTER_ACTION, which only the cluster's own inter-broker user
+  // has on a SASL listener (without SASL nobody is authenticated, so follower fetches are not checked).
+  const authorized = (name: string) =>
+    isFollower ? !ctx.conn.sasl || mayOnCluster(ctx, Op.CLUSTER_ACTION) : may(ctx, Op.READ, ResourceType.TOPIC, name);
+
   const readAll = (): { res: Res; bytes: number; hasError: boolean } => {
     let budget = req.maxBytes;
     let bytes = 0;
@@ -55,6 +61,10 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
         if (name === undefined) {
           hasError = true;
           return partitionResult(fp.partition, ErrorCode.UNKNOWN_TOPIC_ID);
+        }
+        if (!authorized(name)) {
+          hasError = true;
+          return partitionResult(fp.partition, isFollower ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         }
         const p = broker.partition(name, fp.partition);
         if (!p) {

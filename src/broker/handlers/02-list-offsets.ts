@@ -4,6 +4,7 @@ import { ListOffsets } from '../../protocol/apis/02-list-offsets';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
+import { may, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof ListOffsets>;
 type PartitionRes = Res['topics'][number]['partitions'][number];
@@ -27,6 +28,7 @@ export function handleListOffsets(req: RequestOf<typeof ListOffsets>, ctx: Handl
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((rp) => {
+        if (!may(ctx, Op.DESCRIBE, ResourceType.TOPIC, t.name)) return out(rp.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const p = broker.partition(t.name, rp.partitionIndex);
         if (!p) {
           const known = broker.topicState(t.name)?.partitions.some((x) => x.partition === rp.partitionIndex);

@@ -1,6 +1,6 @@
 // Metadata: live brokers, a live broker named as controller, topics with leaders, replicas, ISR and offline
-// replicas. Unknown topics are auto-created when the request and the broker allow it (v0-3 always ask).
-// Partitions without a leader carry LEADER_NOT_AVAILABLE, which clients retry.
+// replicas. Unknown topics are auto-created when the request and the broker allow it (v0-3 always ask), answered
+// UNKNOWN_TOPIC_OR_PARTITION the first time. Partitions without a leader carry LEADER_NOT_AVAILABLE; clients retry both.
 
 import { Metadata } from '../../protocol/apis/03-metadata';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
@@ -8,6 +8,7 @@ import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { topicNameProblem } from '../configs';
 import { HandlerContext } from '../handlerContext';
 import { liveBrokers, TopicState } from '../metadata';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof Metadata>;
 type TopicRes = Res['topics'][number];
@@ -19,7 +20,7 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
   const topics: TopicRes[] = [];
 
   if (requested === null) {
-    for (const t of broker.image.topics) topics.push(describeTopic(t, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
+    for (const t of broker.image.topics.filter((x) => may(ctx, Op.DESCRIBE, ResourceType.TOPIC, x.name))) topics.push(describeTopic(t, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
   } else {
     for (const { name, topicId } of requested) {
       const lookupName = name ?? broker.image.topics.find((t) => t.id === topicId)?.name ?? null;
@@ -27,7 +28,12 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
         topics.push(errorTopic(null, ErrorCode.UNKNOWN_TOPIC_ID, topicId));
         continue;
       }
-      let topic = broker.topicState(lookupName);
+      // As Kafka: a topic the principal may not describe is TOPIC_AUTHORIZATION_FAILED whether it exists or not.
+      if (!may(ctx, Op.DESCRIBE, ResourceType.TOPIC, lookupName)) {
+        topics.push(errorTopic(lookupName, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+        continue;
+      }
+      const topic = broker.topicState(lookupName);
       if (!topic) {
         if (topicNameProblem(lookupName)) {
           topics.push(errorTopic(lookupName, ErrorCode.INVALID_TOPIC_EXCEPTION));
@@ -37,15 +43,20 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
           topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
-        try {
-          topic = await broker.controller.createTopic({ name: lookupName, numPartitions: -1, replicationFactor: -1 }, false);
-        } catch (err) {
-          const code = err instanceof KafkaError && err.code !== ErrorCode.TOPIC_ALREADY_EXISTS ? err.code : ErrorCode.LEADER_NOT_AVAILABLE;
-          topics.push(errorTopic(lookupName, code === ErrorCode.INVALID_REPLICATION_FACTOR ? ErrorCode.LEADER_NOT_AVAILABLE : code));
+        if (!mayOnCluster(ctx, Op.CREATE) && !may(ctx, Op.CREATE, ResourceType.TOPIC, lookupName)) {
+          topics.push(errorTopic(lookupName, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
           continue;
         }
-        broker.applyMetadata(await broker.controller.metadata());
-        topic = broker.topicState(lookupName) ?? topic;
+        // As a KRaft broker does (AutoTopicCreationManager), the request that asks for the creation is answered
+        // UNKNOWN_TOPIC_OR_PARTITION whatever the controller says; clients retry Metadata and see the topic ready.
+        try {
+          await broker.controller.createTopic({ name: lookupName, numPartitions: -1, replicationFactor: -1 }, false);
+          broker.applyMetadata(await broker.controller.metadata());
+        } catch (err) {
+          if (!(err instanceof KafkaError)) throw err;
+        }
+        topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
+        continue;
       }
       topics.push(describeTopic(topic, broker.image.brokers.filter((b) => b.fenced).map((b) => b.id)));
     }

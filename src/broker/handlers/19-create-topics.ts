@@ -5,6 +5,7 @@ import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { ConfigSource, effectiveTopicConfig, TOPIC_CONFIGS } from '../configs';
 import { MAX_PARTITIONS_PER_REQUEST } from '../metadata';
 import { HandlerContext } from '../handlerContext';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof CreateTopics>;
 
@@ -22,6 +23,10 @@ export async function handleCreateTopics(req: RequestOf<typeof CreateTopics>, ct
   const topics: Res['topics'] = await Promise.all(req.topics.map(async (t): Promise<Res['topics'][number]> => {
     const base = { name: t.name, topicId: ZERO_UUID, topicConfigErrorCode: 0, numPartitions: -1, replicationFactor: -1, configs: null };
     if (tooMany) return { ...base, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: 'Excessively large number of partitions per request.' };
+    // Kafka: CREATE on the cluster, or on the topic.
+    if (!mayOnCluster(ctx, Op.CREATE) && !may(ctx, Op.CREATE, ResourceType.TOPIC, t.name)) {
+      return { ...base, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Authorization failed.' };
+    }
     if ((seen.get(t.name) ?? 0) > 1) {
       return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Create topics request from client contains multiple entries for topic ${t.name}` };
     }

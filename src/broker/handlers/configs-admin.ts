@@ -9,11 +9,19 @@ import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { ConfigSource, ConfigType, defaultBrokerConfig, TOPIC_CONFIG_BY_NAME, TOPIC_CONFIGS } from '../configs';
 import { HandlerContext } from '../handlerContext';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;
 
 const TYPE_CODE: Record<ConfigType, number> = { boolean: 1, string: 2, int: 3, long: 5, double: 6, list: 7, class: 8, password: 9 };
+
+/** Kafka: DESCRIBE_CONFIGS / ALTER_CONFIGS on the topic, or on the cluster for a broker resource. */
+function deniedConfigs(ctx: HandlerContext, resourceType: number, name: string, operation: Op): { errorCode: number; errorMessage: string | null } | undefined {
+  if (resourceType === RESOURCE_TOPIC && !may(ctx, operation, ResourceType.TOPIC, name)) return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+  if (resourceType === RESOURCE_BROKER && !mayOnCluster(ctx, operation)) return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null };
+  return undefined;
+}
 
 type DescribeRes = ResponseOf<typeof DescribeConfigs>;
 type ConfigEntry = DescribeRes['results'][number]['configs'][number];
@@ -23,6 +31,8 @@ export function handleDescribeConfigs(req: RequestOf<typeof DescribeConfigs>, ct
   const results = req.resources.map((res) => {
     const base = { errorCode: 0, errorMessage: null as string | null, resourceType: res.resourceType, resourceName: res.resourceName, configs: [] as ConfigEntry[] };
     const keep = (name: string) => res.configurationKeys === null || res.configurationKeys.length === 0 || res.configurationKeys.includes(name);
+    const denied = deniedConfigs(ctx, res.resourceType, res.resourceName, Op.DESCRIBE_CONFIGS);
+    if (denied) return { ...base, ...denied };
     if (res.resourceType === RESOURCE_TOPIC) {
       const topic = broker.topicState(res.resourceName);
       if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist` };
@@ -36,7 +46,12 @@ export function handleDescribeConfigs(req: RequestOf<typeof DescribeConfigs>, ct
         if (req.includeSynonyms) {
           if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
           if (brokerSet) synonyms.push({ name: def.brokerSynonym!, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
-          synonyms.push({ ...(def.defaultSynonym ?? { name: def.brokerSynonym ?? def.name, value: def.defaultValue }), source: ConfigSource.DEFAULT_CONFIG });
+          // Kafka (ConfigHelper.configSynonyms) drops the broker synonyms before the first one named like the topic
+          // config's own broker synonym: a default that only log.retention.hours has is listed after a static
+          // log.retention.ms, and not at all when log.retention.ms is unset (the list is then empty).
+          if (!def.defaultSynonym || brokerSet) {
+            synonyms.push({ ...(def.defaultSynonym ?? { name: def.brokerSynonym ?? def.name, value: def.defaultValue }), source: ConfigSource.DEFAULT_CONFIG });
+          }
         }
         return {
           name: def.name,
@@ -93,6 +108,11 @@ export async function handleAlterConfigs(req: RequestOf<typeof AlterConfigs>, ct
   const responses = [];
   for (const res of req.resources) {
     const head = { resourceType: res.resourceType, resourceName: res.resourceName };
+    const denied = deniedConfigs(ctx, res.resourceType, res.resourceName, Op.ALTER_CONFIGS);
+    if (denied) {
+      responses.push({ ...head, ...denied });
+      continue;
+    }
     if (res.resourceType === RESOURCE_TOPIC) {
       const changes = Object.fromEntries(res.configs.map((c) => [c.name, c.value]));
       responses.push({ ...head, ...(await alterTopic(ctx, res.resourceName, changes, true, req.validateOnly)) });
@@ -112,6 +132,11 @@ export async function handleIncrementalAlterConfigs(req: RequestOf<typeof Increm
   const responses = [];
   for (const res of req.resources) {
     const head = { resourceType: res.resourceType, resourceName: res.resourceName };
+    const denied = deniedConfigs(ctx, res.resourceType, res.resourceName, Op.ALTER_CONFIGS);
+    if (denied) {
+      responses.push({ ...head, ...denied });
+      continue;
+    }
     if (res.resourceType === RESOURCE_BROKER) {
       responses.push({ ...head, ...BROKER_STATIC });
       continue;

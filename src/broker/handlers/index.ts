@@ -8,6 +8,8 @@ import { handleListOffsets } from './02-list-offsets';
 import { handleMetadata } from './03-metadata';
 import { handleApiVersions } from './18-api-versions';
 import { handleCreateTopics } from './19-create-topics';
+import { handleCreateAcls, handleDeleteAcls, handleDescribeAcls } from './acls';
+import { handleDescribeLogDirs } from './log-dirs';
 import { handleAlterConfigs, handleDescribeConfigs, handleIncrementalAlterConfigs } from './configs-admin';
 import {
   handleDeleteGroups,
@@ -64,8 +66,12 @@ export function buildRouter(): Router {
     .register(apis.EndTxn, handleEndTxn)
     .register(apis.WriteTxnMarkers, handleWriteTxnMarkers)
     .register(apis.TxnOffsetCommit, handleTxnOffsetCommit)
+    .register(apis.DescribeAcls, handleDescribeAcls)
+    .register(apis.CreateAcls, handleCreateAcls)
+    .register(apis.DeleteAcls, handleDeleteAcls)
     .register(apis.DescribeConfigs, handleDescribeConfigs)
     .register(apis.AlterConfigs, handleAlterConfigs)
+    .register(apis.DescribeLogDirs, handleDescribeLogDirs)
     .register(apis.SaslAuthenticate, handleSaslAuthenticate)
     .register(apis.CreatePartitions, handleCreatePartitions)
     .register(apis.DeleteGroups, handleDeleteGroups)

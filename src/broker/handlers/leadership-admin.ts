@@ -7,8 +7,10 @@ import { ListPartitionReassignments } from '../../protocol/apis/46-list-partitio
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
+import { mayOnCluster, Op } from './authz';
 
 export async function handleElectLeaders(req: RequestOf<typeof ElectLeaders>, ctx: HandlerContext): Promise<ResponseOf<typeof ElectLeaders>> {
+  if (!mayOnCluster(ctx, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults: [] };
   const wanted = req.topicPartitions?.flatMap((t) => t.partitionId.map((partition) => ({ topic: t.topic, partition }))) ?? null;
   const results = await ctx.broker.controller.electLeaders(ctx.version === 0 ? 0 : req.electionType, wanted);
   ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
@@ -21,6 +23,7 @@ export async function handleElectLeaders(req: RequestOf<typeof ElectLeaders>, ct
 }
 
 export async function handleAlterPartitionReassignments(req: RequestOf<typeof AlterPartitionReassignments>, ctx: HandlerContext): Promise<ResponseOf<typeof AlterPartitionReassignments>> {
+  if (!mayOnCluster(ctx, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, responses: [] };
   const responses = [];
   for (const t of req.topics) {
     const partitions = [];
@@ -39,6 +42,7 @@ export async function handleAlterPartitionReassignments(req: RequestOf<typeof Al
 }
 
 export async function handleListPartitionReassignments(req: RequestOf<typeof ListPartitionReassignments>, ctx: HandlerContext): Promise<ResponseOf<typeof ListPartitionReassignments>> {
+  if (!mayOnCluster(ctx, Op.DESCRIBE)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: null, topics: [] };
   const ongoing = await ctx.broker.controller.listReassignments();
   const wanted = (topic: string, partition: number) => req.topics === null || req.topics.some((t) => t.name === topic && t.partitionIndexes.includes(partition));
   const byTopic = new Map<string, Array<{ partitionIndex: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>();

@@ -9,6 +9,7 @@ import { RequestOf, ResponseOf } from '../../protocol/schema';
 import type { Broker } from '../broker';
 import { HandlerContext } from '../handlerContext';
 import { liveBrokers } from '../metadata';
+import { may, mayOnCluster, mayOnSomeOfType, Op, ResourceType } from './authz';
 
 /**
  * Producer ids handed out by this broker come from blocks the controller allocates (and persists before handing
@@ -28,6 +29,8 @@ export async function handleInitProducerId(req: RequestOf<typeof InitProducerId>
     const r = await ctx.broker.txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch, ctx.version);
     return out(r.errorCode, r.producerId, r.producerEpoch);
   }
+  // Kafka (KIP-679): IDEMPOTENT_WRITE on the cluster, or WRITE on some topic.
+  if (!mayOnCluster(ctx, Op.IDEMPOTENT_WRITE) && !mayOnSomeOfType(ctx, Op.WRITE, ResourceType.TOPIC)) return out(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
   // Without a transactional id Kafka always allocates a new producer id with epoch 0, whatever producerId/epoch the
   // request carries (TransactionCoordinator.handleInitProducerId). Echoing the request's id made separate producers
   // that send 0/0 (@platformatic/kafka) share one id, and the log dropped one producer's batches as duplicates of
@@ -65,12 +68,16 @@ export async function nextProducerId(broker: Broker): Promise<number> {
 
 export function handleOffsetForLeaderEpoch(req: RequestOf<typeof OffsetForLeaderEpoch>, ctx: HandlerContext): ResponseOf<typeof OffsetForLeaderEpoch> {
   const { broker } = ctx;
+  // As Fetch: followers need CLUSTER_ACTION (checked on SASL listeners only), clients DESCRIBE on the topic.
+  const follower = req.replicaId >= 0;
+  const authorized = (topic: string) => (follower ? !ctx.conn.sasl || mayOnCluster(ctx, Op.CLUSTER_ACTION) : may(ctx, Op.DESCRIBE, ResourceType.TOPIC, topic));
   return {
     throttleTimeMs: 0,
     topics: req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((rp) => {
         const out = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({ errorCode, partition: rp.partition, leaderEpoch, endOffset });
+        if (!authorized(t.topic)) return out(follower ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const p = broker.partition(t.topic, rp.partition);
         if (!p) return out(broker.topicState(t.topic) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (!p.isLeader) return out(ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -88,9 +95,10 @@ export function handleOffsetForLeaderEpoch(req: RequestOf<typeof OffsetForLeader
 
 export function handleDescribeCluster(_req: RequestOf<typeof DescribeCluster>, ctx: HandlerContext): ResponseOf<typeof DescribeCluster> {
   const image = ctx.broker.image;
+  const allowed = mayOnCluster(ctx, Op.DESCRIBE);
   return {
     throttleTimeMs: 0,
-    errorCode: 0,
+    errorCode: allowed ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
     errorMessage: null,
     endpointType: 1,
     clusterId: image.clusterId,

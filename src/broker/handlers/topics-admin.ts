@@ -7,6 +7,7 @@ import { CreatePartitions } from '../../protocol/apis/37-create-partitions';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
+import { may, Op, ResourceType } from './authz';
 
 function codeOf(err: unknown): number {
   return err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR;
@@ -21,6 +22,7 @@ export async function handleDeleteTopics(req: RequestOf<typeof DeleteTopics>, ct
     const name = topic?.name ?? w.name;
     const res = { name, topicId: topic?.id ?? w.topicId, errorCode: 0, errorMessage: null as string | null };
     try {
+      if (!may(ctx, Op.DELETE, ResourceType.TOPIC, name ?? '')) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       if (broker.config['delete.topic.enable'] !== 'true') throw new KafkaError(ErrorCode.TOPIC_DELETION_DISABLED);
       if (!topic) throw new KafkaError(w.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       if (topic.internal) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${topic.name} is internal and cannot be deleted`);
@@ -40,6 +42,7 @@ export async function handleCreatePartitions(req: RequestOf<typeof CreatePartiti
   const results: ResponseOf<typeof CreatePartitions>['results'] = [];
   for (const t of req.topics) {
     try {
+      if (!may(ctx, Op.ALTER, ResourceType.TOPIC, t.name)) throw new KafkaError(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
       await broker.controller.createPartitions(t.name, t.count, t.assignments?.map((a) => a.brokerIds) ?? null, req.validateOnly);
       results.push({ name: t.name, errorCode: 0, errorMessage: null });
     } catch (err) {
@@ -60,6 +63,7 @@ export function handleDeleteRecords(req: RequestOf<typeof DeleteRecords>, ctx: H
       partitions: t.partitions.map(({ partitionIndex, offset }) => {
         const p = broker.partition(t.name, partitionIndex);
         const out = (errorCode: number, lowWatermark = -1) => ({ partitionIndex, lowWatermark, errorCode });
+        if (!may(ctx, Op.DELETE, ResourceType.TOPIC, t.name)) return out(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         if (!p) return out(broker.topicState(t.name) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (!p.isLeader) return out(ErrorCode.NOT_LEADER_OR_FOLLOWER);
         const target = offset === -1 ? p.highWatermark : offset;

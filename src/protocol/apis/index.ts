@@ -30,8 +30,12 @@ import { TxnOffsetCommit } from './28-txn-offset-commit';
 import { DescribeProducers } from './61-describe-producers';
 import { DescribeTransactions } from './65-describe-transactions';
 import { ListTransactions } from './66-list-transactions';
+import { DescribeAcls } from './29-describe-acls';
+import { CreateAcls } from './30-create-acls';
+import { DeleteAcls } from './31-delete-acls';
 import { DescribeConfigs } from './32-describe-configs';
 import { AlterConfigs } from './33-alter-configs';
+import { DescribeLogDirs } from './35-describe-log-dirs';
 import { SaslAuthenticate } from './36-sasl-authenticate';
 import { CreatePartitions } from './37-create-partitions';
 import { DeleteGroups } from './42-delete-groups';
@@ -63,8 +67,12 @@ export {
   DeleteRecords,
   InitProducerId,
   OffsetForLeaderEpoch,
+  DescribeAcls,
+  CreateAcls,
+  DeleteAcls,
   DescribeConfigs,
   AlterConfigs,
+  DescribeLogDirs,
   SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
@@ -108,8 +116,12 @@ export const ALL_APIS: AnyApi[] = [
   DeleteRecords,
   InitProducerId,
   OffsetForLeaderEpoch,
+  DescribeAcls,
+  CreateAcls,
+  DeleteAcls,
   DescribeConfigs,
   AlterConfigs,
+  DescribeLogDirs,
   SaslAuthenticate,
   CreatePartitions,
   DeleteGroups,
