@@ -1,5 +1,5 @@
 // Starts a real mini-cluster (`minikafka start`, one OS process per broker) in a temp dir for one test file.
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ControlClient } from '../../src/broker/cluster/controlClient';
 import type { ClusterState } from '../../src/broker/cluster/supervisor';
 import { tempDir } from './broker';
@@ -56,7 +56,10 @@ export async function startTestCluster(args: string[] = [], brokers = 3, dir = t
           /* gone, as it should be */
         }
       }
-      if (!keepData) rmSync(dir, { recursive: true, force: true });
+      // Brokers restarted by a supervisor that a broker started (after a controller kill) are no pid known here:
+      // any process still naming this cluster's dir goes too, before its files are removed under it.
+      killProcessesNaming(dir);
+      if (!keepData) rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     },
   };
   return tc;
@@ -100,4 +103,18 @@ export async function bounceLeader(
   await cluster.control.broker(victim, 'restart');
   await cluster.waitForState((s) => fullIsr(s, topic), opts.isrTimeoutMs ?? 20000, `the full ISR of ${topic} after restarting broker ${victim}`);
   return { victim, killedAt, electedAt, restartAt };
+}
+
+/** SIGKILLs every process (other than this one) whose command line names `dir` (brokers' log.dir, a supervisor's --dir). */
+export function killProcessesNaming(dir: string): void {
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      if (cmdline.some((arg) => arg === dir || arg.startsWith(`log.dir=${dir}/`))) process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone already, or not ours to read */
+    }
+  }
 }
