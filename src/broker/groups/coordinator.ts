@@ -8,6 +8,7 @@ import { buildBatch, decodeBatch, splitBatches } from '../../protocol/records/re
 import { ATTR_TRANSACTIONAL, readBatchHeader } from '../../protocol/records/batchHeader';
 import { readMarker } from '../../protocol/records/controlRecord';
 import type { Broker } from '../broker';
+import { ensureInternalTopic } from '../internalTopics';
 import type { Connection } from '../connection';
 import { OFFSETS_TOPIC } from '../metadata';
 import { Partition } from '../partition';
@@ -103,23 +104,7 @@ export class GroupCoordinator {
   }
 
   private async createOffsetsTopic(): Promise<void> {
-    const live = this.broker.image.brokers.filter((b) => !b.fenced).length;
-    const rf = Math.max(1, Math.min(Number(this.config['offsets.topic.replication.factor']), live));
-    try {
-      await this.broker.controller.createTopic(
-        {
-          name: OFFSETS_TOPIC,
-          numPartitions: Number(this.config['offsets.topic.num.partitions']),
-          replicationFactor: rf,
-          internal: true,
-          configs: { 'cleanup.policy': 'compact', 'segment.bytes': '104857600', 'compression.type': 'producer' },
-        },
-        false,
-      );
-    } catch (err) {
-      if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
-    }
-    this.broker.applyMetadata(await this.broker.controller.metadata());
+    await ensureInternalTopic(this.broker, OFFSETS_TOPIC, Number(this.config['offsets.topic.num.partitions']), Number(this.config['offsets.topic.replication.factor']));
   }
 
   /** The local offsets partition for a group, if this broker coordinates it; else a coordinator error. */
@@ -198,6 +183,14 @@ export class GroupCoordinator {
 
   // ---- offsets ---------------------------------------------------------------------------------------------
 
+  /** Why one offset of an OffsetCommit or TxnOffsetCommit cannot be stored (0: it can). */
+  private offsetProblem(o: OffsetToCommit): number {
+    if ((o.metadata?.length ?? 0) > MAX_METADATA) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
+    const t = this.broker.topicState(o.topic);
+    if (!t || !t.partitions.some((p) => p.partition === o.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+    return 0;
+  }
+
   async commitOffsets(groupId: string, memberId: string, generationId: number, offsets: OffsetToCommit[]): Promise<number[]> {
     let partition: Partition;
     try {
@@ -209,12 +202,7 @@ export class GroupCoordinator {
       return offsets.map(() => (err as KafkaError).code);
     }
     const now = Date.now();
-    const codes = offsets.map((o) => {
-      if ((o.metadata?.length ?? 0) > MAX_METADATA) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
-      const t = this.broker.topicState(o.topic);
-      if (!t || !t.partitions.some((p) => p.partition === o.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      return 0;
-    });
+    const codes = offsets.map((o) => this.offsetProblem(o));
     const accepted = offsets.filter((_, i) => codes[i] === 0);
     if (accepted.length === 0) return codes;
     const values = accepted.map((o) => ({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now }));
@@ -244,12 +232,7 @@ export class GroupCoordinator {
       return offsets.map(() => (err as KafkaError).code);
     }
     const now = Date.now();
-    const codes = offsets.map((o) => {
-      if ((o.metadata?.length ?? 0) > MAX_METADATA) return ErrorCode.OFFSET_METADATA_TOO_LARGE;
-      const t = this.broker.topicState(o.topic);
-      if (!t || !t.partitions.some((p) => p.partition === o.partition)) return ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-      return 0;
-    });
+    const codes = offsets.map((o) => this.offsetProblem(o));
     const accepted = offsets.filter((_, i) => codes[i] === 0);
     if (accepted.length === 0) return codes;
     const values = accepted.map((o) => ({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now }));

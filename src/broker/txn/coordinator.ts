@@ -15,6 +15,7 @@ import { readMarker } from '../../protocol/records/controlRecord';
 import { readBatchHeader } from '../../protocol/records/batchHeader';
 import { buildBatch, decodeBatch, splitBatches } from '../../protocol/records/recordBatch';
 import type { Broker } from '../broker';
+import { ensureInternalTopic } from '../internalTopics';
 import { OFFSETS_TOPIC } from '../metadata';
 import type { Partition } from '../partition';
 import { MarkerSender } from './markers';
@@ -150,23 +151,7 @@ export class TransactionCoordinator {
   }
 
   private async createStateTopic(): Promise<void> {
-    const live = this.broker.image.brokers.filter((b) => !b.fenced).length;
-    const rf = Math.max(1, Math.min(Number(this.config['transaction.state.log.replication.factor'] ?? 3), live));
-    try {
-      await this.broker.controller.createTopic(
-        {
-          name: TRANSACTION_STATE_TOPIC,
-          numPartitions: this.stateTopicPartitions(),
-          replicationFactor: rf,
-          internal: true,
-          configs: { 'cleanup.policy': 'compact', 'segment.bytes': '104857600', 'compression.type': 'producer' },
-        },
-        false,
-      );
-    } catch (err) {
-      if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
-    }
-    this.broker.applyMetadata(await this.broker.controller.metadata());
+    await ensureInternalTopic(this.broker, TRANSACTION_STATE_TOPIC, this.stateTopicPartitions(), Number(this.config['transaction.state.log.replication.factor'] ?? 3));
   }
 
   /** The local state partition of a transactional id, if this broker coordinates it; else a coordinator error. */
