@@ -2,7 +2,7 @@
 // (a topic's partitions with leader and ISR, a group's lag per partition) rather than in Kafka API responses.
 // Offsets are decimal strings: Kafka offsets are int64 and must survive JSON (the extension posts them to webviews).
 
-import { Admin, AssignerProtocol, ConfigResourceTypes } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Admin, AssignerProtocol, ConfigResourceTypes, ResourcePatternTypes } from 'kafkajs';
 import { ClientError, kafkaConfig, KafkaConnectionOptions } from './connection';
 import {
   API_KEYS,
@@ -21,7 +21,7 @@ import {
   sendWithOwnCodec,
   UNKNOWN_TOPIC_OR_PARTITION,
 } from './kafkajsInternals';
-import { DescribeProducers, DescribeTransactions, ListTransactions } from '../protocol/apis';
+import { DescribeLogDirs, DescribeProducers, DescribeTransactions, ListOffsets, ListTransactions } from '../protocol/apis';
 
 /** Kafka's internal topics (Topic.isInternal in the Java client). */
 export const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
@@ -43,6 +43,11 @@ export interface PartitionInfo {
   /** Log start offset and high watermark, when asked for and the partition is online. */
   low?: string;
   high?: string;
+  /**
+   * Last stable offset (ListOffsets latest with read_committed), read with low/high: below `high` while a
+   * transaction is open on the partition, and read_committed consumers stop there.
+   */
+  stable?: string;
 }
 
 export interface TopicDescription {
@@ -115,6 +120,57 @@ export interface ProducerStateInfo {
   lastTimestamp: number;
   /** -1 when it has no open transaction on the partition. */
   currentTransactionStartOffset: number;
+}
+
+/** An open transaction as seen by a partition's leader (DescribeProducers), for a partition whose LSO is held back. */
+export interface PartitionOpenTransaction {
+  topic: string;
+  partition: number;
+  producerId: number;
+  producerEpoch: number;
+  /** First offset of the open transaction on this partition: the partition's LSO cannot pass it. */
+  startOffset: number;
+  /** Timestamp of the producer's last record on the partition (ms). */
+  lastTimestamp: number;
+}
+
+/** One partition replica in a broker's log directory (DescribeLogDirs). */
+export interface LogDirPartition {
+  topic: string;
+  partition: number;
+  sizeBytes: number;
+  offsetLag: number;
+  isFuture: boolean;
+}
+
+export interface LogDirInfo {
+  path: string;
+  /** Kafka error name for the directory (KAFKA_STORAGE_ERROR for an offline one), undefined when fine. */
+  error?: string;
+  /** -1 when the broker does not say (DescribeLogDirs before v4). */
+  totalBytes: number;
+  usableBytes: number;
+  partitions: LogDirPartition[];
+}
+
+export type AclPermission = 'ALLOW' | 'DENY';
+export type AclPatternType = 'LITERAL' | 'PREFIXED';
+/** The ACL resource types a binding can name (Kafka's ResourceType without ANY/UNKNOWN). */
+export const ACL_RESOURCE_TYPES = ['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN'] as const;
+export type AclResourceType = (typeof ACL_RESOURCE_TYPES)[number];
+/** The operations a binding can name (Kafka's AclOperation without ANY/UNKNOWN). */
+export const ACL_OPERATIONS = ['ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE'] as const;
+export type AclOperation = (typeof ACL_OPERATIONS)[number];
+
+/** One ACL binding in the words kafka-acls.sh uses. */
+export interface AclBindingInfo {
+  principal: string;
+  host: string;
+  operation: AclOperation;
+  permission: AclPermission;
+  resourceType: AclResourceType;
+  resourceName: string;
+  patternType: AclPatternType;
 }
 
 export interface GroupListing {
@@ -483,6 +539,94 @@ export class ClusterAdmin {
     }));
   }
 
+  /**
+   * The open transactions the leaders of these topics' partitions know (DescribeProducers, one request per leader,
+   * as kafka-transactions.sh find-hanging asks): the transactions that hold a partition's LSO back. Partitions
+   * without a leader, or whose leader fails, are left out.
+   */
+  async openTransactionsOn(topics: string[]): Promise<PartitionOpenTransaction[]> {
+    const byLeader = await this.partitionsByLeader(topics);
+    const out: PartitionOpenTransaction[] = [];
+    await Promise.all(
+      [...byLeader].map(async ([leaderId, parts]) => {
+        const broker = await this.cluster.findBroker({ nodeId: leaderId });
+        const res = await sendWithOwnCodec(broker, DescribeProducers, 0, {
+          topics: [...parts].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+        });
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== 0) continue;
+            for (const a of p.activeProducers) {
+              if (a.currentTxnStartOffset < 0) continue;
+              out.push({ topic: t.name, partition: p.partitionIndex, producerId: a.producerId, producerEpoch: a.producerEpoch, startOffset: a.currentTxnStartOffset, lastTimestamp: a.lastTimestamp });
+            }
+          }
+        }
+      }),
+    );
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition || a.producerId - b.producerId);
+  }
+
+  /** Every log directory of one broker with the size of each partition replica in it (DescribeLogDirs). */
+  async describeLogDirs(brokerId: number): Promise<LogDirInfo[]> {
+    await this.cluster.refreshMetadata();
+    const broker = await this.cluster.findBroker({ nodeId: brokerId });
+    const res = await sendWithOwnCodec(broker, DescribeLogDirs, 4, { topics: null });
+    if (res.errorCode !== 0) throw brokerError(res.errorCode);
+    return res.results.map((d) => ({
+      path: d.logDir,
+      ...(d.errorCode !== 0 ? { error: brokerError(d.errorCode).type } : {}),
+      totalBytes: Number(d.totalBytes),
+      usableBytes: Number(d.usableBytes),
+      partitions: d.topics
+        .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, sizeBytes: Number(p.partitionSize), offsetLag: Number(p.offsetLag), isFuture: p.isFutureKey })))
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // ACLs (kafkajs's own requests; a cluster without an authorizer answers SECURITY_DISABLED, thrown as BrokerError)
+
+  /** Every ACL binding of the cluster, sorted by resource, then principal. */
+  async describeAcls(): Promise<AclBindingInfo[]> {
+    const res = await this.admin
+      .describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      })
+      .catch(rethrowBrokerError);
+    if (res.errorCode) throw brokerError(res.errorCode, res.errorMessage);
+    const out: AclBindingInfo[] = [];
+    for (const r of res.resources) {
+      for (const a of r.acls) {
+        out.push({
+          principal: a.principal,
+          host: a.host,
+          operation: enumName(AclOperationTypes, a.operation) as AclOperation,
+          permission: enumName(AclPermissionTypes, a.permissionType) as AclPermission,
+          resourceType: enumName(AclResourceTypes, r.resourceType) as AclResourceType,
+          resourceName: r.resourceName,
+          patternType: enumName(ResourcePatternTypes, r.resourcePatternType) as AclPatternType,
+        });
+      }
+    }
+    return out.sort((a, b) => a.resourceType.localeCompare(b.resourceType) || a.resourceName.localeCompare(b.resourceName) || a.principal.localeCompare(b.principal) || a.operation.localeCompare(b.operation));
+  }
+
+  async createAcl(b: AclBindingInfo): Promise<void> {
+    await this.admin.createAcls({ acl: [toKafkaJsAcl(b)] }).catch(rethrowBrokerError);
+  }
+
+  /** Deletes exactly this binding; returns how many bindings the broker removed (0 when it was already gone). */
+  async deleteAcl(b: AclBindingInfo): Promise<number> {
+    const res = await this.admin.deleteAcls({ filters: [toKafkaJsAcl(b)] }).catch(rethrowBrokerError);
+    const f = res.filterResponses[0];
+    if (f && f.errorCode) throw brokerError(f.errorCode, f.errorMessage);
+    return f?.matchingAcls.length ?? 0;
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Helpers
 
@@ -525,12 +669,52 @@ export class ClusterAdmin {
   }
 
   private async addOffsets(topic: TopicDescription): Promise<void> {
-    const [low, high] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest')]);
+    // kafkajs's Cluster asks ListOffsets with read_committed (the isolation it was built with), so its "latest" is
+    // the last stable offset; the high watermark is asked with read_uncommitted through our codec.
+    const [low, stable, high] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest'), this.highWatermarksOf(topic.name)]);
     for (const p of topic.partitions) {
       const l = low.get(p.partition);
       const h = high.get(p.partition);
-      if (l !== undefined && h !== undefined) Object.assign(p, { low: l.toString(), high: h.toString() });
+      const st = stable.get(p.partition);
+      if (l !== undefined && h !== undefined) Object.assign(p, { low: l.toString(), high: h.toString(), ...(st !== undefined ? { stable: st.toString() } : {}) });
     }
+  }
+
+  /** ListOffsets latest with read_uncommitted (the high watermark) of a topic's online partitions, per leader. */
+  private async highWatermarksOf(topic: string): Promise<Map<number, bigint>> {
+    const byLeader = await this.partitionsByLeader([topic]);
+    const out = new Map<number, bigint>();
+    await Promise.all(
+      [...byLeader].map(async ([leaderId, parts]) => {
+        const broker = await this.cluster.findBroker({ nodeId: leaderId });
+        const res = await sendWithOwnCodec(broker, ListOffsets, 5, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [...parts].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) })),
+        });
+        for (const t of res.topics) for (const p of t.partitions) if (p.errorCode === 0) out.set(p.partitionIndex, BigInt(p.offset));
+      }),
+    );
+    return out;
+  }
+
+  /** leader id -> topic -> partitions, for the partitions of `topics` that have a leader (kafkajs's cached metadata). */
+  private async partitionsByLeader(topics: string[]): Promise<Map<number, Map<string, number[]>>> {
+    const md = await this.metadata(topics);
+    for (const t of topics) await this.cluster.addTargetTopic(t);
+    const out = new Map<number, Map<string, number[]>>();
+    for (const t of md.topicMetadata) {
+      if (t.topicErrorCode !== 0) continue;
+      for (const p of t.partitionMetadata) {
+        if (p.leader < 0) continue;
+        let m = out.get(p.leader);
+        if (!m) out.set(p.leader, (m = new Map()));
+        let parts = m.get(t.topic);
+        if (!parts) m.set(t.topic, (parts = []));
+        parts.push(p.partitionId);
+      }
+    }
+    return out;
   }
 
   /** High watermarks of a topic's online partitions; empty when the topic is gone. */
@@ -596,6 +780,30 @@ export class ClusterAdmin {
       topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) }],
     });
   }
+}
+
+/** The name of a kafkajs enum value (AclOperationTypes.READ -> 'READ'). */
+function enumName(e: Record<string, number | string>, value: number): string {
+  return Object.keys(e).find((k) => e[k] === value) ?? 'UNKNOWN';
+}
+
+function toKafkaJsAcl(b: AclBindingInfo) {
+  return {
+    principal: b.principal,
+    host: b.host,
+    operation: AclOperationTypes[b.operation],
+    permissionType: AclPermissionTypes[b.permission],
+    resourceType: AclResourceTypes[b.resourceType],
+    resourceName: b.resourceName,
+    resourcePatternType: ResourcePatternTypes[b.patternType],
+  };
+}
+
+/** kafkajs turns a broker error code into its own error (type = Kafka's name): keep the type, as BrokerError. */
+function rethrowBrokerError(err: unknown): never {
+  const e = err as { type?: string; code?: number; message?: string; retriable?: boolean };
+  if (typeof e.type === 'string' && typeof e.code === 'number') throw new BrokerError(e.type, e.code, e.message ?? e.type, e.retriable === true);
+  throw err;
 }
 
 function unknownTopic(name: string): ClientError {
