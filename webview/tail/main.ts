@@ -520,6 +520,11 @@ ready(TAIL_PANEL, () => {
       detailText: document.querySelector('.vt-detail')?.textContent ?? null,
       follow: table.follow,
       started: startedText.textContent,
+      isolation: isolationDropdown.value,
+      // How the rows in view are marked (their classes, which the CSS turns into the marker and transaction looks).
+      markerRows: document.querySelectorAll('.vt-body .vt-row.marker').length,
+      openRows: document.querySelectorAll('.vt-body .vt-row.txn-open').length,
+      abortedRows: document.querySelectorAll('.vt-body .vt-row.txn-aborted').length,
     },
   };
 });
