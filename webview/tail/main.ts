@@ -65,7 +65,7 @@ const table = new VirtualTable<TailRow>({
     { id: 'key', title: 'Key', width: 'minmax(6em, 14em)', className: 'mono', text: (r) => (r.key === null ? '∅' : oneLine(r.keyBinary ? `0x${r.key}` : r.key)) },
     { id: 'value', title: 'Value', width: 'minmax(12em, 1fr)', className: 'mono', text: (r) => valueText(r) },
     { id: 'headers', title: 'Headers', width: 'minmax(5em, 12em)', className: 'mono', text: (r) => r.headers.map(([k, v]) => `${k}=${v}`).join(', ') },
-    { id: 'txn', title: 'Transaction', width: '7.5em', className: 'txn', text: (r) => txnText(r), tooltip: (r) => txnTooltip(r) },
+    { id: 'txn', title: 'Transaction', width: '8.2em', className: 'txn', text: (r) => txnText(r), tooltip: (r) => txnTooltip(r) },
   ],
   rowClass: (r) => (r.control ? `marker marker-${r.control.toLowerCase()}` : r.txn ? `txn-${r.txn.state}` : ''),
   detail: (r) => detail(r),
@@ -94,7 +94,7 @@ function oneLine(s: string): string {
 }
 
 function valueText(r: TailRow): string {
-  if (r.control) return `${r.control} marker · producer ${r.txn?.producerId ?? '?'}`;
+  if (r.control) return `${r.control} marker`; // the producer is in the Transaction column's tooltip and the detail
   if (r.value === null) return '∅ (null)';
   return oneLine(r.valueBinary ? `0x${r.value}` : r.value);
 }

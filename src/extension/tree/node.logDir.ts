@@ -12,6 +12,13 @@ export function logDirTotal(dir: LogDirInfo): number {
   return dir.partitions.reduce((n, p) => n + p.sizeBytes, 0);
 }
 
+/** A long path as its last two segments ("…/data/broker-1"); the tooltip has it whole. */
+export function shortPath(path: string, max = 40): string {
+  if (path.length <= max) return path;
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts.length > 2 ? `…/${parts.slice(-2).join('/')}` : path;
+}
+
 export function logDirItem(node: LogDirNode): ItemPresentation {
   const d = node.dir;
   const used = logDirTotal(d);
@@ -23,7 +30,7 @@ export function logDirItem(node: LogDirNode): ItemPresentation {
   if (d.error) tooltip.push(`${d.error}: the broker reports this directory as unusable`);
   return {
     id: node.id,
-    label: d.path,
+    label: shortPath(d.path),
     description: parts.join(' · '),
     tooltip: tooltip.join('\n'),
     contextValue: 'logDir',
