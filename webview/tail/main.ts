@@ -311,7 +311,7 @@ function showConfig(c: TailConfig): void {
   groupField.value = c.groupId ?? '';
   renderStartValue();
   renderGroupChoice();
-  startedText.textContent = `${describeStart(c.start)} · ${c.partitions ? `partition${c.partitions.length > 1 ? 's' : ''} ${c.partitions.join(', ')}` : 'all partitions'}${c.groupId ? ` · as group ${c.groupId}` : ' · no group'} · ${c.isolation ?? 'read_committed'}`;
+  startedText.textContent = `${describeStart(c.start)} · ${c.partitions ? `partition${c.partitions.length > 1 ? 's' : ''} ${c.partitions.join(', ')}` : 'all partitions'}${c.groupId ? ` · as group ${c.groupId}` : ' · no group'}${c.isolation === 'read_uncommitted' ? ' · read_uncommitted' : ''}`;
 }
 
 /** Parses "2024-05-01T10:00:00Z", "1714557600000" or "-5m" (5 minutes ago). */
