@@ -63,6 +63,9 @@ export function registerAclCommands(ctx: CommandContext): vscode.Disposable[] {
   return [
     registerCommand<ClusterRef, Partial<AclBindingInfo>, AclBindingInfo>(ctx, Commands.addAcl, async (ref, opts) => {
       const handle = await cluster(ctx, ref, opts);
+      // Before six questions: a cluster without an authorizer would refuse the binding at the end.
+      const current = await handle.source()!.acls();
+      if (!current.enabled) throw new UserError(`${handle.label} has no authorizer, so it keeps no ACLs (start its brokers with authorizer.class.name set)`);
       const parsed = parseAclBinding(opts ?? (await promptBinding()));
       if ('error' in parsed) throw new UserError(parsed.error);
       const binding = parsed.binding;
