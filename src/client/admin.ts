@@ -11,6 +11,7 @@ import {
   createInternalAdmin,
   createInternalCluster,
   fetchMetadata,
+  InternalBroker,
   InternalCluster,
   RawAlterConfigsResponse,
   RawCreateTopicsResponse,
@@ -302,7 +303,11 @@ export class ClusterAdmin {
       });
     }
     topics.sort((a, b) => a.name.localeCompare(b.name));
-    if (opts.includeOffsets) await Promise.all(topics.map((t) => this.addOffsets(t)));
+    if (opts.includeOffsets) {
+      // One read_uncommitted ListOffsets per leader for all the topics (kafkajs's own are per topic, read_committed).
+      const high = await this.highWatermarksOf(topics);
+      await Promise.all(topics.map((t) => this.addOffsets(t, high.get(t.name) ?? new Map())));
+    }
     return topics;
   }
 
@@ -549,8 +554,7 @@ export class ClusterAdmin {
     const out: PartitionOpenTransaction[] = [];
     await Promise.all(
       [...byLeader].map(async ([leaderId, parts]) => {
-        const broker = await this.cluster.findBroker({ nodeId: leaderId });
-        const res = await sendWithOwnCodec(broker, DescribeProducers, 0, {
+        const res = await sendWithOwnCodec(await this.broker(leaderId), DescribeProducers, 0, {
           topics: [...parts].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
         });
         for (const t of res.topics) {
@@ -569,9 +573,7 @@ export class ClusterAdmin {
 
   /** Every log directory of one broker with the size of each partition replica in it (DescribeLogDirs). */
   async describeLogDirs(brokerId: number): Promise<LogDirInfo[]> {
-    await this.cluster.refreshMetadata();
-    const broker = await this.cluster.findBroker({ nodeId: brokerId });
-    const res = await sendWithOwnCodec(broker, DescribeLogDirs, 4, { topics: null });
+    const res = await sendWithOwnCodec(await this.broker(brokerId), DescribeLogDirs, 4, { topics: null });
     if (res.errorCode !== 0) throw brokerError(res.errorCode);
     return res.results.map((d) => ({
       path: d.logDir,
@@ -668,10 +670,10 @@ export class ClusterAdmin {
     }
   }
 
-  private async addOffsets(topic: TopicDescription): Promise<void> {
+  private async addOffsets(topic: TopicDescription, high: Map<number, bigint>): Promise<void> {
     // kafkajs's Cluster asks ListOffsets with read_committed (the isolation it was built with), so its "latest" is
-    // the last stable offset; the high watermark is asked with read_uncommitted through our codec.
-    const [low, stable, high] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest'), this.highWatermarksOf(topic.name)]);
+    // the last stable offset; the high watermark comes from highWatermarksOf (read_uncommitted, our codec).
+    const [low, stable] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest')]);
     for (const p of topic.partitions) {
       const l = low.get(p.partition);
       const h = high.get(p.partition);
@@ -680,39 +682,48 @@ export class ClusterAdmin {
     }
   }
 
-  /** ListOffsets latest with read_uncommitted (the high watermark) of a topic's online partitions, per leader. */
-  private async highWatermarksOf(topic: string): Promise<Map<number, bigint>> {
-    const byLeader = await this.partitionsByLeader([topic]);
-    const out = new Map<number, bigint>();
+  /** ListOffsets latest with read_uncommitted (the high watermark) of the topics' led partitions, one request per leader. */
+  private async highWatermarksOf(topics: TopicDescription[]): Promise<Map<string, Map<number, bigint>>> {
+    const byLeader = new Map<number, Map<string, number[]>>();
+    for (const t of topics) for (const p of t.partitions) if (p.leader >= 0) addTo(byLeader, p.leader, t.name, p.partition);
+    const out = new Map<string, Map<number, bigint>>();
     await Promise.all(
       [...byLeader].map(async ([leaderId, parts]) => {
-        const broker = await this.cluster.findBroker({ nodeId: leaderId });
-        const res = await sendWithOwnCodec(broker, ListOffsets, 5, {
+        const res = await sendWithOwnCodec(await this.broker(leaderId), ListOffsets, 5, {
           replicaId: -1,
           isolationLevel: 0,
           topics: [...parts].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) })),
         });
-        for (const t of res.topics) for (const p of t.partitions) if (p.errorCode === 0) out.set(p.partitionIndex, BigInt(p.offset));
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== 0) continue;
+            let m = out.get(t.name);
+            if (!m) out.set(t.name, (m = new Map()));
+            m.set(p.partitionIndex, BigInt(p.offset));
+          }
+        }
       }),
     );
     return out;
   }
 
-  /** leader id -> topic -> partitions, for the partitions of `topics` that have a leader (kafkajs's cached metadata). */
+  /** kafkajs's connection to a broker by id; its broker list is refreshed once when the id is new to it. */
+  private async broker(nodeId: number): Promise<InternalBroker> {
+    try {
+      return await this.cluster.findBroker({ nodeId });
+    } catch {
+      await this.cluster.refreshMetadata();
+      return this.cluster.findBroker({ nodeId });
+    }
+  }
+
+  /** leader id -> topic -> partitions, for the partitions of `topics` that have a leader (one Metadata request). */
   private async partitionsByLeader(topics: string[]): Promise<Map<number, Map<string, number[]>>> {
     const md = await this.metadata(topics);
-    for (const t of topics) await this.cluster.addTargetTopic(t);
     const out = new Map<number, Map<string, number[]>>();
     for (const t of md.topicMetadata) {
       if (t.topicErrorCode !== 0) continue;
-      for (const p of t.partitionMetadata) {
-        if (p.leader < 0) continue;
-        let m = out.get(p.leader);
-        if (!m) out.set(p.leader, (m = new Map()));
-        let parts = m.get(t.topic);
-        if (!parts) m.set(t.topic, (parts = []));
-        parts.push(p.partitionId);
-      }
+      for (const p of t.partitionMetadata) if (p.leader >= 0) addTo(out, p.leader, t.topic, p.partitionId);
     }
     return out;
   }
@@ -780,6 +791,14 @@ export class ClusterAdmin {
       topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) }],
     });
   }
+}
+
+function addTo(m: Map<number, Map<string, number[]>>, leader: number, topic: string, partition: number): void {
+  let byTopic = m.get(leader);
+  if (!byTopic) m.set(leader, (byTopic = new Map()));
+  let parts = byTopic.get(topic);
+  if (!parts) byTopic.set(topic, (parts = []));
+  parts.push(partition);
 }
 
 /** The name of a kafkajs enum value (AclOperationTypes.READ -> 'READ'). */
