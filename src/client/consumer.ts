@@ -224,6 +224,12 @@ function toRecord(topic: string, partition: number, m: FetchedMessage): Consumed
   return record;
 }
 
+/** The records kafkajs keeps, plus the control records (markers) it filtered out, in offset order. */
+function withMarkers(batch: InternalBatch): FetchedMessage[] {
+  const kept = new Set(batch.messages);
+  return batch.messagesWithinOffset.filter((m) => kept.has(m) || m.isControlRecord === true);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Tail: no group
 
@@ -372,9 +378,7 @@ class TailLoop {
    * the records kept, rather than by a second read with our own Fetch codec or by guessing from offset gaps.
    */
   private shown(batch: InternalBatch): FetchedMessage[] {
-    if (!this.options.controlRecords) return batch.messages;
-    const kept = new Set(batch.messages);
-    return batch.messagesWithinOffset.filter((m) => kept.has(m) || m.isControlRecord === true);
+    return this.options.controlRecords ? withMarkers(batch) : batch.messages;
   }
 
   private async deliver(partition: number, batch: InternalBatch): Promise<void> {
@@ -464,6 +468,8 @@ async function openGroupConsumer(connection: KafkaConnectionOptions, options: Co
       autoCommit: true,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        // No markers here even with controlRecords: kafkajs's runner never calls eachBatch for a batch that holds
+        // only control records (it resolves past them itself), so they could be shown only some of the time.
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) return;
           const record = toRecord(batch.topic, batch.partition, m);

@@ -120,7 +120,7 @@ export class TailPipeline {
         ...(config.partitions && !config.groupId ? { partitions: config.partitions } : {}),
         ...(config.groupId ? { groupId: config.groupId } : {}),
         ...(config.isolation ? { isolation: config.isolation } : {}),
-        // Transaction markers are shown; kafkajs's group consumer cannot hand them over (see client/consumer.ts).
+        // Transaction markers are rows of their own (without a group: kafkajs's group consumer cannot hand them all over).
         controlRecords: true,
         bufferSize: this.options.readAhead ?? 1000,
       });
