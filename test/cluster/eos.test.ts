@@ -189,9 +189,12 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
       note('transformers stopped');
       const output = spawnPython('chaos_clients.py', 'read', { bootstrap, topic: OUTPUT, partitions: PARTITIONS, timeoutSeconds: 60 }, log('read-output'));
       await output.waitEvent((e) => e.e === 'done', 90000, 'the end of the output read');
-      await Promise.all([feed.exited, input.exited, output.exited]);
+      // Everything the log holds, aborted transactions included: what read_committed filtered out.
+      const everything = spawnPython('chaos_clients.py', 'read', { bootstrap, topic: OUTPUT, partitions: PARTITIONS, timeoutSeconds: 60, isolation: 'read_uncommitted' }, log('read-output-uncommitted'));
+      await everything.waitEvent((e) => e.e === 'done', 90000, 'the end of the read_uncommitted output read');
+      await Promise.all([feed.exited, input.exited, output.exited, everything.exited]);
 
-      for (const d of [feed, transform, input, output]) if (d.stderr().includes('Traceback')) findings.push(`a client driver raised:\n${d.stderr().slice(-2000)}`);
+      for (const d of [feed, transform, input, output, everything]) if (d.stderr().includes('Traceback')) findings.push(`a client driver raised:\n${d.stderr().slice(-2000)}`);
       const { problems, numbers } = checkExactlyOnce({ partitions: PARTITIONS, inputEvents: input.events, outputEvents: output.events, finalOffsets: final.offs });
       const count = (kind: string) => transform.events.filter((e: Ev) => e.e === kind).length;
       const txns = count('txn');
@@ -203,6 +206,7 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
         `exactly-once seed ${SEED}, ${SECONDS} s`,
         `  input records     ${numbers.input}`,
         `  committed output  ${numbers.output}; missing ${numbers.missing}, duplicates ${numbers.duplicates}, out of order ${numbers.outOfOrder}, foreign ${numbers.wrong}`,
+        `  aborted records   ${everything.events.filter((e) => e.e === 'rec').length - numbers.output} (in the log, filtered out by read_committed)`,
         `  transactions      ${txns} committed, ${count('abort')} aborted, ${count('fatal')} producers re-created; retries ${[...retries].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
         `  rebalances        ${count('assign')} assignments`,
         `  faults            ${faults.length}: ${faults.map((f) => f.what.split(' for ')[0]).join('; ')}`,
