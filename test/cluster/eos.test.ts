@@ -10,8 +10,8 @@
 // reader must find each input record in the output exactly once, in order per partition, and the group's
 // committed offsets at the input's end.
 //
-// EOS_SEED (default 1), EOS_SECONDS (default 40) and EOS_KEEP=1 (keep the cluster's dir and the client logs) are
-// read from the environment. A failure names the seed, the executed schedule and the cluster log tail.
+// EOS_SEED (default 1), EOS_SECONDS (default 40), EOS_TXN_TIMEOUT_MS (default 30000) and EOS_KEEP=1 (keep the
+// cluster's dir and the client logs) are read from the environment. A failure names the seed, the executed schedule and the cluster log tail.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -26,6 +26,8 @@ import { Ev, killDrivers, prng, PYTHON, spawnPython } from '../helpers/python';
 const SEED = Number(process.env.EOS_SEED ?? 1);
 const SECONDS = Number(process.env.EOS_SECONDS ?? 40);
 const KEEP = process.env.EOS_KEEP === '1';
+/** transaction.timeout.ms of the transformers: a short one makes the coordinator abort (and fence) stalled ones. */
+const TXN_TIMEOUT_MS = Number(process.env.EOS_TXN_TIMEOUT_MS ?? 30000);
 const INPUT = 'eos-in';
 const OUTPUT = 'eos-out';
 const PARTITIONS = 3;
@@ -115,7 +117,7 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
     const findings: string[] = [];
     let logDir = '';
     const context = () =>
-      `seed ${SEED} (EOS_SEED=${SEED} EOS_SECONDS=${SECONDS} to replay)\n--- executed schedule ---\n${progress.join('\n')}\n` +
+      `seed ${SEED} (EOS_SEED=${SEED} EOS_SECONDS=${SECONDS} EOS_TXN_TIMEOUT_MS=${TXN_TIMEOUT_MS} to replay)\n--- executed schedule ---\n${progress.join('\n')}\n` +
       `--- cluster log (tail) ---\n${cluster?.cli.output().split('\n').slice(-80).join('\n')}` + (logDir ? `\n(client logs kept in ${logDir})` : '');
     const waitState = async (cond: (s: ClusterState) => boolean, timeoutMs: number, what: string) => {
       const deadline = Date.now() + timeoutMs;
@@ -134,7 +136,8 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
 
     try {
       assert.ok(existsSync(PYTHON), `${PYTHON} not found: install python3 and python3-confluent-kafka`);
-      cluster = await startTestCluster(['--config', 'min.insync.replicas=2', '--config', 'default.replication.factor=3']);
+      // Timed-out transactions are looked for every second (Kafka's default: 10 s), for EOS_TXN_TIMEOUT_MS.
+      cluster = await startTestCluster(['--config', 'min.insync.replicas=2', '--config', 'default.replication.factor=3', '--config', 'transaction.abort.timed.out.transaction.cleanup.interval.ms=1000']);
       if (KEEP) mkdirSync((logDir = join(cluster.dir, 'eos-logs')), { recursive: true });
       const log = (name: string) => (logDir ? join(logDir, `${name}.jsonl`) : undefined);
       const bootstrap = cluster.bootstrap;
@@ -144,7 +147,7 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
       }
       await waitState((s) => fullIsr(s, INPUT) && fullIsr(s, OUTPUT), 20000, 'full ISRs of both topics');
 
-      const transform = spawnPython('eos_clients.py', 'transform', { bootstrap, input: INPUT, output: OUTPUT, group: GROUP, members: MEMBERS, partitions: PARTITIONS, transactionalIdPrefix: TXN_PREFIX, batch: 50, transactionTimeoutMs: 30000 }, log('transform'));
+      const transform = spawnPython('eos_clients.py', 'transform', { bootstrap, input: INPUT, output: OUTPUT, group: GROUP, members: MEMBERS, partitions: PARTITIONS, transactionalIdPrefix: TXN_PREFIX, batch: 50, transactionTimeoutMs: TXN_TIMEOUT_MS }, log('transform'));
       const feed = spawnPython('chaos_clients.py', 'produce', { bootstrap, topic: INPUT, producers: 2, interval: 0.02, messageTimeoutMs: 120000, flushSeconds: 90 }, log('feed'));
       await transform.waitEvent((e) => e.e === 'txn', 60000, 'a first committed transaction');
       await waitState(healthy, 20000, 'the internal topics with full ISRs');
@@ -203,7 +206,7 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
       const retries = new Map<string, number>();
       for (const e of transform.events.filter((x) => x.e === 'retry')) retries.set(e.call, (retries.get(e.call) ?? 0) + 1);
       const summary = [
-        `exactly-once seed ${SEED}, ${SECONDS} s`,
+        `exactly-once seed ${SEED}, ${SECONDS} s, transaction.timeout.ms ${TXN_TIMEOUT_MS}`,
         `  input records     ${numbers.input}`,
         `  committed output  ${numbers.output}; missing ${numbers.missing}, duplicates ${numbers.duplicates}, out of order ${numbers.outOfOrder}, foreign ${numbers.wrong}`,
         `  aborted records   ${everything.events.filter((e) => e.e === 'rec').length - numbers.output} (in the log, filtered out by read_committed)`,

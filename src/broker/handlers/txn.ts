@@ -51,17 +51,18 @@ async function addPartitions(
   const { broker } = ctx;
   const partitions: TxnPartition[] = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
   let codes: number[];
-  // Unknown partitions fail the request and the others are not attempted (Kafka's OPERATION_NOT_ATTEMPTED).
-  const unknown = (tp: TxnPartition) => !broker.topicState(tp.topic)?.partitions.some((x) => x.partition === tp.partition);
-  const denied = (tp: TxnPartition) => !may(ctx, Op.WRITE, ResourceType.TOPIC, tp.topic);
-  if (!verifyOnly && !mayTxnId(ctx, Op.WRITE, transactionalId)) {
-    codes = partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
-  } else if (!verifyOnly && partitions.some(denied)) {
-    codes = partitions.map((tp) => (denied(tp) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED : ErrorCode.OPERATION_NOT_ATTEMPTED));
-  } else if (verifyOnly) {
+  // Partitions the principal may not write or that do not exist fail the request, and the others are not attempted
+  // (Kafka's OPERATION_NOT_ATTEMPTED).
+  const problem = (tp: TxnPartition) =>
+    !may(ctx, Op.WRITE, ResourceType.TOPIC, tp.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    : !broker.topicState(tp.topic)?.partitions.some((x) => x.partition === tp.partition) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    : 0;
+  if (verifyOnly) {
     codes = broker.txns.verifyPartitions(transactionalId, producerId, producerEpoch, partitions);
-  } else if (partitions.some(unknown)) {
-    codes = partitions.map((tp) => (unknown(tp) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+  } else if (!mayTxnId(ctx, Op.WRITE, transactionalId)) {
+    codes = partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  } else if (partitions.some(problem)) {
+    codes = partitions.map((tp) => problem(tp) || ErrorCode.OPERATION_NOT_ATTEMPTED);
   } else {
     const code = await broker.txns.addPartitions(transactionalId, producerId, producerEpoch, partitions, ctx.version);
     codes = partitions.map(() => code);
