@@ -1,7 +1,8 @@
 // Exactly-once under failover (issue 11): a consume-transform-produce loop on the 3-broker mini-cluster while a
 // seeded schedule kills -9, pauses and stops (controlled shutdown) the transaction coordinator's broker, the
 // leaders of the input and output partitions, the group coordinator and random brokers, one at a time, healing
-// each fault (every ISR full) before the next. Clients we did not write, unmodified, under Debian's
+// each fault (every ISR full) before the next, and now and then kills -9 the transformers' own process (a client
+// crash mid-transaction: the next process's producers fence the dead ones and abort what they left open). Clients we did not write, unmodified, under Debian's
 // /usr/bin/python3 (confluent-kafka 1.7, librdkafka 2.0.2): two idempotent producers feed the input topic
 // (test/cluster/chaos_clients.py `produce`); two members of one group, each with a transactional producer, copy
 // every input record to the output topic in transactions that also commit the group's offsets
@@ -11,7 +12,8 @@
 // committed offsets at the input's end.
 //
 // EOS_SEED (default 1), EOS_SECONDS (default 40), EOS_TXN_TIMEOUT_MS (default 30000) and EOS_KEEP=1 (keep the
-// cluster's dir and the client logs) are read from the environment. A failure names the seed, the executed schedule and the cluster log tail.
+// cluster's dir and the client logs) are read from the environment. A failure names the seed, the executed
+// schedule and the cluster log tail.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -21,7 +23,7 @@ import { offsetsPartitionFor } from '../../src/broker/groups/offsetsRecords';
 import { runCli } from '../helpers/cli';
 import { fullIsr, startTestCluster, TestCluster } from '../helpers/cluster';
 import { checkExactlyOnce } from '../helpers/eos';
-import { Ev, killDrivers, prng, PYTHON, spawnPython } from '../helpers/python';
+import { Ev, killDrivers, prng, PyProcess, PYTHON, spawnPython } from '../helpers/python';
 
 const SEED = Number(process.env.EOS_SEED ?? 1);
 const SECONDS = Number(process.env.EOS_SECONDS ?? 40);
@@ -37,7 +39,7 @@ const MEMBERS = 2;
 const INTERNAL = ['__consumer_offsets', '__transaction_state'];
 const HEAL_TIMEOUT_MS = 30000;
 
-type Role = 'random' | 'txn-coordinator' | 'input-leader' | 'output-leader' | 'group-coordinator';
+type Role = 'random' | 'txn-coordinator' | 'input-leader' | 'output-leader' | 'group-coordinator' | 'transformer';
 type Action = 'kill' | 'pause' | 'stop';
 
 interface PlannedFault {
@@ -50,7 +52,7 @@ interface PlannedFault {
 
 function plan(seed: number, seconds: number): PlannedFault[] {
   const rnd = prng(seed);
-  const roles: Array<[Role, number]> = [['txn-coordinator', 3], ['input-leader', 2], ['output-leader', 2], ['group-coordinator', 1], ['random', 1]];
+  const roles: Array<[Role, number]> = [['txn-coordinator', 3], ['input-leader', 2], ['output-leader', 2], ['group-coordinator', 1], ['random', 1], ['transformer', 1]];
   const total = roles.reduce((s, [, w]) => s + w, 0);
   const out: PlannedFault[] = [];
   let t = 0;
@@ -147,7 +149,15 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
       }
       await waitState((s) => fullIsr(s, INPUT) && fullIsr(s, OUTPUT), 20000, 'full ISRs of both topics');
 
-      const transform = spawnPython('eos_clients.py', 'transform', { bootstrap, input: INPUT, output: OUTPUT, group: GROUP, members: MEMBERS, partitions: PARTITIONS, transactionalIdPrefix: TXN_PREFIX, batch: 50, transactionTimeoutMs: TXN_TIMEOUT_MS }, log('transform'));
+      // The transformers' process; a 'transformer' fault kills it -9 (a client crash mid-transaction) and starts a
+      // new one, whose producers (same transactional ids) fence the dead ones and abort what they left open.
+      const transforms: PyProcess[] = [];
+      const startTransform = () => {
+        const t = spawnPython('eos_clients.py', 'transform', { bootstrap, input: INPUT, output: OUTPUT, group: GROUP, members: MEMBERS, partitions: PARTITIONS, transactionalIdPrefix: TXN_PREFIX, batch: 50, transactionTimeoutMs: TXN_TIMEOUT_MS }, log(`transform-${transforms.length}`));
+        transforms.push(t);
+        return t;
+      };
+      let transform = startTransform();
       const feed = spawnPython('chaos_clients.py', 'produce', { bootstrap, topic: INPUT, producers: 2, interval: 0.02, messageTimeoutMs: 120000, flushSeconds: 90 }, log('feed'));
       await transform.waitEvent((e) => e.e === 'txn', 60000, 'a first committed transaction');
       await waitState(healthy, 20000, 'the internal topics with full ISRs');
@@ -158,6 +168,16 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
       for (const step of plan(SEED, SECONDS)) {
         if (Date.now() - chaosStart >= SECONDS * 1000) break;
         await new Promise((r) => setTimeout(r, step.gapMs));
+        if (step.role === 'transformer') {
+          const what = `kill -9 of the transformers' process, a new one after ${step.downMs} ms`;
+          note(what);
+          faults.push({ at: Date.now(), what });
+          transform.kill();
+          await transform.exited;
+          await new Promise((r) => setTimeout(r, step.downMs));
+          transform = startTransform();
+          continue;
+        }
         const broker = target(await cluster.state(), step.role, step.pick);
         const what = `${step.action} broker ${broker} (${step.role}${step.role === 'random' ? '' : ` ${step.pick % (step.role === 'txn-coordinator' ? MEMBERS : PARTITIONS)}`}) for ${step.downMs} ms`;
         note(what);
@@ -197,20 +217,21 @@ describe(`exactly-once under failover: consume-transform-produce with transactio
       await everything.waitEvent((e) => e.e === 'done', 90000, 'the end of the read_uncommitted output read');
       await Promise.all([feed.exited, input.exited, output.exited, everything.exited]);
 
-      for (const d of [feed, transform, input, output, everything]) if (d.stderr().includes('Traceback')) findings.push(`a client driver raised:\n${d.stderr().slice(-2000)}`);
+      for (const d of [feed, ...transforms, input, output, everything]) if (d.stderr().includes('Traceback')) findings.push(`a client driver raised:\n${d.stderr().slice(-2000)}`);
       const { problems, numbers } = checkExactlyOnce({ partitions: PARTITIONS, inputEvents: input.events, outputEvents: output.events, finalOffsets: final.offs });
-      const count = (kind: string) => transform.events.filter((e: Ev) => e.e === kind).length;
+      const transformEvents = transforms.flatMap((t) => t.events);
+      const count = (kind: string) => transformEvents.filter((e: Ev) => e.e === kind).length;
       const txns = count('txn');
       if (txns < 20) problems.push(`only ${txns} transactions committed: the run did not exercise much`);
       if (faults.length < 3) problems.push(`only ${faults.length} faults injected`);
       const retries = new Map<string, number>();
-      for (const e of transform.events.filter((x) => x.e === 'retry')) retries.set(e.call, (retries.get(e.call) ?? 0) + 1);
+      for (const e of transformEvents.filter((x) => x.e === 'retry')) retries.set(e.call, (retries.get(e.call) ?? 0) + 1);
       const summary = [
         `exactly-once seed ${SEED}, ${SECONDS} s, transaction.timeout.ms ${TXN_TIMEOUT_MS}`,
         `  input records     ${numbers.input}`,
         `  committed output  ${numbers.output}; missing ${numbers.missing}, duplicates ${numbers.duplicates}, out of order ${numbers.outOfOrder}, foreign ${numbers.wrong}`,
         `  aborted records   ${everything.events.filter((e) => e.e === 'rec').length - numbers.output} (in the log, filtered out by read_committed)`,
-        `  transactions      ${txns} committed, ${count('abort')} aborted, ${count('fatal')} producers re-created; retries ${[...retries].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+        `  transactions      ${txns} committed, ${count('abort')} aborted, ${count('fatal')} producers re-created, ${transforms.length - 1} transformer processes killed; retries ${[...retries].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
         `  rebalances        ${count('assign')} assignments`,
         `  faults            ${faults.length}: ${faults.map((f) => f.what.split(' for ')[0]).join('; ')}`,
       ].join('\n');
