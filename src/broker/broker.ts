@@ -9,7 +9,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { RequestHeader } from '../protocol/frame';
 import { batchTimestamps } from '../protocol/records/recordBatch';
-import { BrokerConfig, defaultBrokerConfig, effectiveTopicConfig, num } from './configs';
+import { BrokerConfig, ConfigSource, defaultBrokerConfig, effectiveTopicConfig, num } from './configs';
 import { Connection } from './connection';
 import type { ControllerChannel } from './controllerChannel';
 import { HandlerContext } from './handlerContext';
@@ -52,7 +52,10 @@ export interface BrokerOptions {
 
 export class Broker {
   readonly nodeId: number;
+  /** The effective broker config: Kafka's defaults < --config < dynamic cluster default < dynamic for this broker. */
   readonly config: BrokerConfig;
+  /** What --config set (DescribeConfigs source STATIC_BROKER_CONFIG). */
+  readonly staticConfig: Record<string, string>;
   readonly logger: Logger;
   readonly controller: ControllerChannel;
   readonly router: Router;
@@ -83,7 +86,8 @@ export class Broker {
 
   constructor(private readonly opts: BrokerOptions) {
     this.nodeId = opts.nodeId;
-    this.config = { ...defaultBrokerConfig(opts.nodeId), ...(opts.config as Record<string, string>) } as BrokerConfig;
+    this.staticConfig = { ...(opts.config as Record<string, string>) };
+    this.config = { ...defaultBrokerConfig(opts.nodeId), ...this.staticConfig } as BrokerConfig;
     this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
     this.storageFaults = new StorageFaults(this.logger);
     this.controller = opts.controller;
@@ -214,6 +218,7 @@ export class Broker {
   applyMetadata(image: MetadataImage): void {
     if (image.epoch <= this.image.epoch) return;
     this.image = image;
+    this.applyDynamicConfig();
     const wanted = new Set<string>();
     for (const topic of image.topics) {
       for (const p of topic.partitions) {
@@ -242,6 +247,31 @@ export class Broker {
     this.updateFetchers();
     this.groups.metadataChanged();
     this.txns.metadataChanged();
+  }
+
+  /** Layers the image's dynamic broker configs over the static ones, in place (handlers hold `config`). */
+  private applyDynamicConfig(): void {
+    const dynamic = this.image.brokerConfigs ?? {};
+    const next: Record<string, string> = { ...defaultBrokerConfig(this.nodeId), ...this.staticConfig, ...dynamic[''], ...dynamic[String(this.nodeId)] };
+    const config = this.config as Record<string, string>;
+    for (const k of Object.keys(config)) if (!(k in next)) delete config[k];
+    Object.assign(config, next);
+  }
+
+  /**
+   * Where broker config `name` gets its value, most specific first (Kafka's synonym order): DYNAMIC_BROKER_CONFIG,
+   * DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG. The Kafka default, if any, comes after these.
+   */
+  brokerConfigSynonyms(name: string): Array<{ name: string; value: string; source: ConfigSource }> {
+    const dynamic = this.image.brokerConfigs ?? {};
+    const out: Array<{ name: string; value: string; source: ConfigSource }> = [];
+    const own = dynamic[String(this.nodeId)]?.[name];
+    if (own !== undefined) out.push({ name, value: own, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+    const clusterDefault = dynamic['']?.[name];
+    if (clusterDefault !== undefined) out.push({ name, value: clusterDefault, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    const fixed = this.staticConfig[name];
+    if (fixed !== undefined) out.push({ name, value: fixed, source: ConfigSource.STATIC_BROKER_CONFIG });
+    return out;
   }
 
   /** Every followed partition fetches from its current leader; leaders and offline partitions fetch nothing. */

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, KafkaError } from '../protocol/errorCode';
-import { collisionKey, normalizeTopicConfigValue, topicNameProblem, validateTopicConfig } from './configs';
+import { brokerConfigProblem, collisionKey, normalizeTopicConfigValue, TOPIC_CONFIG_BY_BROKER_SYNONYM, topicNameProblem, validateTopicConfig } from './configs';
 import { Logger, nopLogger } from './logger';
 import { readMetadata, writeFileDurably } from './metadataStore';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
@@ -184,7 +184,8 @@ export class Controller extends EventEmitter {
    */
   private electLeader(topic: TopicState, p: PartitionState): void {
     const candidate = p.replicas.find((r) => p.isr.includes(r) && this.isLive(r));
-    const unclean = (topic.configs['unclean.leader.election.enable'] ?? String(this.defaults.uncleanLeaderElection)) === 'true';
+    const clusterDefault = this.image.brokerConfigs?.['']?.['unclean.leader.election.enable'];
+    const unclean = (topic.configs['unclean.leader.election.enable'] ?? clusterDefault ?? String(this.defaults.uncleanLeaderElection)) === 'true';
     if (candidate !== undefined) {
       p.leader = candidate;
       p.isr = p.isr.filter((r) => this.isLive(r));
@@ -354,6 +355,31 @@ export class Controller extends EventEmitter {
     // topic get a leader now (a live out-of-sync replica), instead of waiting for their last ISR member.
     if ('unclean.leader.election.enable' in changes && !this.electionsHeld) this.electOfflinePartitions();
     this.commit(`altered configs of ${name}`);
+  }
+
+  /**
+   * Dynamic broker configs: `resource` "" is the cluster-wide default, "<id>" one broker. A string sets, null deletes;
+   * `replace` (AlterConfigs) drops whatever the request does not name. Validated all or nothing.
+   */
+  alterBrokerConfigs(resource: string, changes: Record<string, string | null>, replace = false, validateOnly = false): void {
+    if (resource !== '' && !(/^\d+$/.test(resource) && this.image.brokers.some((b) => b.id === Number(resource)))) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `Broker id ${resource} is not registered`);
+    }
+    for (const [k, val] of Object.entries(changes)) {
+      const problem = brokerConfigProblem(resource, k, val);
+      if (problem) throw problem;
+    }
+    if (validateOnly) return;
+    const all = (this.image.brokerConfigs ??= {});
+    const next: Record<string, string> = replace ? {} : { ...all[resource] };
+    for (const [k, val] of Object.entries(changes)) {
+      if (val === null) delete next[k];
+      else next[k] = TOPIC_CONFIG_BY_BROKER_SYNONYM.get(k)?.type === 'boolean' ? val.toLowerCase() : val.trim();
+    }
+    if (Object.keys(next).length > 0) all[resource] = next;
+    else delete all[resource];
+    if ('unclean.leader.election.enable' in changes && resource === '' && !this.electionsHeld) this.electOfflinePartitions();
+    this.commit(`altered ${resource === '' ? 'cluster-default' : `broker ${resource}`} configs`);
   }
 
   /** A leader reports a new ISR (shrink or expand). Stale epochs are refused, as Kafka's AlterPartition does. */

@@ -11,6 +11,7 @@ export interface ControllerChannel {
   deleteTopic(name: string): Promise<void>;
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void>;
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
+  alterBrokerConfigs(resource: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
   alterIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<PartitionState>;
   allocateProducerIds(): Promise<{ start: number; length: number }>;
   electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; errorCode: number; message: string | null }>>;
@@ -29,6 +30,7 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     deleteTopic: async (name) => controller.deleteTopic(name),
     createPartitions: async (name, count, assignments, validateOnly) => controller.createPartitions(name, count, assignments, validateOnly),
     alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
+    alterBrokerConfigs: async (resource, changes, replace, validateOnly) => controller.alterBrokerConfigs(resource, changes, replace, validateOnly),
     alterIsr: async (topic, partition, epoch, isr) => controller.alterIsr(topic, partition, epoch, isr),
     allocateProducerIds: async () => controller.allocateProducerIds(),
     electLeaders: async (type, partitions) => controller.electLeaders(type, partitions),

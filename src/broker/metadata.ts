@@ -53,6 +53,11 @@ export interface MetadataImage {
   deletedTopics?: Array<{ name: string; id: string }>;
   /** The cluster's ACL bindings (CreateAcls/DeleteAcls); absent in images written before ACLs existed. */
   acls?: AclBinding[];
+  /**
+   * Dynamic broker configs (AlterConfigs on a BROKER resource): by resource name, "" for the cluster-wide default and
+   * "<id>" for one broker. A broker's effective config is Kafka's default < --config < "" < "<id>".
+   */
+  brokerConfigs?: Record<string, Record<string, string>>;
 }
 
 /** How many deleted topics' ids the image remembers. */

@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
+import type { GroupMetadataRecord } from './offsetsRecords';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -70,8 +71,15 @@ export class Group {
   readonly members = new Map<string, Member>();
   private rebalanceTimer: NodeJS.Timeout | null = null;
   private initialDelayTimer: NodeJS.Timeout | null = null;
+  /** When the state last changed (GroupMetadataValue's currentStateTimestamp). */
+  private stateTimestamp = Date.now();
   /** Observers (the cluster's event stream, logging). */
   onChange?: (group: Group, what: string) => void;
+  /**
+   * Called where Kafka's coordinator stores the group in __consumer_offsets: a rebalance completed (the leader's
+   * assignment arrived), the group became empty, a static member was replaced.
+   */
+  onStore?: (group: Group) => void;
 
   constructor(
     readonly groupId: string,
@@ -84,6 +92,62 @@ export class Group {
 
   private changed(what: string): void {
     this.onChange?.(this, what);
+  }
+
+  private store(): void {
+    this.stateTimestamp = Date.now();
+    this.onStore?.(this);
+  }
+
+  /** The group as Kafka's GroupMetadataValue records it. */
+  toRecord(): GroupMetadataRecord {
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol: this.protocolName,
+      leader: this.leaderId,
+      currentStateTimestamp: this.stateTimestamp,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? EMPTY,
+        assignment: m.assignment,
+      })),
+    };
+  }
+
+  /**
+   * A group loaded from __consumer_offsets by a new coordinator (failover, restart), as Kafka loads it: Stable with
+   * the stored members, generation and assignments when it had members, each on a fresh session timer, so members
+   * that keep heartbeating carry on without a rebalance and the others expire.
+   */
+  restore(record: GroupMetadataRecord): void {
+    this.generationId = record.generation;
+    this.protocolType = record.protocolType || null;
+    this.protocolName = record.protocol;
+    this.leaderId = record.leader;
+    this.stateTimestamp = record.currentStateTimestamp;
+    this.state = record.members.length > 0 && record.protocol !== null ? 'Stable' : 'Empty';
+    for (const r of record.members) {
+      const member = this.newMember(r.memberId, {
+        memberId: r.memberId,
+        groupInstanceId: r.groupInstanceId,
+        clientId: r.clientId,
+        clientHost: r.clientHost,
+        sessionTimeoutMs: r.sessionTimeoutMs,
+        rebalanceTimeoutMs: r.rebalanceTimeoutMs,
+        protocolType: record.protocolType,
+        protocols: [{ name: record.protocol ?? '', metadata: r.subscription }],
+      });
+      member.assignment = r.assignment;
+      this.members.set(r.memberId, member);
+      if (this.state === 'Stable') this.scheduleSession(member);
+    }
+    if (this.state === 'Empty') this.members.clear();
   }
 
   /** Handles a JoinGroup; resolves when the rebalance completes (or at once with an error). */
@@ -117,6 +181,7 @@ export class Group {
       if (previous && this.state === 'Stable' && this.selectProtocol() === this.protocolName) {
         this.scheduleSession(member);
         this.changed(`static member ${req.groupInstanceId} rejoined as ${memberId}`);
+        this.store();
         return Promise.resolve({ ...this.joinResultFor(member), leader: leaderBefore ?? '', members: [] });
       }
     } else {
@@ -226,6 +291,7 @@ export class Group {
       this.protocolName = null;
       this.leaderId = null;
       this.changed(`generation ${this.generationId}: empty`);
+      this.store();
       return;
     }
     this.protocolName = this.selectProtocol();
@@ -290,6 +356,7 @@ export class Group {
         for (const x of this.members.values()) x.assignment = given.get(x.memberId) ?? EMPTY;
         this.state = 'Stable';
         this.changed(`generation ${this.generationId}: stable`);
+        this.store();
         for (const x of this.members.values()) {
           if (x.awaitingSync) {
             const respond = x.awaitingSync;

@@ -7,7 +7,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { topicNameProblem } from '../configs';
 import { HandlerContext } from '../handlerContext';
-import { liveBrokers, TopicState } from '../metadata';
+import { liveBrokers, OFFSETS_TOPIC, TopicState } from '../metadata';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof Metadata>;
@@ -37,6 +37,18 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
       if (!topic) {
         if (topicNameProblem(lookupName)) {
           topics.push(errorTopic(lookupName, ErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        // Kafka creates its internal topics on such a request even with auto.create.topics.enable=false, with
+        // their own partition count, replication factor and configs (tools such as Burrow ask for __consumer_offsets
+        // before any group exists).
+        if (lookupName === OFFSETS_TOPIC && (version < 4 || req.allowAutoTopicCreation)) {
+          try {
+            await broker.groups.createOffsetsTopic();
+          } catch (err) {
+            if (!(err instanceof KafkaError)) throw err;
+          }
+          topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
         if (!autoCreate) {
