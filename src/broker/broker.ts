@@ -141,7 +141,21 @@ export class Broker {
     const security = this.opts.security;
     const secret = this.interBrokerCredentials?.password;
     const saltKey = secret ? fakeSaltSecret(secret) : randomBytes(32);
-    const clientSasl = security?.sasl ? { config: security.sasl, serverSecret: saltKey } : undefined;
+    // Credentials are looked up at each login: from the metadata image once it has them (users added or deleted
+    // at run time), else those the listener was started with.
+    const startupUsers = security?.sasl?.users ?? {};
+    const image = () => this.image;
+    const clientSasl = security?.sasl
+      ? {
+          config: {
+            mechanisms: security.sasl.mechanisms,
+            get users() {
+              return image().scramCredentials ?? startupUsers;
+            },
+          },
+          serverSecret: saltKey,
+        }
+      : undefined;
     let server: Server;
     if (security?.tls) {
       const tlsServer = createTlsServer({ cert: readFileSync(security.tls.certFile), key: readFileSync(security.tls.keyFile), minVersion: 'TLSv1.2' }, (socket) =>

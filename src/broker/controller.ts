@@ -9,6 +9,7 @@ import { ErrorCode, KafkaError } from '../protocol/errorCode';
 import { brokerConfigProblem, collisionKey, normalizeTopicConfigValue, TOPIC_CONFIG_BY_BROKER_SYNONYM, topicNameProblem, validateTopicConfig } from './configs';
 import { Logger, nopLogger } from './logger';
 import { readMetadata, writeFileDurably } from './metadataStore';
+import type { ScramCredential, ScramMechanismName, UserCredentials } from './security/sasl';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
 import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
 
@@ -551,6 +552,50 @@ export class Controller extends EventEmitter {
       return { errorCode: 0, errorMessage: null, deleted };
     });
     if (removed > 0) this.commit(`deleted ${removed} ACL binding(s)`);
+    return results;
+  }
+
+  // ---- SCRAM credentials ---------------------------------------------------------------------------------
+
+  /** The users given to `minikafka start` (fresh salts each start): set over whatever the image held for them. */
+  setStartupScramUsers(users: Record<string, UserCredentials>): void {
+    if (Object.keys(users).length === 0) return;
+    const all = (this.image.scramCredentials ??= {});
+    for (const [name, creds] of Object.entries(users)) all[name] = { ...all[name], ...creds };
+    this.commit(`SCRAM credentials of ${Object.keys(users).length} startup user(s)`);
+  }
+
+  /**
+   * AlterUserScramCredentials, validated as Kafka's ScramControlManager does, all or nothing per user: one result per
+   * user named, in the order first named.
+   */
+  alterScramCredentials(
+    deletions: Array<{ name: string; mechanism: ScramMechanismName | null }>,
+    upsertions: Array<{ name: string; mechanism: ScramMechanismName | null; credential: ScramCredential | null; problem?: string }>,
+  ): Array<{ user: string; errorCode: number; errorMessage: string | null }> {
+    const all = (this.image.scramCredentials ??= {});
+    const users = [...new Set([...deletions.map((d) => d.name), ...upsertions.map((u) => u.name)])];
+    let changed = 0;
+    const results = users.map((user) => {
+      const fail = (errorCode: number, errorMessage: string) => ({ user, errorCode, errorMessage });
+      const dels = deletions.filter((d) => d.name === user);
+      const ups = upsertions.filter((u) => u.name === user);
+      if (user === '') return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
+      if ([...dels, ...ups].some((x) => x.mechanism === null)) return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+      const mechanisms = [...dels, ...ups].map((x) => x.mechanism);
+      if (new Set(mechanisms).size !== mechanisms.length) return fail(ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+      const bad = ups.find((u) => u.problem);
+      if (bad) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, bad.problem!);
+      if (dels.some((d) => !all[user]?.[d.mechanism!])) return fail(ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist');
+      const next: Partial<UserCredentials> = { ...all[user] };
+      for (const d of dels) delete next[d.mechanism!];
+      for (const u of ups) next[u.mechanism!] = u.credential!;
+      if (Object.keys(next).length > 0) all[user] = next;
+      else delete all[user];
+      changed++;
+      return { user, errorCode: 0, errorMessage: null };
+    });
+    if (changed > 0) this.commit(`altered SCRAM credentials of ${changed} user(s)`);
     return results;
   }
 }

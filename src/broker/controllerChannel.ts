@@ -5,6 +5,7 @@
 import type { Controller, CreateTopicSpec } from './controller';
 import type { MetadataImage, PartitionState, TopicState } from './metadata';
 import type { AclBinding, AclFilter } from './security/authorizer';
+import type { ScramCredential, ScramMechanismName } from './security/sasl';
 
 export interface ControllerChannel {
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
@@ -19,6 +20,10 @@ export interface ControllerChannel {
   listReassignments(): Promise<Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>;
   createAcls(bindings: AclBinding[]): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
   deleteAcls(filters: AclFilter[]): Promise<Array<{ errorCode: number; errorMessage: string | null; deleted: AclBinding[] }>>;
+  alterScramCredentials(
+    deletions: Array<{ name: string; mechanism: ScramMechanismName | null }>,
+    upsertions: Array<{ name: string; mechanism: ScramMechanismName | null; credential: ScramCredential | null; problem?: string }>,
+  ): Promise<Array<{ user: string; errorCode: number; errorMessage: string | null }>>;
   /** The newest metadata image (brokers apply it before answering when they need to be current). */
   metadata(): Promise<MetadataImage>;
 }
@@ -38,6 +43,7 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     listReassignments: async () => controller.listReassignments(),
     createAcls: async (bindings) => controller.createAcls(bindings),
     deleteAcls: async (filters) => controller.deleteAcls(filters),
+    alterScramCredentials: async (deletions, upsertions) => controller.alterScramCredentials(deletions, upsertions),
     metadata: async () => controller.snapshot(),
   };
 }

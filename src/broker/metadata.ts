@@ -3,6 +3,7 @@
 // boundary as JSON.
 
 import type { AclBinding } from './security/authorizer';
+import type { UserCredentials } from './security/sasl';
 
 export interface BrokerInfo {
   id: number;
@@ -58,6 +59,12 @@ export interface MetadataImage {
    * "<id>" for one broker. A broker's effective config is Kafka's default < --config < "" < "<id>".
    */
   brokerConfigs?: Record<string, Record<string, string>>;
+  /**
+   * SCRAM credentials by user and mechanism (salt, iterations, StoredKey, ServerKey; never a password), set by
+   * AlterUserScramCredentials and by `minikafka start --user` at each start. Absent before either happened: brokers
+   * then use the credentials their listener was started with.
+   */
+  scramCredentials?: Record<string, Partial<UserCredentials>>;
 }
 
 /** How many deleted topics' ids the image remembers. */

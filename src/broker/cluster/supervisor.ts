@@ -274,7 +274,13 @@ export class Supervisor extends EventEmitter {
       security.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
       caFile = tls.caFile;
     }
-    if (sec.sasl) security.sasl = { mechanisms: [...sec.sasl.mechanisms], users: deriveCredentials(sec.sasl.users) };
+    if (sec.sasl) {
+      const users = deriveCredentials(sec.sasl.users);
+      security.sasl = { mechanisms: [...sec.sasl.mechanisms], users };
+      // The credentials live in the metadata image, as Kafka's do, so users added or deleted at run time
+      // (AlterUserScramCredentials, `minikafka users`) reach every broker; the start's users are set again each start.
+      this.controller.setStartupScramUsers(users);
+    }
     this.listenerSecurity = security;
     this.securitySummary = {
       protocol: securityProtocol(security),

@@ -27,6 +27,7 @@ import {
 import { handleAlterPartitionReassignments, handleElectLeaders, handleListPartitionReassignments } from './leadership-admin';
 import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
 import { handleSaslAuthenticate, handleSaslHandshake } from './sasl';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from './scram-credentials';
 import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
 import {
   handleAddOffsetsToTxn,
@@ -77,6 +78,8 @@ export function buildRouter(): Router {
     .register(apis.DeleteGroups, handleDeleteGroups)
     .register(apis.IncrementalAlterConfigs, handleIncrementalAlterConfigs)
     .register(apis.OffsetDelete, handleOffsetDelete)
+    .register(apis.DescribeUserScramCredentials, handleDescribeUserScramCredentials)
+    .register(apis.AlterUserScramCredentials, handleAlterUserScramCredentials)
     .register(apis.ElectLeaders, handleElectLeaders)
     .register(apis.AlterPartitionReassignments, handleAlterPartitionReassignments)
     .register(apis.ListPartitionReassignments, handleListPartitionReassignments)
