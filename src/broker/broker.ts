@@ -18,6 +18,7 @@ import { Logger, nopLogger, tagged } from './logger';
 import { MetadataImage, PartitionState, TopicState } from './metadata';
 import { Partition } from './partition';
 import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
+import { QuotaRates } from './quotas';
 import { Router } from './router';
 import { LogConfig, PartitionLog } from './state/partitionLog';
 import { GroupCoordinator } from './groups/coordinator';
@@ -81,6 +82,8 @@ export class Broker {
   /** Partition directories the metadata does not account for, warned about once each. */
   private readonly warnedUnknownDirs = new Set<string>();
   private readonly now: () => number;
+  /** Byte rates of the clients under a quota (handlers/client-quotas.ts). */
+  readonly quotaRates: QuotaRates;
   /** Test hook: sees every request header before it is handled. */
   onRequest?: (header: RequestHeader) => void;
 
@@ -93,6 +96,7 @@ export class Broker {
     this.controller = opts.controller;
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
+    this.quotaRates = new QuotaRates(num(this.config, 'quota.window.num'), num(this.config, 'quota.window.size.seconds') * 1000, this.now);
     this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
     this.groups = new GroupCoordinator(this);
     this.txns = new TransactionCoordinator(this, () => nextProducerId(this));

@@ -187,6 +187,9 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'transaction.max.timeout.ms': '900000',
     'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
     'transaction.remove.expired.transaction.cleanup.interval.ms': '3600000',
+    // Client quotas are measured over quota.window.num samples of quota.window.size.seconds (Kafka's defaults).
+    'quota.window.num': '11',
+    'quota.window.size.seconds': '1',
   };
 }
 

@@ -9,6 +9,7 @@ import { ErrorCode, KafkaError } from '../protocol/errorCode';
 import { brokerConfigProblem, collisionKey, normalizeTopicConfigValue, TOPIC_CONFIG_BY_BROKER_SYNONYM, topicNameProblem, validateTopicConfig } from './configs';
 import { Logger, nopLogger } from './logger';
 import { readMetadata, writeFileDurably } from './metadataStore';
+import { entityKey, entityProblem, QuotaEntityPart, quotaOpProblem } from './quotas';
 import type { ScramCredential, ScramMechanismName, UserCredentials } from './security/sasl';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
 import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
@@ -596,6 +597,36 @@ export class Controller extends EventEmitter {
       return { user, errorCode: 0, errorMessage: null };
     });
     if (changed > 0) this.commit(`altered SCRAM credentials of ${changed} user(s)`);
+    return results;
+  }
+
+  // ---- client quotas -------------------------------------------------------------------------------------
+
+  /** AlterClientQuotas: each entry is validated and applied on its own; one result per entry, in order. */
+  alterClientQuotas(
+    entries: Array<{ entity: QuotaEntityPart[]; ops: Array<{ key: string; value: number; remove: boolean }> }>,
+    validateOnly = false,
+  ): Array<{ errorCode: number; errorMessage: string | null }> {
+    const all = (this.image.clientQuotas ??= []);
+    let changed = 0;
+    const results = entries.map(({ entity, ops }) => {
+      const problem = entityProblem(entity) ?? ops.map((o) => quotaOpProblem(entity, o.key, o.value, o.remove)).find((p) => p !== undefined);
+      if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+      const keys = ops.map((o) => o.key);
+      if (new Set(keys).size !== keys.length) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate quota key in a single entity alteration' };
+      if (validateOnly) return { errorCode: 0, errorMessage: null };
+      const k = entityKey(entity);
+      let entry = all.find((e) => entityKey(e.entity) === k);
+      if (!entry) all.push((entry = { entity: entity.map((p) => ({ ...p })), values: {} }));
+      for (const o of ops) {
+        if (o.remove) delete entry.values[o.key];
+        else entry.values[o.key] = o.value;
+      }
+      if (Object.keys(entry.values).length === 0) all.splice(all.indexOf(entry), 1);
+      changed++;
+      return { errorCode: 0, errorMessage: null };
+    });
+    if (changed > 0) this.commit(`altered client quotas of ${changed} entit${changed === 1 ? 'y' : 'ies'}`);
     return results;
   }
 }

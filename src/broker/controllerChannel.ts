@@ -6,6 +6,7 @@ import type { Controller, CreateTopicSpec } from './controller';
 import type { MetadataImage, PartitionState, TopicState } from './metadata';
 import type { AclBinding, AclFilter } from './security/authorizer';
 import type { ScramCredential, ScramMechanismName } from './security/sasl';
+import type { QuotaEntityPart } from './quotas';
 
 export interface ControllerChannel {
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
@@ -24,6 +25,10 @@ export interface ControllerChannel {
     deletions: Array<{ name: string; mechanism: ScramMechanismName | null }>,
     upsertions: Array<{ name: string; mechanism: ScramMechanismName | null; credential: ScramCredential | null; problem?: string }>,
   ): Promise<Array<{ user: string; errorCode: number; errorMessage: string | null }>>;
+  alterClientQuotas(
+    entries: Array<{ entity: QuotaEntityPart[]; ops: Array<{ key: string; value: number; remove: boolean }> }>,
+    validateOnly: boolean,
+  ): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
   /** The newest metadata image (brokers apply it before answering when they need to be current). */
   metadata(): Promise<MetadataImage>;
 }
@@ -44,6 +49,7 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     createAcls: async (bindings) => controller.createAcls(bindings),
     deleteAcls: async (filters) => controller.deleteAcls(filters),
     alterScramCredentials: async (deletions, upsertions) => controller.alterScramCredentials(deletions, upsertions),
+    alterClientQuotas: async (entries, validateOnly) => controller.alterClientQuotas(entries, validateOnly),
     metadata: async () => controller.snapshot(),
   };
 }

@@ -4,6 +4,7 @@
 
 import type { AclBinding } from './security/authorizer';
 import type { UserCredentials } from './security/sasl';
+import type { ClientQuotaEntry } from './quotas';
 
 export interface BrokerInfo {
   id: number;
@@ -65,6 +66,8 @@ export interface MetadataImage {
    * then use the credentials their listener was started with.
    */
   scramCredentials?: Record<string, Partial<UserCredentials>>;
+  /** Client quotas (AlterClientQuotas) by user and/or client-id entity; each broker enforces them on its own traffic. */
+  clientQuotas?: ClientQuotaEntry[];
 }
 
 /** How many deleted topics' ids the image remembers. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { startTestBroker, TestBroker } from '../helpers/broker';
 import { WireClient } from '../../src/broker/wireClient';
-import { DescribeConfigs, FindCoordinator, Heartbeat, JoinGroup, Metadata, SyncGroup } from '../../src/protocol/apis';
+import { DescribeConfigs, Fetch, FindCoordinator, Heartbeat, JoinGroup, Metadata, Produce, SyncGroup } from '../../src/protocol/apis';
+import { buildBatch } from '../../src/protocol/records/recordBatch';
 import { ErrorCode } from '../../src/protocol/errorCode';
 
 let broker: TestBroker;
@@ -25,7 +26,8 @@ async function connectWire(): Promise<void> {
 }
 
 before(async () => {
-  broker = await startTestBroker({ 'group.initial.rebalance.delay.ms': '0' });
+  // Quota rates over 2 samples of 1 s (Kafka: 11), so that a rate test of a few seconds sees the quota, not the burst.
+  broker = await startTestBroker({ 'group.initial.rebalance.delay.ms': '0', 'quota.window.num': '2' });
   await connectWire();
 });
 
@@ -336,5 +338,111 @@ print(json.dumps({'readOnly': attempt('broker.id', '7'), 'badValue': attempt('lo
       { bootstrap: broker.bootstrap },
     );
     assert.deepEqual(r, { readOnly: 'INVALID_REQUEST', badValue: 'INVALID_CONFIG' });
+  });
+});
+
+describe('client quotas', () => {
+  const QUOTA = 50_000; // bytes/s
+
+  test('@platformatic/kafka alters and describes quotas; Kafka\'s INVALID_REQUEST for a bad key', async () => {
+    const pk = await import('@platformatic/kafka');
+    const admin = new pk.Admin({ clientId: 'parity2-quotas', bootstrapBrokers: [broker.bootstrap], retries: 5, retryDelay: 100 });
+    try {
+      await admin.alterClientQuotas({
+        entries: [
+          { entities: [{ entityType: 'client-id', entityName: 'slow-producer' }], ops: [{ key: 'producer_byte_rate', value: QUOTA, remove: false }] },
+          { entities: [{ entityType: 'client-id', entityName: 'slow-consumer' }], ops: [{ key: 'consumer_byte_rate', value: QUOTA, remove: false }] },
+          { entities: [{ entityType: 'user', entityName: null }], ops: [{ key: 'request_percentage', value: 200, remove: false }] },
+        ],
+      });
+      const byClient = await admin.describeClientQuotas({ components: [{ entityType: 'client-id', matchType: 2 }] });
+      assert.deepEqual(
+        byClient.map((e) => [e.entity.map((p) => [p.entityType, p.entityName]), e.values.map((v) => [v.key, v.value])]).sort(),
+        [
+          [[['client-id', 'slow-consumer']], [['consumer_byte_rate', QUOTA]]],
+          [[['client-id', 'slow-producer']], [['producer_byte_rate', QUOTA]]],
+        ],
+      );
+      const defaultUser = await admin.describeClientQuotas({ components: [{ entityType: 'user', matchType: 1 }], strict: true });
+      assert.deepEqual(defaultUser.map((e) => e.values.map((v) => [v.key, v.value])), [[['request_percentage', 200]]]);
+      await assert.rejects(
+        admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'client-id', entityName: 'x' }], ops: [{ key: 'connection_creation_rate' as 'producer_byte_rate', value: 5, remove: false }] }] }),
+        (err: Error & { errors?: Array<{ response?: { entries: Array<{ errorCode: number; errorMessage: string }> } }> }) => {
+          const entry = err.errors?.[0]?.response?.entries[0];
+          assert.deepEqual([entry?.errorCode, entry?.errorMessage], [ErrorCode.INVALID_REQUEST, 'Invalid configuration key connection_creation_rate']);
+          return true;
+        },
+      );
+      // Removing the last key removes the entity.
+      await admin.alterClientQuotas({ entries: [{ entities: [{ entityType: 'user', entityName: null }], ops: [{ key: 'request_percentage', remove: true }] }] });
+      assert.deepEqual(await admin.describeClientQuotas({ components: [{ entityType: 'user', matchType: 2 }] }), []);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  test("a quota'd kafkajs producer is held near its byte rate while another client is not; throttle_time_ms is reported and the connection muted", async () => {
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'quota-t' }] });
+    await admin.disconnect();
+    const value = Buffer.alloc(1000, 7);
+    const rate = async (clientId: string, ms: number) => {
+      const producer = new Kafka({ clientId, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).producer();
+      await producer.connect();
+      let bytes = 0;
+      const start = Date.now();
+      while (Date.now() - start < ms) {
+        await producer.send({ topic: 'quota-t', acks: 1, messages: Array.from({ length: 10 }, () => ({ value })) });
+        bytes += 10 * value.length;
+      }
+      const elapsed = Date.now() - start;
+      await producer.disconnect();
+      return (bytes * 1000) / elapsed;
+    };
+    const free = await rate('free-producer', 1500);
+    const slow = await rate('slow-producer', 4000);
+    console.log(`# produce rate: free-producer ${Math.round(free)} B/s, slow-producer ${Math.round(slow)} B/s (quota ${QUOTA} B/s)`);
+    assert.ok(slow < QUOTA * 1.6, `slow-producer ran at ${Math.round(slow)} B/s, quota ${QUOTA}`);
+    assert.ok(free > QUOTA * 5, `free-producer ran at ${Math.round(free)} B/s: the baseline must be far above the quota`);
+
+    // The exact answer: one 200 KB produce of a quota'd client is answered at once with a throttle time, and the
+    // broker reads that client's next request only after it.
+    const c = new WireClient('127.0.0.1', broker.broker.port, 'slow-producer');
+    await c.connect();
+    try {
+      await new Promise((r) => setTimeout(r, 2100)); // the earlier samples age out
+      const produce = (records: number) =>
+        c.request(Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'quota-t', partitionData: [{ index: 0, records: buildBatch({ records: Array.from({ length: records }, () => ({ value })) }) }] }] });
+      const big = await produce(200);
+      assert.equal(big.responses[0].partitionResponses[0].errorCode, 0, 'the request itself succeeds');
+      assert.ok(big.throttleTimeMs > 500, `throttle_time_ms ${big.throttleTimeMs}`);
+      const t0 = Date.now();
+      await produce(1);
+      assert.ok(Date.now() - t0 >= big.throttleTimeMs * 0.8, `the next request waited ${Date.now() - t0} ms for a throttle of ${big.throttleTimeMs} ms`);
+    } finally {
+      c.close();
+    }
+
+    // Fetch: a quota'd consumer reading the topic gets a throttle time too.
+    const f = new WireClient('127.0.0.1', broker.broker.port, 'slow-consumer');
+    await f.connect();
+    try {
+      const res = await f.request(Fetch, 11, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 10_000_000,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [{ topic: 'quota-t', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 0, logStartOffset: -1, partitionMaxBytes: 10_000_000 }] }],
+        forgottenTopicsData: [],
+        rackId: '',
+      } as never);
+      assert.ok(res.throttleTimeMs > 500, `fetch throttle_time_ms ${res.throttleTimeMs}`);
+    } finally {
+      f.close();
+    }
   });
 });

@@ -44,6 +44,8 @@ import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
 import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
+import { DescribeClientQuotas } from './48-describe-client-quotas';
+import { AlterClientQuotas } from './49-alter-client-quotas';
 import { DescribeUserScramCredentials } from './50-describe-user-scram-credentials';
 import { AlterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { DescribeCluster } from './60-describe-cluster';
@@ -83,6 +85,8 @@ export {
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,
+  DescribeClientQuotas,
+  AlterClientQuotas,
   DescribeUserScramCredentials,
   AlterUserScramCredentials,
   DescribeCluster,
@@ -134,6 +138,8 @@ export const ALL_APIS: AnyApi[] = [
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,
+  DescribeClientQuotas,
+  AlterClientQuotas,
   DescribeUserScramCredentials,
   AlterUserScramCredentials,
   DescribeCluster,
