@@ -113,6 +113,8 @@ export interface SupervisorOptions {
   advertisedHost?: string;
   /** Port of broker 1; brokers take consecutive ports when free, else any free port. 0 = always free ports. */
   basePort?: number;
+  /** The first broker's id (1 by default; Kafka's quickstart numbers brokers 0, 1, 2). A dir keeps the ids it has. */
+  brokerIdBase?: number;
   /** A broker that has not heartbeated for this long is fenced (Kafka's broker.session.timeout.ms). */
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -291,6 +293,11 @@ export class Supervisor extends EventEmitter {
     };
   }
 
+  /** The id of the first broker (--broker-id-base). */
+  private get idBase(): number {
+    return this.opts.brokerIdBase ?? 1;
+  }
+
   get bootstrap(): string {
     return [...this.handles.values()].map((h) => `${h.host}:${h.port}`).join(',');
   }
@@ -305,7 +312,7 @@ export class Supervisor extends EventEmitter {
       await this.listen();
       const layout = this.loadLayout();
       const ids = layout.brokers.map((b) => b.id);
-      for (let id = 1; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
+      for (let id = this.idBase; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
       ids.sort((a, b) => a - b);
       for (const id of ids) {
         const remembered = layout.brokers.find((b) => b.id === id);
@@ -322,7 +329,7 @@ export class Supervisor extends EventEmitter {
       const basePort = this.opts.basePort ?? 9092;
       const toSpawn = [...this.handles.values()].filter((h) => !h.adopted);
       for (const h of toSpawn) {
-        const wanted = h.port >= 0 ? h.port : basePort === 0 ? 0 : basePort + h.id - 1;
+        const wanted = h.port >= 0 ? h.port : basePort === 0 ? 0 : basePort + h.id - this.idBase;
         h.port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
       }
       await Promise.all(toSpawn.map((h) => this.spawn(h)));
@@ -773,9 +780,9 @@ export class Supervisor extends EventEmitter {
 
   /** Adds a broker with the next free id. */
   async addBroker(): Promise<BrokerView> {
-    const id = Math.max(0, ...this.handles.keys()) + 1;
+    const id = Math.max(this.idBase - 1, ...this.handles.keys()) + 1;
     const basePort = this.opts.basePort ?? 9092;
-    const wanted = basePort === 0 ? 0 : basePort + id - 1;
+    const wanted = basePort === 0 ? 0 : basePort + id - this.idBase;
     const port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
     const h = this.newHandle(id, port);
     this.handles.set(id, h);
