@@ -381,7 +381,7 @@ describe('client quotas', () => {
     }
   });
 
-  test("a quota'd kafkajs producer is held near its byte rate while another client is not; throttle_time_ms is reported and the connection muted", async () => {
+  test("a quota'd kafkajs producer and consumer are held near their byte rates while other clients are not; throttle_time_ms is reported and the connection muted", async () => {
     const admin = kafka().admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'quota-t' }] });
@@ -441,8 +441,35 @@ describe('client quotas', () => {
         rackId: '',
       } as never);
       assert.ok(res.throttleTimeMs > 500, `fetch throttle_time_ms ${res.throttleTimeMs}`);
+      assert.deepEqual(res.responses, [], 'as Kafka: a throttled Fetch carries no data');
     } finally {
       f.close();
     }
+
+    // A quota'd kafkajs consumer is held near its rate too (fetches of at most 20 KB, so no single answer is a burst).
+    const consume = async (clientId: string, ms: number) => {
+      const consumer = new Kafka({ clientId, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).consumer({ groupId: `${clientId}-group`, maxBytes: 20_000, maxBytesPerPartition: 20_000, maxWaitTimeInMs: 50 });
+      let bytes = 0;
+      let first = 0;
+      await consumer.connect();
+      await consumer.subscribe({ topic: 'quota-t', fromBeginning: true });
+      await consumer.run({
+        eachBatch: async ({ batch }) => {
+          if (!first) first = Date.now();
+          for (const m of batch.messages) bytes += m.value?.length ?? 0;
+        },
+      });
+      const deadline = Date.now() + ms + 10000;
+      while ((!first || Date.now() - first < ms) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const elapsed = Date.now() - first;
+      await consumer.disconnect();
+      return (bytes * 1000) / elapsed;
+    };
+    await new Promise((r) => setTimeout(r, 2100)); // the inspector's fetch ages out of slow-consumer's window
+    const freeRead = await consume('free-consumer', 1500);
+    const slowRead = await consume('slow-consumer', 4000);
+    console.log(`# fetch rate: free-consumer ${Math.round(freeRead)} B/s, slow-consumer ${Math.round(slowRead)} B/s (quota ${QUOTA} B/s)`);
+    assert.ok(slowRead < QUOTA * 1.6 && slowRead > 0, `slow-consumer read ${Math.round(slowRead)} B/s, quota ${QUOTA}`);
+    assert.ok(freeRead > QUOTA * 5, `free-consumer read ${Math.round(freeRead)} B/s`);
   });
 });

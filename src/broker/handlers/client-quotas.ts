@@ -73,12 +73,14 @@ function sizeOf(records: unknown): number {
 
 /**
  * Wraps a Produce or Fetch handler: the bytes it moved count against the client's `key` quota; over the quota the
- * response carries throttle_time_ms and the connection is muted for as long (KIP-219).
+ * response carries throttle_time_ms and the connection is muted for as long (KIP-219). `throttled` turns the
+ * response into what Kafka sends a throttled client (for Fetch: no data, which the client fetches again later).
  */
 export function withByteRateQuota<Req, Res extends { throttleTimeMs: number }>(
   key: 'producer_byte_rate' | 'consumer_byte_rate',
   handler: Handler<Req, Res>,
   bytesOf: (req: Req, res: Res | typeof NO_RESPONSE, ctx: HandlerContext) => number | undefined,
+  throttled: (res: Res) => Res = (res) => res,
 ): Handler<Req, Res> {
   const apply = (req: Req, ctx: HandlerContext, res: Res | typeof NO_RESPONSE): Res | typeof NO_RESPONSE => {
     const entries = ctx.broker.image.clientQuotas;
@@ -90,7 +92,7 @@ export function withByteRateQuota<Req, Res extends { throttleTimeMs: number }>(
     const throttleMs = ctx.broker.quotaRates.recordAndThrottle(quota.entity, bytes, quota.value);
     if (throttleMs <= 0) return res;
     ctx.conn.muteFor(throttleMs);
-    return res === NO_RESPONSE ? res : { ...res, throttleTimeMs: Math.max(res.throttleTimeMs, throttleMs) };
+    return res === NO_RESPONSE ? res : { ...throttled(res), throttleTimeMs: Math.max(res.throttleTimeMs, throttleMs) };
   };
   return (req, ctx) => {
     const res = handler(req, ctx);
@@ -101,6 +103,14 @@ export function withByteRateQuota<Req, Res extends { throttleTimeMs: number }>(
 /** Produce: the record bytes of the request. */
 export function producedBytes(req: { topicData: Array<{ partitionData: Array<{ records: unknown }> }> }): number {
   return req.topicData.reduce((n, t) => n + t.partitionData.reduce((m, p) => m + sizeOf(p.records), 0), 0);
+}
+
+/**
+ * Kafka's answer to a throttled consumer's Fetch (a sessionless fetch context's throttled response): no partitions at
+ * all. The bytes it would have carried still count, as on Kafka, and the client fetches the same offsets again.
+ */
+export function withoutFetchedData<Res extends { responses: unknown[] }>(res: Res): Res {
+  return { ...res, responses: [] };
 }
 
 /** Fetch: the record bytes of the response; none for a follower's fetch (replication is not throttled). */

@@ -27,7 +27,7 @@ import {
 import { handleAlterPartitionReassignments, handleElectLeaders, handleListPartitionReassignments } from './leadership-admin';
 import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
 import { handleSaslAuthenticate, handleSaslHandshake } from './sasl';
-import { fetchedBytes, handleAlterClientQuotas, handleDescribeClientQuotas, producedBytes, withByteRateQuota } from './client-quotas';
+import { fetchedBytes, handleAlterClientQuotas, handleDescribeClientQuotas, producedBytes, withByteRateQuota, withoutFetchedData } from './client-quotas';
 import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from './scram-credentials';
 import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
 import {
@@ -44,7 +44,7 @@ import {
 export function buildRouter(): Router {
   return new Router()
     .register(apis.Produce, withByteRateQuota('producer_byte_rate', handleProduce, producedBytes))
-    .register(apis.Fetch, withByteRateQuota('consumer_byte_rate', handleFetch, fetchedBytes))
+    .register(apis.Fetch, withByteRateQuota('consumer_byte_rate', handleFetch, fetchedBytes, withoutFetchedData))
     .register(apis.ListOffsets, handleListOffsets)
     .register(apis.Metadata, handleMetadata)
     .register(apis.OffsetCommit, handleOffsetCommit)
