@@ -161,6 +161,11 @@ describe('group metadata in __consumer_offsets', () => {
     assert.equal(second.topics[0].errorCode, 0);
     assert.equal(second.topics[0].isInternal, true);
     assert.equal(second.topics[0].partitions.length, 10, 'offsets.topic.num.partitions');
+    // __transaction_state likewise, with its own partition count.
+    const txnAsk = () => wire.request(Metadata, 12, { topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: '__transaction_state' }], allowAutoTopicCreation: true, includeTopicAuthorizedOperations: false });
+    assert.equal((await txnAsk()).topics[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const txnTopic = (await txnAsk()).topics[0];
+    assert.deepEqual([txnTopic.errorCode, txnTopic.isInternal, txnTopic.partitions.length], [0, true, 10]);
     // kafkajs's admin sees it as any tool would.
     const admin = kafka().admin();
     await admin.connect();

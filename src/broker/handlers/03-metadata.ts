@@ -8,6 +8,7 @@ import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { topicNameProblem } from '../configs';
 import { HandlerContext } from '../handlerContext';
 import { liveBrokers, OFFSETS_TOPIC, TopicState } from '../metadata';
+import { TRANSACTION_STATE_TOPIC } from '../txn/stateRecords';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof Metadata>;
@@ -42,9 +43,11 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
         // Kafka creates its internal topics on such a request even with auto.create.topics.enable=false, with
         // their own partition count, replication factor and configs (tools such as Burrow ask for __consumer_offsets
         // before any group exists).
-        if (lookupName === OFFSETS_TOPIC && (version < 4 || req.allowAutoTopicCreation)) {
+        const createInternal =
+          lookupName === OFFSETS_TOPIC ? () => broker.groups.createOffsetsTopic() : lookupName === TRANSACTION_STATE_TOPIC ? () => broker.txns.createStateTopic() : undefined;
+        if (createInternal && (version < 4 || req.allowAutoTopicCreation)) {
           try {
-            await broker.groups.createOffsetsTopic();
+            await createInternal();
           } catch (err) {
             if (!(err instanceof KafkaError)) throw err;
           }
