@@ -1,6 +1,8 @@
-// DescribeConfigs, AlterConfigs (full replacement) and IncrementalAlterConfigs (SET/DELETE/APPEND/SUBTRACT).
-// Every topic config is listed with its source, so tools can tell overrides from defaults (kafka-topics
-// --describe prints only the non-default ones).
+// DescribeConfigs, AlterConfigs (full replacement) and IncrementalAlterConfigs (SET/DELETE/APPEND/SUBTRACT), on
+// TOPIC resources and on BROKER resources ("<id>" one broker, "" the cluster-wide default; dynamic broker configs are
+// kept in the controller's metadata image, so every broker sees them). Every config is listed with its source and,
+// on request, its synonyms in Kafka's order, so tools can tell overrides from defaults (kafka-topics --describe
+// prints only the non-default ones).
 
 import { DescribeConfigs } from '../../protocol/apis/32-describe-configs';
 import { AlterConfigs } from '../../protocol/apis/33-alter-configs';
