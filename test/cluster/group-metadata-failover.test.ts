@@ -38,7 +38,7 @@ test('after kill -9 of the coordinator, the new one knows the members: the consu
     assert.equal(joins.length, 1, 'joined once');
     const before = await admin.describeGroups(['gm-group']);
     assert.equal(before.groups[0].state, 'Stable');
-    await new Promise((r) => setTimeout(r, 500)); // the group record reaches the followers of its offsets partition
+    // The assignment was handed out only once the group record reached the ISR of its offsets partition.
 
     const [host, port] = cluster.brokers[0].split(':');
     const wire = new WireClient(host, Number(port), 'gm-inspector');

@@ -108,13 +108,13 @@ export class GroupCoordinator {
 
   /**
    * Writes the group's GroupMetadataValue to its offsets partition, as Kafka's coordinator does after a rebalance
-   * and when the group empties. Not awaited: the record is appended at once, in order with the group's other
-   * records; a failed write is logged by append() and the next change writes the whole group again.
+   * and when the group empties: appended at once, in order with the group's other records; resolves to an error code
+   * once replicated to the ISR (a failed write is logged by append(); the next change writes the whole group again).
    */
-  private storeGroup(g: Group): void {
+  private storeGroup(g: Group): Promise<number> {
     const p = this.broker.partition(OFFSETS_TOPIC, this.partitionFor(g.groupId));
-    if (!p?.isLeader) return;
-    void this.append(p, [{ key: encodeGroupKey(g.groupId), value: encodeGroupMetadataValue(g.toRecord()) }]);
+    if (!p?.isLeader) return Promise.resolve(ErrorCode.NOT_COORDINATOR);
+    return this.append(p, [{ key: encodeGroupKey(g.groupId), value: encodeGroupMetadataValue(g.toRecord()) }]);
   }
 
   /** Creates __consumer_offsets unless it exists (FindCoordinator, or a Metadata request naming it). */

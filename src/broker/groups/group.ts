@@ -77,9 +77,10 @@ export class Group {
   onChange?: (group: Group, what: string) => void;
   /**
    * Called where Kafka's coordinator stores the group in __consumer_offsets: a rebalance completed (the leader's
-   * assignment arrived), the group became empty, a static member was replaced.
+   * assignment arrived), the group became empty, a static member was replaced. Resolves to an error code once the
+   * record is replicated (0 when stored).
    */
-  onStore?: (group: Group) => void;
+  onStore?: (group: Group) => Promise<number> | undefined;
 
   constructor(
     readonly groupId: string,
@@ -94,9 +95,9 @@ export class Group {
     this.onChange?.(this, what);
   }
 
-  private store(): void {
+  private store(): Promise<number> {
     this.stateTimestamp = Date.now();
-    this.onStore?.(this);
+    return this.onStore?.(this) ?? Promise.resolve(0);
   }
 
   /** The group as Kafka's GroupMetadataValue records it. */
@@ -181,7 +182,7 @@ export class Group {
       if (previous && this.state === 'Stable' && this.selectProtocol() === this.protocolName) {
         this.scheduleSession(member);
         this.changed(`static member ${req.groupInstanceId} rejoined as ${memberId}`);
-        this.store();
+        void this.store();
         return Promise.resolve({ ...this.joinResultFor(member), leader: leaderBefore ?? '', members: [] });
       }
     } else {
@@ -291,7 +292,7 @@ export class Group {
       this.protocolName = null;
       this.leaderId = null;
       this.changed(`generation ${this.generationId}: empty`);
-      this.store();
+      void this.store();
       return;
     }
     this.protocolName = this.selectProtocol();
@@ -356,14 +357,20 @@ export class Group {
         for (const x of this.members.values()) x.assignment = given.get(x.memberId) ?? EMPTY;
         this.state = 'Stable';
         this.changed(`generation ${this.generationId}: stable`);
-        this.store();
-        for (const x of this.members.values()) {
-          if (x.awaitingSync) {
-            const respond = x.awaitingSync;
-            x.awaitingSync = null;
-            respond({ errorCode: 0, protocolType: this.protocolType, protocolName: this.protocolName, assignment: x.assignment });
+        // As Kafka: the members get their assignments once the group record holding them is replicated, so a new
+        // coordinator knows every assignment it handed out. A failed write is the members' error (they find the
+        // coordinator again and rejoin). A rebalance meanwhile has already answered them.
+        const generation = this.generationId;
+        void this.store().then((errorCode) => {
+          if (this.generationId !== generation) return;
+          for (const x of this.members.values()) {
+            if (x.awaitingSync) {
+              const respond = x.awaitingSync;
+              x.awaitingSync = null;
+              respond({ errorCode, protocolType: this.protocolType, protocolName: this.protocolName, assignment: errorCode === 0 ? x.assignment : EMPTY });
+            }
           }
-        }
+        });
       }
     });
   }
