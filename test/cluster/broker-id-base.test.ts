@@ -1,6 +1,7 @@
 // `minikafka start --broker-id-base 0`: brokers numbered 0, 1, 2 as in Kafka's quickstart, and broker 0 treated like
 // any other (no "0 is falsy" slips): clients see it, it leads, it can be killed and restarted from the CLI, a broker
-// added later takes the next id, and broker configs can be described and altered on resource "0".
+// added later takes the next id, and broker configs can be described and altered on resource "0" (and on "", which
+// every broker process then reports).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel } from 'kafkajs';
@@ -54,6 +55,23 @@ test('brokers 0, 1, 2: Metadata, leadership, kill and restart of broker 0, broke
     const configs = await admin.describeConfigs({ resources: [{ type: 4, name: '0', configNames: ['log.retention.ms', 'broker.id'] }], includeSynonyms: false });
     const byName = Object.fromEntries(configs.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
     assert.deepEqual(byName, { 'broker.id': '0', 'log.retention.ms': '3600000' });
+
+    // The cluster-wide default ("") through the controller reaches every broker process (@platformatic/kafka sends
+    // a broker resource to broker Number(name), which for "" is broker 0, here a real broker).
+    const pk = await import('@platformatic/kafka');
+    const pAdmin = new pk.Admin({ clientId: 'id-base-pk', bootstrapBrokers: cluster.brokers, retries: 5, retryDelay: 100 });
+    try {
+      await pAdmin.incrementalAlterConfigs({ resources: [{ resourceType: 4, resourceName: '', configs: [{ name: 'log.segment.bytes', configOperation: 0, value: '5000000' }] }] });
+    } finally {
+      await pAdmin.close();
+    }
+    for (const id of ['1', '2']) {
+      const seen = await admin.describeConfigs({ resources: [{ type: 4, name: id, configNames: ['log.segment.bytes'] }], includeSynonyms: false });
+      const e = seen.resources[0].configEntries[0];
+      assert.deepEqual([e.configValue, e.configSource], ['5000000', 3], `broker ${id}: DYNAMIC_DEFAULT_BROKER_CONFIG`);
+    }
+    const topicConfig = await admin.describeConfigs({ resources: [{ type: 2, name: 'zero', configNames: ['segment.bytes'] }], includeSynonyms: false });
+    assert.equal(topicConfig.resources[0].configEntries[0].configValue, '5000000', 'a topic without its own segment.bytes follows');
   } finally {
     await admin.disconnect();
   }
