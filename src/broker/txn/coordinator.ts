@@ -160,7 +160,8 @@ export class TransactionCoordinator {
     return { errorCode: 0, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
   }
 
-  private async createStateTopic(): Promise<void> {
+  /** Creates __transaction_state unless it exists (FindCoordinator, or a Metadata request naming it). */
+  async createStateTopic(): Promise<void> {
     await ensureInternalTopic(this.broker, TRANSACTION_STATE_TOPIC, this.stateTopicPartitions(), Number(this.config['transaction.state.log.replication.factor'] ?? 3));
   }
 
