@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { resolve } from 'node:path';
 import { ControlClient, readControlInfo } from '../broker/cluster/controlClient';
 import { ControlServer, DEFAULT_CONTROL_PORT } from '../broker/cluster/controlServer';
-import { portIsFree, Supervisor } from '../broker/cluster/supervisor';
+import { portIsFree, runningBrokersOf, Supervisor } from '../broker/cluster/supervisor';
 import { LogLevel, streamLogger } from '../broker/logger';
 import { parseSaslMechanism, SaslMechanismName } from '../broker/security/sasl';
 import type { ClusterSecurityOptions } from '../broker/cluster/supervisor';
@@ -135,6 +135,12 @@ export function registerStart(program: Command): void {
       ensureWritableDataDir(dir);
       const lock = lockDataDir(dir);
       process.on('exit', () => lock.release());
+      if (opts.adopt && runningBrokersOf(dir).length === 0) {
+        // Started by a broker that lost its supervisor, but every broker is gone by now: the cluster was stopped
+        // (or deleted) meanwhile. Starting it again here would bring back a cluster its user just stopped.
+        process.stdout.write(`nothing to adopt: no broker of ${dir} is running; not starting the cluster\n`);
+        return;
+      }
       // A supervisor started by a broker inherits that broker's stdout/stderr: it must not die if they close.
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
       const previousControlPort = previousControlInfo(dir)?.port;

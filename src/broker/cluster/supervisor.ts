@@ -104,6 +104,9 @@ export interface ClusterSecurityOptions {
   sasl?: { mechanisms: SaslMechanismName[]; users: SaslUser[] };
 }
 
+/** Broker ids, ports and pids of the last start: what a later supervisor adopts from. */
+const LAYOUT_FILE = 'cluster.json';
+
 export interface SupervisorOptions {
   dir: string;
   brokers: number;
@@ -240,7 +243,7 @@ export class Supervisor extends EventEmitter {
     this.sessionTimeoutMs = opts.sessionTimeoutMs ?? 3000;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? Math.max(100, Math.floor(this.sessionTimeoutMs / 6));
     mkdirSync(opts.dir, { recursive: true });
-    this.layoutFile = join(opts.dir, 'cluster.json');
+    this.layoutFile = join(opts.dir, LAYOUT_FILE);
     const config = opts.config ?? {};
     const metadataFile = join(opts.dir, 'controller', 'cluster-metadata.json');
     refuseDataWithoutMetadata(opts.dir, metadataFile);
@@ -798,6 +801,20 @@ export class Supervisor extends EventEmitter {
     this.controller.flush();
     this.linkServer?.close();
     rmSync(controllerSocketPath(this.opts.dir), { force: true });
+  }
+}
+
+/**
+ * The ids of the brokers of the cluster in `dir` that are running now, from its cluster.json (pids checked against
+ * /proc, see isOurBroker). A broker-started `--adopt` supervisor with nothing to adopt must not start the cluster
+ * again: it means the cluster was stopped while that supervisor was still starting.
+ */
+export function runningBrokersOf(dir: string): number[] {
+  try {
+    const layout = JSON.parse(readFileSync(join(dir, LAYOUT_FILE), 'utf8')) as PersistedLayout;
+    return layout.brokers.filter((b) => b.pid && isOurBroker(b.pid, b.id, join(dir, `broker-${b.id}`))).map((b) => b.id);
+  } catch {
+    return [];
   }
 }
 
