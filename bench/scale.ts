@@ -19,7 +19,7 @@
 // Options: --topics N (default 1000), --partitions N per topic (3), --partitions-total N (sets --topics to
 // N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --no-baseline.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ControlClient } from '../src/broker/cluster/controlClient';
 import { WireClient } from '../src/broker/wireClient';
@@ -44,6 +44,13 @@ const BROKERS = 3;
 const WINDOW = 32;
 const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 const WATCHDOG_MS = Number(process.env.BENCH_WATCHDOG_MS ?? 30 * 60_000);
+/** BENCH_SCALE_LOG=<file>: the clusters' whole output goes there at the end (with BENCH_SCALE_LOG_LEVEL, default warn). */
+const LOG_FILE = process.env.BENCH_SCALE_LOG;
+const LOG_LEVEL = process.env.BENCH_SCALE_LOG_LEVEL ?? 'warn';
+const clis: Cli[] = [];
+process.on('exit', () => {
+  if (LOG_FILE) writeFileSync(LOG_FILE, clis.map((c) => c.output()).join('\n----- next cluster -----\n'));
+});
 
 // ------------------------------------------------------------------------------------------------ /proc
 
@@ -70,7 +77,8 @@ interface Cluster {
 
 async function startCluster(dir: string, timeoutMs = 120_000): Promise<{ cluster: Cluster; bootstrapMs: number }> {
   const t = performance.now();
-  const cli = await startCli(['start', '--brokers', String(BROKERS), '--port', '0', '--dir', dir, '--log-level', 'warn'], timeoutMs);
+  const cli = await startCli(['start', '--brokers', String(BROKERS), '--port', '0', '--dir', dir, '--log-level', LOG_LEVEL], timeoutMs);
+  clis.push(cli);
   const bootstrapMs = performance.now() - t;
   return { cluster: { cli, dir, control: ControlClient.forDir(dir), clients: new Map() }, bootstrapMs };
 }
@@ -266,7 +274,15 @@ async function produceUntilAcked(c: Cluster, topic: string, askIds: number[], de
   throw new Error(`no acks=all produce to ${topic} succeeded in time (${last})`);
 }
 
-async function failover(c: Cluster): Promise<{ killed: number; allLedMs: number; produceMs: number; rejoinMs: number }> {
+interface FailoverFigures {
+  killed: number;
+  allLedMs: number;
+  produceMs: number;
+  rejoinMs: number;
+  error?: string;
+}
+
+async function failover(c: Cluster): Promise<FailoverFigures> {
   const killed = await leaderOf(c, 'hot');
   const survivors = [1, 2, 3].filter((id) => id !== killed);
   for (const id of survivors) await client(c, id);
@@ -278,8 +294,18 @@ async function failover(c: Cluster): Promise<{ killed: number; allLedMs: number;
   await waitAllLed(() => client(c, survivors[0]), TOPICS * PARTITIONS, 60_000, [killed]);
   const allLedMs = performance.now() - t0;
   const produceMs = await produced;
+  // Back: the restarted broker reopens (recovers) every replica it holds and catches up; measured until every
+  // partition's ISR is full again, so that the stop below measures an idle cluster, not one still loading.
   const t1 = performance.now();
   await withTimeout(c.control.broker(killed, 'restart'), 120_000, `restart of broker ${killed}`);
+  const deadline = performance.now() + 300_000;
+  for (;;) {
+    const s = await c.control.state();
+    const behind = s.topics.reduce((n, t) => n + t.partitions.filter((p) => p.isr.length < p.replicas.length || p.leader < 0).length, 0);
+    if (behind === 0 && s.brokers.every((b) => b.state === 'running' && !b.fenced)) break;
+    if (performance.now() > deadline) throw new Error(`${behind} partitions without a full ISR 300 s after restarting broker ${killed}`);
+    await sleep(250);
+  }
   return { killed, allLedMs, produceMs, rejoinMs: performance.now() - t1 };
 }
 
@@ -329,8 +355,9 @@ async function main(): Promise<void> {
     console.log(`idle: ${idleFigures.totalCpuPct.toFixed(2)} % of one core; ${idleFigures.partitionChanges} partition changes`);
     const hot = await hotPartition(c);
     console.log(`hot partition among ${TOPICS * PARTITIONS}: produce ${Math.round(hot.produceRecordsPerSec)} records/s, consume ${Math.round(hot.consumeRecordsPerSec)} records/s`);
-    const fo = await failover(c);
-    console.log(`failover of broker ${fo.killed}: all led ${fmtMs(fo.allLedMs)}, acks=all ${fmtMs(fo.produceMs)}, restart ${fmtMs(fo.rejoinMs)}`);
+    // A failed failover is a figure too (recorded, and the stop and restart are still measured).
+    const fo: FailoverFigures = await failover(c).catch((err: Error) => ({ killed: -1, allLedMs: NaN, produceMs: NaN, rejoinMs: NaN, error: err.message }));
+    console.log(`failover of broker ${fo.killed}: all led ${fmtMs(fo.allLedMs)}, acks=all ${fmtMs(fo.produceMs)}, restart ${fmtMs(fo.rejoinMs)}${fo.error ? ` FAILED: ${fo.error}` : ''}`);
     const stopMs = await stopCluster(c);
     console.log(`controlled stop: ${fmtMs(stopMs)}`);
     const t = performance.now();
@@ -350,7 +377,7 @@ async function main(): Promise<void> {
       ['partition changes while idle', String(idleFigures.partitionChanges), `${idleFigures.metadataEpochs} metadata epochs in ${idleFigures.seconds.toFixed(0)} s`],
       ['hot partition produce, acks=all', `${Math.round(hot.produceRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.produceRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.produceRecordsPerSec / baseline.produceRecordsPerSec).toFixed(2)})` : ''],
       ['hot partition consume', `${Math.round(hot.consumeRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.consumeRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.consumeRecordsPerSec / baseline.consumeRecordsPerSec).toFixed(2)})` : ''],
-      [`failover: kill -9 of broker ${fo.killed}, every partition led`, fmtMs(fo.allLedMs), `acks=all produce after ${fmtMs(fo.produceMs)}; restart of the broker ${fmtMs(fo.rejoinMs)}`],
+      [`failover: kill -9 of broker ${fo.killed}, every partition led`, fo.error ? 'failed' : fmtMs(fo.allLedMs), fo.error ?? `acks=all produce after ${fmtMs(fo.produceMs)}; restart of the broker until every ISR is full ${fmtMs(fo.rejoinMs)}`],
       ['controlled stop of the cluster', fmtMs(stopMs), `second stop (after restart): ${fmtMs(stop2Ms)}`],
       ['restart: until bootstrap', fmtMs(restartBootstrapMs), `first start of the empty cluster: ${fmtMs(firstStartMs)}`],
       ['restart: until every partition is led', fmtMs(restartAllLedMs), ''],

@@ -49,6 +49,11 @@ export interface BrokerOptions {
    * authenticate to it with SASL/PLAIN as INTER_BROKER_USER). Random when not given (a single broker).
    */
   interBrokerSecret?: string;
+  /**
+   * Called every few partitions during long metadata work (thousands of partitions changing at once), so that the
+   * broker's heartbeat still goes out while its only thread is busy: the supervisor fences a silent broker.
+   */
+  keepAlive?: () => void;
 }
 
 export class Broker {
@@ -270,6 +275,7 @@ export class Broker {
     let config: Record<string, string> | undefined;
     for (const p of topic.partitions) {
       if (!p.replicas.includes(this.nodeId)) continue;
+      this.opts.keepAlive?.();
       const key = `${topic.name}-${p.partition}`;
       wanted.add(key);
       const existing = this.partitions.get(key);
@@ -287,6 +293,7 @@ export class Broker {
 
   /** A local replica the image no longer places here: deleted when the controller says why, else closed. */
   private closeUnwanted(key: string, p: Partition): void {
+    this.opts.keepAlive?.();
     const why = this.whyRemove(p.topic, p.topicId);
     if (!why) this.logger.warn(`closing ${key} without deleting its data: the cluster metadata (epoch ${this.image.epoch}) does not know topic id ${p.topicId}`);
     this.dropPartition(key, why !== null);
@@ -317,6 +324,7 @@ export class Broker {
   /** Every followed partition among `partitions` fetches from its current leader; leaders and offline partitions fetch nothing. */
   private updateFetchers(partitions: Iterable<Partition>): void {
     for (const p of partitions) {
+      this.opts.keepAlive?.();
       const leader = p.state.leader;
       const follows = !p.isLeader && leader >= 0 && this.image.brokers.some((b) => b.id === leader && !b.fenced);
       for (const [id, f] of this.fetchers) if (id !== leader || !follows) f.remove(p);

@@ -175,6 +175,13 @@ async function main(): Promise<void> {
   const opts = JSON.parse(raw) as BrokerProcessOptions;
   const logger = streamLogger('minikafka', opts.logLevel);
   const conn = new SupervisorConnection(opts, logger);
+  let lastHeartbeat = 0;
+  const heartbeat = () => {
+    const now = Date.now();
+    if (now - lastHeartbeat < opts.heartbeatIntervalMs / 2) return;
+    lastHeartbeat = now;
+    conn.send({ type: 'heartbeat' });
+  };
   const broker = new Broker({
     nodeId: opts.nodeId,
     host: opts.host,
@@ -186,6 +193,8 @@ async function main(): Promise<void> {
     logger,
     security: opts.security,
     interBrokerSecret: opts.interBrokerSecret,
+    // The socket write goes out at once even in the middle of synchronous work (libuv tries the write right away).
+    keepAlive: heartbeat,
   });
   let started = false;
   let stopping = false;
@@ -227,7 +236,7 @@ async function main(): Promise<void> {
   await broker.start();
   started = true;
   conn.send({ type: 'ready', host: broker.host, port: broker.port, internalPort: broker.internalPort, pid: process.pid });
-  setInterval(() => conn.send({ type: 'heartbeat' }), opts.heartbeatIntervalMs);
+  setInterval(heartbeat, opts.heartbeatIntervalMs);
 }
 
 main().catch((err) => {

@@ -76,7 +76,10 @@ export class LeaderEpochCache {
     this.epochs = this.epochs.filter((e) => e.epoch < epoch && e.startOffset < startOffset);
     this.epochs.push({ epoch, startOffset });
     try {
-      this.persist();
+      // Written at once (a full disk fails here), fsynced in the background: a broker that takes the leadership of
+      // a thousand partitions in one metadata change paid a thousand fsyncs on its only thread, heartbeats included.
+      // Until the fsync lands, only an OS crash can lose the entry, and a torn file is rebuilt from batch headers.
+      this.persist(true);
     } catch (err) {
       // Not on disk (disk full): forget it in memory too, so that the next append assigns and persists it again.
       this.epochs = previous;
@@ -84,12 +87,15 @@ export class LeaderEpochCache {
     }
   }
 
-  /** Forgets epochs that start at or after `endOffset` (the log was truncated there). */
-  truncateFromEnd(endOffset: number): void {
+  /**
+   * Drops epochs that start at or after `endOffset`. `persist: false` at load: entries past the log end are cut at
+   * every load anyway, so the file need not be rewritten (and fsynced) for them; the next change writes it whole.
+   */
+  truncateFromEnd(endOffset: number, persist = true): void {
     const kept = this.epochs.filter((e) => e.startOffset < endOffset);
     if (kept.length === this.epochs.length) return;
     this.epochs = kept;
-    this.persist();
+    if (persist) this.persist();
   }
 
   /** The log now starts at `startOffset`: drop epochs entirely before it; the one covering it now starts there. */
@@ -113,9 +119,9 @@ export class LeaderEpochCache {
     this.persist();
   }
 
-  private persist(): void {
+  private persist(syncInBackground = false): void {
     const lines = [String(CHECKPOINT_VERSION), String(this.epochs.length), ...this.epochs.map((e) => `${e.epoch} ${e.startOffset}`)];
-    writeFileAtomically(this.checkpointPath, lines.join('\n') + '\n');
+    writeFileAtomically(this.checkpointPath, lines.join('\n') + '\n', { syncInBackground });
   }
 }
 

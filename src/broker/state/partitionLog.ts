@@ -516,7 +516,7 @@ export class PartitionLog {
       // each wrote and fsynced one).
       if (hasData) this.leaderEpochs.replaceAll(this.epochsFromBatchHeaders());
     }
-    this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    this.leaderEpochs.truncateFromEnd(this.logEndOffset, false);
     this.leaderEpochs.truncateFromStart(this.startOffset);
   }
 
@@ -931,6 +931,9 @@ export class PartitionLog {
   /** Flushes, closes every file and leaves the clean-shutdown marker (the next open skips the full scan). */
   close(): void {
     if (this.closed) return;
+    // The directory is fsynced (for the marker and any file made since) only when data was written: without it a
+    // lost marker costs a recovery scan at the next open, nothing more, and idle partitions close without an fsync.
+    const wrote = this.activeSegment.hasUnflushedWrites;
     this.flush();
     if (!this.isEmpty) this.takeSnapshot();
     for (const segment of this.segments) {
@@ -938,7 +941,7 @@ export class PartitionLog {
       segment.close();
     }
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
-    fsyncDirectory(this.dir);
+    if (wrote) fsyncDirectory(this.dir);
     this.closed = true;
   }
 

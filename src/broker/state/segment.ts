@@ -304,6 +304,10 @@ export class LogSegment {
     this.unflushed = false;
   }
 
+  get hasUnflushedWrites(): boolean {
+    return this.unflushed;
+  }
+
   /** The segment was found as a clean shutdown left it (flushed then): nothing to flush until it changes. */
   markFlushed(): void {
     this.unflushed = false;
