@@ -5,13 +5,13 @@ import * as fs from 'node:fs';
 
 export const TMP_SUFFIX = '.tmp';
 
-export function writeFileAtomically(filePath: string, content: string | Buffer, opts: { syncInBackground?: boolean } = {}): void {
+export function writeFileAtomically(filePath: string, content: string | Buffer): void {
   const tmp = filePath + TMP_SUFFIX;
   const fd = fs.openSync(tmp, 'w');
   try {
     try {
       fs.writeFileSync(fd, content);
-      if (!opts.syncInBackground) fs.fsyncSync(fd);
+      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -23,14 +23,6 @@ export function writeFileAtomically(filePath: string, content: string | Buffer, 
     throw err;
   }
   fs.renameSync(tmp, filePath);
-  if (opts.syncInBackground) {
-    // The thread pool does the fsync; a failure leaves the file as the page cache has it (logged by nobody: the
-    // next synchronous write of the file, or a rebuild after a crash, covers it).
-    fs.open(filePath, 'r', (err, rfd) => {
-      if (err) return;
-      fs.fsync(rfd, () => fs.close(rfd, () => undefined));
-    });
-  }
 }
 
 /** The file's text, or null when it does not exist. */

@@ -16,6 +16,8 @@ export const UNDEFINED_EPOCH_OFFSET = -1;
 const CHECKPOINT_VERSION = 0;
 
 export class LeaderEpochCache {
+  /** An entry assign(…, false) has not written yet (see writePending). */
+  private unwritten = false;
   /** Ordered by epoch; start offsets also increase. */
   private epochs: EpochEntry[] = [];
 
@@ -68,18 +70,19 @@ export class LeaderEpochCache {
    * Records that `epoch` starts at `startOffset`. A repeat of the latest epoch is ignored. Entries that contradict
    * the new one (same or later epoch, same or later start) are dropped first, as Kafka does.
    */
-  assign(epoch: number, startOffset: number): void {
+  assign(epoch: number, startOffset: number, write = true): void {
     if (epoch < 0 || startOffset < 0) return;
     const latest = this.epochs[this.epochs.length - 1];
     if (latest !== undefined && latest.epoch === epoch && latest.startOffset <= startOffset) return;
     const previous = this.epochs;
     this.epochs = this.epochs.filter((e) => e.epoch < epoch && e.startOffset < startOffset);
     this.epochs.push({ epoch, startOffset });
+    if (!write) {
+      this.unwritten = true;
+      return;
+    }
     try {
-      // Written at once (a full disk fails here), fsynced in the background: a broker that takes the leadership of
-      // a thousand partitions in one metadata change paid a thousand fsyncs on its only thread, heartbeats included.
-      // Until the fsync lands, only an OS crash can lose the entry, and a torn file is rebuilt from batch headers.
-      this.persist(true);
+      this.persist();
     } catch (err) {
       // Not on disk (disk full): forget it in memory too, so that the next append assigns and persists it again.
       this.epochs = previous;
@@ -119,9 +122,20 @@ export class LeaderEpochCache {
     this.persist();
   }
 
-  private persist(syncInBackground = false): void {
+  /**
+   * Writes an entry that assign(…, false) kept in memory only: called before a batch is appended. A new leader
+   * assigns its epoch at the log end; until a batch follows, the entry is worth nothing on disk (the next load cuts
+   * entries at or past the log end), so a broker taking the leadership of a thousand idle partitions at once does
+   * not write and fsync a thousand files on its only thread.
+   */
+  writePending(): void {
+    if (this.unwritten) this.persist();
+  }
+
+  private persist(): void {
     const lines = [String(CHECKPOINT_VERSION), String(this.epochs.length), ...this.epochs.map((e) => `${e.epoch} ${e.startOffset}`)];
-    writeFileAtomically(this.checkpointPath, lines.join('\n') + '\n', { syncInBackground });
+    writeFileAtomically(this.checkpointPath, lines.join('\n') + '\n');
+    this.unwritten = false;
   }
 }
 

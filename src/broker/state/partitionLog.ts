@@ -602,6 +602,7 @@ export class PartitionLog {
     };
     this.maybeRollFor(batch.length, stored.lastOffset, stored.maxTimestamp);
     if (leaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(leaderEpoch, baseOffset);
+    else this.leaderEpochs.writePending(); // the epoch a new leader assigned at the log end: on disk before its first batch
     writeInt64(batch, baseOffset, BATCH.BASE_OFFSET);
     batch.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
     this.activeSegment.append(batch, [stored], this.config.indexIntervalBytes);
@@ -645,6 +646,7 @@ export class PartitionLog {
     for (const info of infos) {
       if (info.partitionLeaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(info.partitionLeaderEpoch, info.baseOffset);
     }
+    this.leaderEpochs.writePending();
     this.activeSegment.append(data, infos, this.config.indexIntervalBytes);
     // Followers record producers without checking them (Kafka's REPLICATION origin): the leader did.
     for (const info of infos) this.recordInProducerState(info, () => data.subarray(info.position, info.position + info.size));
