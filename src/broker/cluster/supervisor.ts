@@ -591,13 +591,15 @@ export class Supervisor extends EventEmitter {
   }
 
   private checkSessions(): void {
-    const now = Date.now();
-    for (const h of this.handles.values()) {
-      if (h.state !== 'running' && h.state !== 'paused') continue;
-      if (!this.controller.isFenced(h.id) && now - h.lastHeartbeat > this.sessionTimeoutMs) {
-        this.controller.fenceBroker(h.id, `missed heartbeats for ${now - h.lastHeartbeat} ms`);
-      }
-    }
+    const expired = () => [...this.handles.values()].filter(
+      (h) => (h.state === 'running' || h.state === 'paused') && !this.controller.isFenced(h.id) && Date.now() - h.lastHeartbeat > this.sessionTimeoutMs,
+    );
+    if (expired().length === 0) return;
+    // Decided after the socket reads already waiting: when this process was busy itself, timers run before I/O, and a
+    // heartbeat that arrived meanwhile still sits unread in the socket.
+    setImmediate(() => {
+      for (const h of expired()) this.controller.fenceBroker(h.id, `missed heartbeats for ${Date.now() - h.lastHeartbeat} ms`);
+    });
   }
 
   // ---- metadata and events ---------------------------------------------------------------------------------
