@@ -141,8 +141,12 @@ export class Controller extends EventEmitter {
       const t = this.topicsByName.get(name);
       if (t) topics.push(structuredClone(t));
     }
-    // A name deleted and created again goes to the end of the image: send it after the topics changed in place.
-    topics.sort((a, b) => Number(this.removedTopics.has(a.name)) - Number(this.removedTopics.has(b.name)));
+    // New topics are in creation order already; a name deleted and created again went to the end of the image too,
+    // so with deletions the receiver appends in the image's order.
+    if (this.removedTopics.size > 0) {
+      const position = new Map(this.image.topics.map((t, i) => [t.name, i]));
+      topics.sort((a, b) => position.get(a.name)! - position.get(b.name)!);
+    }
     const delta: MetadataDelta = {
       baseEpoch: this.publishedEpoch,
       epoch: this.image.epoch,

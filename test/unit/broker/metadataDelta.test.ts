@@ -50,11 +50,14 @@ test('applying each tick’s delta gives the same image as the controller’s wh
   await check('broker 2 back');
 
   controller.deleteTopic('t3');
+  controller.alterTopicConfigs('t4', { 'retention.ms': '5000' }); // changed, then deleted and created again below
   controller.deleteTopic('t4');
+  controller.createTopic({ name: 'new1', numPartitions: 1, replicationFactor: 1 });
   controller.createTopic({ name: 't4', numPartitions: 2, replicationFactor: 2 }); // same name, new id, same tick
+  controller.createTopic({ name: 'new2', numPartitions: 1, replicationFactor: 1 });
   controller.createPartitions('t5', 6, null);
   await check('deleted, deleted and created again, partitions added');
-  assert.deepEqual(image.topics.slice(-1).map((t) => t.name), ['t4'], 'a topic created again goes to the end, as in the controller');
+  assert.deepEqual(image.topics.slice(-3).map((t) => t.name), ['new1', 't4', 'new2'], 'a topic created again goes to the end, as in the controller');
 
   controller.reassignPartition('t6', 0, [3, 2]);
   controller.controlledShutdown(1);
