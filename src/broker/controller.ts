@@ -12,7 +12,7 @@ import { readMetadata, writeFileDurably } from './metadataStore';
 import { entityKey, entityProblem, QuotaEntityPart, quotaOpProblem } from './quotas';
 import type { ScramCredential, ScramMechanismName, UserCredentials } from './security/sasl';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
-import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
+import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataDelta, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
 
 export interface CreateTopicSpec {
   name: string;
@@ -43,15 +43,34 @@ export interface ControllerOptions {
 
 const PRODUCER_ID_BLOCK = 1000;
 
+/** One topic's outcome in createTopics(): the topic as created, or why not. */
+export type CreateTopicResult = { topic: TopicState; error?: undefined } | { topic?: undefined; error: { code: number; message: string } };
+
 export class Controller extends EventEmitter {
   private image: MetadataImage;
   private readonly logger: Logger;
   /** While the cluster starts, brokers register one by one: electing then would pile every leader on the first. */
   private electionsHeld = false;
   private readonly defaults: ControllerDefaults;
-  private pendingWrite: NodeJS.Immediate | undefined;
+  /** The end-of-tick flush (publish the delta, write the file), when changes are waiting for it. */
+  private pendingFlush: NodeJS.Immediate | undefined;
   private writtenEpoch = -1;
   private readonly durableWaiters: Array<() => void> = [];
+  /** Topics by name and by collision key (Kafka's '.'/'_' rule): lookups per request must not scan every topic. */
+  private readonly topicsByName = new Map<string, TopicState>();
+  private readonly topicsByCollisionKey = new Map<string, string>();
+  /** The epoch of the last delta published ('change'); what changed since then: */
+  private publishedEpoch: number;
+  private readonly dirtyTopics = new Set<string>();
+  private readonly removedTopics = new Set<string>();
+  private dirtyBrokers = false;
+  private dirtyAcls = false;
+  /** Dynamic broker configs, SCRAM credentials, client quotas: small cluster-wide records, sent whole when changed. */
+  private dirtyBrokerConfigs = false;
+  private dirtyScram = false;
+  private dirtyQuotas = false;
+  private dirtyTombstones = false;
+  private readonly reasons: string[] = [];
 
   constructor(private readonly opts: ControllerOptions = {}) {
     super();
@@ -67,6 +86,28 @@ export class Controller extends EventEmitter {
       deletedTopics: [],
     };
     this.writtenEpoch = this.opts.metadataFile && this.image.epoch > 0 ? this.image.epoch : -1;
+    this.publishedEpoch = this.image.epoch;
+    for (const t of this.image.topics) this.indexTopic(t);
+  }
+
+  private indexTopic(t: TopicState): void {
+    this.topicsByName.set(t.name, t);
+    this.topicsByCollisionKey.set(collisionKey(t.name), t.name);
+  }
+
+  /** The current epoch, once every change made so far is published (brokers get the deltas before this answer). */
+  metadataEpoch(): number {
+    this.publish();
+    return this.image.epoch;
+  }
+
+  isFenced(id: number): boolean {
+    return this.image.brokers.find((b) => b.id === id)?.fenced ?? true;
+  }
+
+  /** Marks a topic as changed: the next delta carries it whole. */
+  private touch(topic: TopicState): void {
+    this.dirtyTopics.add(topic.name);
   }
 
   /** A deep copy of the current image (safe to hand to another component or process). */
@@ -84,42 +125,86 @@ export class Controller extends EventEmitter {
   }
 
   /**
-   * Every change bumps the epoch and reaches the brokers at once (the 'change' event), but the file is written
-   * (fsync of file and directory) once per tick: the changes of one request, or of several requests that arrived
-   * together (a CreateTopics of 100 topics), cost one durable write. Callers that acknowledge a change to a client
-   * wait for whenDurable() first.
+   * Every change bumps the epoch; at the end of the tick the changes are published as one delta (the 'change'
+   * event: a MetadataDelta, which the supervisor pushes to the brokers) and the file is written (fsync of file and
+   * directory) once: the changes of one request, or of several requests that arrived together (a CreateTopics of
+   * 100 topics), cost one delta and one durable write. Callers that acknowledge a change to a client wait for
+   * whenDurable() first, by which time the delta is out.
    */
   private commit(reason: string): void {
     this.image.epoch++;
-    if (this.opts.metadataFile && !this.pendingWrite) {
-      this.pendingWrite = setImmediate(() => this.flush());
-    }
+    this.reasons.push(reason);
+    if (!this.pendingFlush) this.pendingFlush = setImmediate(() => this.flush());
     this.logger.debug(`metadata epoch ${this.image.epoch}: ${reason}`);
-    this.emit('change', this.snapshot(), reason);
   }
 
-  /** Writes a pending change now (also called before the process exits). */
+  /** Emits the changes made since the last delta as one delta ('change'). */
+  private publish(): void {
+    if (this.publishedEpoch === this.image.epoch) return;
+    const removedTopics = [...this.removedTopics];
+    const topics: TopicState[] = [];
+    for (const name of this.dirtyTopics) {
+      const t = this.topicsByName.get(name);
+      if (t) topics.push(structuredClone(t));
+    }
+    // New topics are in creation order already; a name deleted and created again went to the end of the image too,
+    // so with deletions the receiver appends in the image's order.
+    if (this.removedTopics.size > 0) {
+      const position = new Map(this.image.topics.map((t, i) => [t.name, i]));
+      topics.sort((a, b) => position.get(a.name)! - position.get(b.name)!);
+    }
+    const delta: MetadataDelta = {
+      baseEpoch: this.publishedEpoch,
+      epoch: this.image.epoch,
+      clusterId: this.image.clusterId,
+      controllerId: this.image.controllerId,
+      nextProducerId: this.image.nextProducerId,
+      topics,
+      removedTopics,
+    };
+    if (this.dirtyBrokers) delta.brokers = structuredClone(this.image.brokers);
+    if (this.dirtyTombstones) delta.deletedTopics = structuredClone(this.image.deletedTopics ?? []);
+    if (this.dirtyAcls) delta.acls = structuredClone(this.image.acls ?? []);
+    if (this.dirtyBrokerConfigs) delta.brokerConfigs = structuredClone(this.image.brokerConfigs ?? {});
+    if (this.dirtyScram) delta.scramCredentials = structuredClone(this.image.scramCredentials ?? {});
+    if (this.dirtyQuotas) delta.clientQuotas = structuredClone(this.image.clientQuotas ?? []);
+    const reasons = this.reasons.splice(0);
+    this.dirtyTopics.clear();
+    this.removedTopics.clear();
+    this.dirtyBrokers = this.dirtyAcls = this.dirtyTombstones = false;
+    this.dirtyBrokerConfigs = this.dirtyScram = this.dirtyQuotas = false;
+    this.publishedEpoch = this.image.epoch;
+    this.emit('change', delta, reasons);
+  }
+
+  /** Publishes and writes pending changes now (also called before the process exits). */
   flush(): void {
-    if (this.pendingWrite) clearImmediate(this.pendingWrite);
-    this.pendingWrite = undefined;
+    if (this.pendingFlush) clearImmediate(this.pendingFlush);
+    this.pendingFlush = undefined;
+    this.publish();
     const file = this.opts.metadataFile;
     if (!file || this.writtenEpoch === this.image.epoch) return this.settleDurable();
-    writeFileDurably(file, JSON.stringify(this.image, null, 1));
+    writeFileDurably(file, JSON.stringify(this.image));
     this.writtenEpoch = this.image.epoch;
     this.settleDurable();
   }
 
   /**
    * Makes the next epoch higher than `epoch`: a broker that outlived the previous controller may have applied an
-   * image that never reached the file, and it ignores images whose epoch is not newer than what it has.
+   * image that never reached the file, and it ignores images whose epoch is not newer than what it has. Deltas
+   * published from then on start above `epoch`, so such a broker takes a whole image instead of applying a delta
+   * to an image this controller never had.
    */
   advanceEpochPast(epoch: number): void {
-    if (this.image.epoch < epoch) this.image.epoch = epoch;
+    if (this.image.epoch >= epoch) return;
+    this.publish();
+    this.image.epoch = epoch + 1;
+    this.publishedEpoch = this.image.epoch;
   }
 
-  /** Resolves once every change made so far is on disk. */
+  /** Resolves once every change made so far is published and on disk. */
   whenDurable(): Promise<void> {
-    if (!this.pendingWrite) return Promise.resolve();
+    if (!this.pendingFlush) return Promise.resolve();
     return new Promise((resolve) => this.durableWaiters.push(resolve));
   }
 
@@ -136,6 +221,7 @@ export class Controller extends EventEmitter {
     if (existing) Object.assign(existing, info, { fenced: false });
     else this.image.brokers.push({ ...info, fenced: false });
     this.image.brokers.sort((a, b) => a.id - b.id);
+    this.dirtyBrokers = true;
     this.pickControllerId();
     if (!this.electionsHeld) this.electOfflinePartitions();
     this.commit(`broker ${info.id} registered at ${info.host}:${info.port}`);
@@ -155,12 +241,14 @@ export class Controller extends EventEmitter {
     const broker = this.image.brokers.find((b) => b.id === id);
     if (!broker || broker.fenced) return;
     broker.fenced = true;
+    this.dirtyBrokers = true;
     for (const topic of this.image.topics) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(id)) continue;
         if (p.isr.includes(id) && p.isr.length > 1) {
           p.isr = p.isr.filter((r) => r !== id);
           p.partitionEpoch++;
+          this.touch(topic);
         }
         if (p.leader === id) this.electLeader(topic, p);
       }
@@ -200,6 +288,7 @@ export class Controller extends EventEmitter {
     }
     p.leaderEpoch++;
     p.partitionEpoch++;
+    this.touch(topic);
   }
 
   private electOfflinePartitions(): void {
@@ -207,11 +296,13 @@ export class Controller extends EventEmitter {
       for (const p of topic.partitions) {
         if (p.leader === -1 || !this.isLive(p.leader)) {
           const before = p.leader;
+          const touched = this.dirtyTopics.has(topic.name);
           this.electLeader(topic, p);
           if (p.leader === -1 && before === -1) {
             // nothing changed: undo the epoch bumps so idle partitions do not churn
             p.leaderEpoch--;
             p.partitionEpoch--;
+            if (!touched) this.dirtyTopics.delete(topic.name);
           }
         }
       }
@@ -226,14 +317,14 @@ export class Controller extends EventEmitter {
     if (spec.name.startsWith('__') && !spec.internal && spec.name === OFFSETS_TOPIC) {
       throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${spec.name} is reserved for internal use`);
     }
-    if (this.image.topics.some((t) => t.name === spec.name)) {
+    if (this.topicsByName.has(spec.name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
     }
-    const clash = this.image.topics.find((t) => collisionKey(t.name) === collisionKey(spec.name));
-    if (clash) {
+    const clash = this.topicsByCollisionKey.get(collisionKey(spec.name));
+    if (clash !== undefined) {
       throw new KafkaError(
         ErrorCode.INVALID_TOPIC_EXCEPTION,
-        `Topic '${spec.name}' collides with existing topic: ${clash.name}. Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide.`,
+        `Topic '${spec.name}' collides with existing topic: ${clash}. Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide.`,
       );
     }
     const configs: Record<string, string> = {};
@@ -254,8 +345,25 @@ export class Controller extends EventEmitter {
     };
     if (validateOnly) return topic;
     this.image.topics.push(topic);
+    this.indexTopic(topic);
+    this.touch(topic);
     this.commit(`created topic ${spec.name}`);
     return structuredClone(topic);
+  }
+
+  /**
+   * CreateTopics of many topics in one call (one message from a broker, one delta and one durable write for all);
+   * each topic succeeds or fails on its own, as in Kafka.
+   */
+  createTopics(specs: CreateTopicSpec[], validateOnly = false): CreateTopicResult[] {
+    return specs.map((spec) => {
+      try {
+        return { topic: this.createTopic(spec, validateOnly) };
+      } catch (err) {
+        if (!(err instanceof KafkaError)) this.logger.error(`create topic ${spec.name} failed: ${(err as Error).stack}`);
+        return { error: { code: err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, message: (err as Error).message } };
+      }
+    });
   }
 
   private planAssignment(spec: CreateTopicSpec): number[][] {
@@ -305,9 +413,13 @@ export class Controller extends EventEmitter {
   }
 
   deleteTopic(name: string): void {
-    const idx = this.image.topics.findIndex((t) => t.name === name);
-    if (idx < 0) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    const [deleted] = this.image.topics.splice(idx, 1);
+    const topic = this.topicsByName.get(name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const [deleted] = this.image.topics.splice(this.image.topics.indexOf(topic), 1);
+    this.topicsByName.delete(name);
+    this.topicsByCollisionKey.delete(collisionKey(name));
+    this.removedTopics.add(name);
+    this.dirtyTombstones = true;
     const tombstones = (this.image.deletedTopics ??= []);
     tombstones.push({ name: deleted.name, id: deleted.id });
     if (tombstones.length > MAX_DELETED_TOPICS) tombstones.splice(0, tombstones.length - MAX_DELETED_TOPICS);
@@ -315,7 +427,7 @@ export class Controller extends EventEmitter {
   }
 
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly = false): void {
-    const topic = this.image.topics.find((t) => t.name === name);
+    const topic = this.topicsByName.get(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const current = topic.partitions.length;
     if (count <= current) {
@@ -338,12 +450,13 @@ export class Controller extends EventEmitter {
       const isr = replicas.filter((r) => this.isLive(r));
       topic.partitions.push({ partition: current + i, replicas, isr, leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, addingReplicas: [], removingReplicas: [] });
     });
+    this.touch(topic);
     this.commit(`topic ${name} now has ${count} partitions`);
   }
 
   /** Applies config changes: a string sets, null deletes (reverts to the default). */
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace = false, validateOnly = false): void {
-    const topic = this.image.topics.find((t) => t.name === name);
+    const topic = this.topicsByName.get(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     for (const [k, val] of Object.entries(changes)) validateTopicConfig(k, val);
     if (validateOnly) return;
@@ -353,6 +466,7 @@ export class Controller extends EventEmitter {
       else next[k] = normalizeTopicConfigValue(k, val);
     }
     topic.configs = next;
+    this.touch(topic);
     // As Kafka's controller does when unclean.leader.election.enable is turned on: offline partitions of the
     // topic get a leader now (a live out-of-sync replica), instead of waiting for their last ISR member.
     if ('unclean.leader.election.enable' in changes && !this.electionsHeld) this.electOfflinePartitions();
@@ -380,13 +494,14 @@ export class Controller extends EventEmitter {
     }
     if (Object.keys(next).length > 0) all[resource] = next;
     else delete all[resource];
+    this.dirtyBrokerConfigs = true;
     if ('unclean.leader.election.enable' in changes && resource === '' && !this.electionsHeld) this.electOfflinePartitions();
     this.commit(`altered ${resource === '' ? 'cluster-default' : `broker ${resource}`} configs`);
   }
 
   /** A leader reports a new ISR (shrink or expand). Stale epochs are refused, as Kafka's AlterPartition does. */
   alterIsr(topicName: string, partition: number, leaderEpoch: number, isr: number[]): PartitionState {
-    const topic = this.image.topics.find((t) => t.name === topicName);
+    const topic = this.topicsByName.get(topicName);
     const p = topic?.partitions[partition];
     if (!topic || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     if (p.leaderEpoch !== leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${leaderEpoch} is not current (${p.leaderEpoch})`);
@@ -395,6 +510,7 @@ export class Controller extends EventEmitter {
     if (next.length !== p.isr.length || next.some((r) => !p.isr.includes(r))) {
       p.isr = p.replicas.filter((r) => next.includes(r));
       p.partitionEpoch++;
+      this.touch(topic);
       this.maybeCompleteReassignment(topic, p);
       this.commit(`ISR of ${topicName}-${partition} is now [${p.isr.join(',')}]`);
     }
@@ -417,10 +533,12 @@ export class Controller extends EventEmitter {
           p.isr = p.isr.filter((r) => r !== id);
           p.leaderEpoch++;
           p.partitionEpoch++;
+          this.touch(topic);
           moved++;
         } else if (p.isr.includes(id) && p.isr.length > 1) {
           p.isr = p.isr.filter((r) => r !== id);
           p.partitionEpoch++;
+          this.touch(topic);
         }
       }
     }
@@ -434,7 +552,7 @@ export class Controller extends EventEmitter {
   electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Array<{ topic: string; partition: number; errorCode: number; message: string | null }> {
     const targets = partitions ?? this.image.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition })));
     const results = targets.map(({ topic, partition }) => {
-      const t = this.image.topics.find((x) => x.name === topic);
+      const t = this.topicsByName.get(topic);
       const p = t?.partitions[partition];
       const result = (errorCode: number, message: string | null = null) => ({ topic, partition, errorCode, message });
       if (!t || !p) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -453,6 +571,7 @@ export class Controller extends EventEmitter {
       }
       p.leaderEpoch++;
       p.partitionEpoch++;
+      this.touch(t);
       return result(0);
     });
     if (results.some((r) => r.errorCode === 0)) this.commit(`elected leaders (${type === 0 ? 'preferred' : 'unclean'})`);
@@ -465,9 +584,10 @@ export class Controller extends EventEmitter {
    * the removing ones are dropped and, if needed, leadership moves into the target set.
    */
   reassignPartition(topic: string, partition: number, target: number[] | null): void {
-    const t = this.image.topics.find((x) => x.name === topic);
+    const t = this.topicsByName.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    this.touch(t);
     if (target === null) {
       if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) throw new KafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
       p.replicas = p.replicas.filter((r) => !p.addingReplicas.includes(r));
@@ -536,7 +656,10 @@ export class Controller extends EventEmitter {
       }
       return { errorCode: 0, errorMessage: null };
     });
-    if (added > 0) this.commit(`created ${added} ACL binding(s)`);
+    if (added > 0) {
+      this.dirtyAcls = true;
+      this.commit(`created ${added} ACL binding(s)`);
+    }
     return results;
   }
 
@@ -552,7 +675,10 @@ export class Controller extends EventEmitter {
       removed += deleted.length;
       return { errorCode: 0, errorMessage: null, deleted };
     });
-    if (removed > 0) this.commit(`deleted ${removed} ACL binding(s)`);
+    if (removed > 0) {
+      this.dirtyAcls = true;
+      this.commit(`deleted ${removed} ACL binding(s)`);
+    }
     return results;
   }
 
@@ -563,6 +689,7 @@ export class Controller extends EventEmitter {
     if (Object.keys(users).length === 0) return;
     const all = (this.image.scramCredentials ??= {});
     for (const [name, creds] of Object.entries(users)) all[name] = { ...all[name], ...creds };
+    this.dirtyScram = true;
     this.commit(`SCRAM credentials of ${Object.keys(users).length} startup user(s)`);
   }
 
@@ -596,7 +723,10 @@ export class Controller extends EventEmitter {
       changed++;
       return { user, errorCode: 0, errorMessage: null };
     });
-    if (changed > 0) this.commit(`altered SCRAM credentials of ${changed} user(s)`);
+    if (changed > 0) {
+      this.dirtyScram = true;
+      this.commit(`altered SCRAM credentials of ${changed} user(s)`);
+    }
     return results;
   }
 
@@ -626,7 +756,10 @@ export class Controller extends EventEmitter {
       changed++;
       return { errorCode: 0, errorMessage: null };
     });
-    if (changed > 0) this.commit(`altered client quotas of ${changed} entit${changed === 1 ? 'y' : 'ies'}`);
+    if (changed > 0) {
+      this.dirtyQuotas = true;
+      this.commit(`altered client quotas of ${changed} entit${changed === 1 ? 'y' : 'ies'}`);
+    }
     return results;
   }
 }

@@ -2,7 +2,7 @@
 // in the mini-cluster it lives in the supervisor and this interface is carried over IPC. Every method is
 // async so both look the same to the handlers.
 
-import type { Controller, CreateTopicSpec } from './controller';
+import type { Controller, CreateTopicResult, CreateTopicSpec } from './controller';
 import type { MetadataImage, PartitionState, TopicState } from './metadata';
 import type { AclBinding, AclFilter } from './security/authorizer';
 import type { ScramCredential, ScramMechanismName } from './security/sasl';
@@ -10,6 +10,8 @@ import type { QuotaEntityPart } from './quotas';
 
 export interface ControllerChannel {
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
+  /** Many topics in one call: one delta and one durable write for all (CreateTopics). */
+  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): Promise<CreateTopicResult[]>;
   deleteTopic(name: string): Promise<void>;
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void>;
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
@@ -29,14 +31,20 @@ export interface ControllerChannel {
     entries: Array<{ entity: QuotaEntityPart[]; ops: Array<{ key: string; value: number; remove: boolean }> }>,
     validateOnly: boolean,
   ): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
-  /** The newest metadata image (brokers apply it before answering when they need to be current). */
+  /** The newest metadata image, whole (a broker that missed a delta). */
   metadata(): Promise<MetadataImage>;
+  /**
+   * The controller's current epoch, answered after every delta up to it was sent: a broker whose image is at that
+   * epoch when the answer arrives is current (Broker.syncMetadata), without moving the whole image.
+   */
+  metadataEpoch(): Promise<number>;
 }
 
 /** A channel to a controller living in this process. */
 export function localControllerChannel(controller: Controller): ControllerChannel {
   return {
     createTopic: async (spec, validateOnly) => controller.createTopic(spec, validateOnly),
+    createTopics: async (specs, validateOnly) => controller.createTopics(specs, validateOnly),
     deleteTopic: async (name) => controller.deleteTopic(name),
     createPartitions: async (name, count, assignments, validateOnly) => controller.createPartitions(name, count, assignments, validateOnly),
     alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
@@ -51,5 +59,6 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     alterScramCredentials: async (deletions, upsertions) => controller.alterScramCredentials(deletions, upsertions),
     alterClientQuotas: async (entries, validateOnly) => controller.alterClientQuotas(entries, validateOnly),
     metadata: async () => controller.snapshot(),
+    metadataEpoch: async () => controller.metadataEpoch(),
   };
 }

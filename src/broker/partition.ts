@@ -79,8 +79,9 @@ export class Partition {
     this.state = state;
     if (becameLeader) {
       if (this.log.leaderEpochs.latestEpoch() < state.leaderEpoch) {
-        // Record where this epoch starts so followers and clients can find divergence points.
-        this.log.leaderEpochs.assign(state.leaderEpoch, this.log.logEndOffset);
+        // Record where this epoch starts so followers and clients can find divergence points (in memory: the log
+        // writes it before the epoch's first batch, see LeaderEpochCache.writePending).
+        this.log.leaderEpochs.assign(state.leaderEpoch, this.log.logEndOffset, false);
       }
       const now = Date.now();
       this.followers.clear();

@@ -154,8 +154,9 @@ class SupervisorConnection {
 
 function controllerChannel(conn: SupervisorConnection): ControllerChannel {
   const methods: ControllerMethod[] = [
-    'createTopic', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterBrokerConfigs', 'alterIsr', 'allocateProducerIds',
-    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'alterScramCredentials', 'alterClientQuotas', 'metadata',
+    'createTopic', 'createTopics', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterBrokerConfigs', 'alterIsr', 'allocateProducerIds',
+    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'alterScramCredentials', 'alterClientQuotas',
+    'metadata', 'metadataEpoch',
   ];
   return Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => conn.call(m, args)])) as unknown as ControllerChannel;
 }
@@ -175,6 +176,13 @@ async function main(): Promise<void> {
   const opts = JSON.parse(raw) as BrokerProcessOptions;
   const logger = streamLogger('minikafka', opts.logLevel);
   const conn = new SupervisorConnection(opts, logger);
+  let lastHeartbeat = 0;
+  const heartbeat = () => {
+    const now = Date.now();
+    if (now - lastHeartbeat < opts.heartbeatIntervalMs / 2) return;
+    lastHeartbeat = now;
+    conn.send({ type: 'heartbeat' });
+  };
   const broker = new Broker({
     nodeId: opts.nodeId,
     host: opts.host,
@@ -186,6 +194,8 @@ async function main(): Promise<void> {
     logger,
     security: opts.security,
     interBrokerSecret: opts.interBrokerSecret,
+    // The socket write goes out at once even in the middle of synchronous work (libuv tries the write right away).
+    keepAlive: heartbeat,
   });
   let started = false;
   let stopping = false;
@@ -209,6 +219,7 @@ async function main(): Promise<void> {
   conn.onOrphaned = () => void stop('the data dir and the supervisor are gone');
   conn.onMessage = (msg) => {
     if (msg.type === 'metadata') broker.applyMetadata(msg.image);
+    else if (msg.type === 'metadata-delta') broker.applyMetadataDelta(msg.delta);
     else if (msg.type === 'shutdown') void stop('asked by the supervisor');
   };
   // SIGTERM is how Kafka's own scripts stop a broker, and Kafka then shuts down in a controlled way: leadership
@@ -226,7 +237,7 @@ async function main(): Promise<void> {
   await broker.start();
   started = true;
   conn.send({ type: 'ready', host: broker.host, port: broker.port, internalPort: broker.internalPort, pid: process.pid });
-  setInterval(() => conn.send({ type: 'heartbeat' }), opts.heartbeatIntervalMs);
+  setInterval(heartbeat, opts.heartbeatIntervalMs);
 }
 
 main().catch((err) => {

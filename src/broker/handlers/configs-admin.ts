@@ -158,7 +158,7 @@ export async function handleAlterConfigs(req: RequestOf<typeof AlterConfigs>, ct
     }
     else responses.push({ ...head, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${res.resourceType}` });
   }
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return { throttleTimeMs: 0, responses };
 }
 
@@ -219,6 +219,6 @@ export async function handleIncrementalAlterConfigs(req: RequestOf<typeof Increm
     else if (isBroker) responses.push({ ...head, ...(await alterBroker(ctx, res.resourceName, changes, false, req.validateOnly)) });
     else responses.push({ ...head, ...(await alterTopic(ctx, res.resourceName, changes, false, req.validateOnly)) });
   }
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return { throttleTimeMs: 0, responses };
 }

@@ -16,6 +16,8 @@ export const UNDEFINED_EPOCH_OFFSET = -1;
 const CHECKPOINT_VERSION = 0;
 
 export class LeaderEpochCache {
+  /** An entry assign(…, false) has not written yet (see writePending). */
+  private unwritten = false;
   /** Ordered by epoch; start offsets also increase. */
   private epochs: EpochEntry[] = [];
 
@@ -68,13 +70,17 @@ export class LeaderEpochCache {
    * Records that `epoch` starts at `startOffset`. A repeat of the latest epoch is ignored. Entries that contradict
    * the new one (same or later epoch, same or later start) are dropped first, as Kafka does.
    */
-  assign(epoch: number, startOffset: number): void {
+  assign(epoch: number, startOffset: number, write = true): void {
     if (epoch < 0 || startOffset < 0) return;
     const latest = this.epochs[this.epochs.length - 1];
     if (latest !== undefined && latest.epoch === epoch && latest.startOffset <= startOffset) return;
     const previous = this.epochs;
     this.epochs = this.epochs.filter((e) => e.epoch < epoch && e.startOffset < startOffset);
     this.epochs.push({ epoch, startOffset });
+    if (!write) {
+      this.unwritten = true;
+      return;
+    }
     try {
       this.persist();
     } catch (err) {
@@ -84,12 +90,15 @@ export class LeaderEpochCache {
     }
   }
 
-  /** Forgets epochs that start at or after `endOffset` (the log was truncated there). */
-  truncateFromEnd(endOffset: number): void {
+  /**
+   * Drops epochs that start at or after `endOffset`. `persist: false` at load: entries past the log end are cut at
+   * every load anyway, so the file need not be rewritten (and fsynced) for them; the next change writes it whole.
+   */
+  truncateFromEnd(endOffset: number, persist = true): void {
     const kept = this.epochs.filter((e) => e.startOffset < endOffset);
     if (kept.length === this.epochs.length) return;
     this.epochs = kept;
-    this.persist();
+    if (persist) this.persist();
   }
 
   /** The log now starts at `startOffset`: drop epochs entirely before it; the one covering it now starts there. */
@@ -113,9 +122,20 @@ export class LeaderEpochCache {
     this.persist();
   }
 
+  /**
+   * Writes an entry that assign(…, false) kept in memory only: called before a batch is appended. A new leader
+   * assigns its epoch at the log end; until a batch follows, the entry is worth nothing on disk (the next load cuts
+   * entries at or past the log end), so a broker taking the leadership of a thousand idle partitions at once does
+   * not write and fsync a thousand files on its only thread.
+   */
+  writePending(): void {
+    if (this.unwritten) this.persist();
+  }
+
   private persist(): void {
     const lines = [String(CHECKPOINT_VERSION), String(this.epochs.length), ...this.epochs.map((e) => `${e.epoch} ${e.startOffset}`)];
     writeFileAtomically(this.checkpointPath, lines.join('\n') + '\n');
+    this.unwritten = false;
   }
 }
 

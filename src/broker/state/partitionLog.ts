@@ -293,10 +293,19 @@ export class PartitionLog {
     }
     this.hw = Math.min(Math.max(checkpoint?.highWatermark ?? 0, this.startOffset), this.logEndOffset);
     this.loadLeaderEpochs();
+    // No checkpoint reads as log start 0 and HW 0: a new log need not write (and fsync) that.
+    if (checkpoint === null && this.startOffset === 0 && this.hw === 0 && !fs.existsSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE))) {
+      this.checkpointed = { logStartOffset: 0, highWatermark: 0 };
+    }
     this.writeOffsetsCheckpoint();
     this.loadProducerState();
     this.loadAbortedTxns();
-    this.takeSnapshot();
+    if (!this.isEmpty) this.takeSnapshot();
+  }
+
+  /** No records at all (a new or idle partition): no producer state worth a snapshot. */
+  private get isEmpty(): boolean {
+    return this.logEndOffset === this.startOffset && this.startOffset === 0;
   }
 
   /**
@@ -480,7 +489,10 @@ export class PartitionLog {
   private loadSegment(segment: LogSegment, nextBase: number | null, fullScan: boolean): boolean {
     if (!fullScan) {
       const problem = segment.loadAndVerify(nextBase);
-      if (problem === null) return true;
+      if (problem === null) {
+        segment.markFlushed();
+        return true;
+      }
       this.logger.warn(`${this.dir}: ${segment.name}: ${problem}; rebuilding it from the log`);
     }
     const sizeBefore = segment.size;
@@ -500,9 +512,11 @@ export class PartitionLog {
     if (!this.leaderEpochs.load()) {
       const hasData = this.logEndOffset > this.segments[0].baseOffset;
       if (hasData) this.logger.warn(`${this.dir}: ${LEADER_EPOCH_CHECKPOINT_FILE} missing or corrupt; rebuilding it from batch headers`);
-      this.leaderEpochs.replaceAll(hasData ? this.epochsFromBatchHeaders() : []);
+      // An empty log has no history to keep: no file is the same as an empty one (thousands of new partitions
+      // each wrote and fsynced one).
+      if (hasData) this.leaderEpochs.replaceAll(this.epochsFromBatchHeaders());
     }
-    this.leaderEpochs.truncateFromEnd(this.logEndOffset);
+    this.leaderEpochs.truncateFromEnd(this.logEndOffset, false);
     this.leaderEpochs.truncateFromStart(this.startOffset);
   }
 
@@ -588,6 +602,7 @@ export class PartitionLog {
     };
     this.maybeRollFor(batch.length, stored.lastOffset, stored.maxTimestamp);
     if (leaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(leaderEpoch, baseOffset);
+    else this.leaderEpochs.writePending(); // the epoch a new leader assigned at the log end: on disk before its first batch
     writeInt64(batch, baseOffset, BATCH.BASE_OFFSET);
     batch.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH);
     this.activeSegment.append(batch, [stored], this.config.indexIntervalBytes);
@@ -631,6 +646,7 @@ export class PartitionLog {
     for (const info of infos) {
       if (info.partitionLeaderEpoch > this.leaderEpochs.latestEpoch()) this.leaderEpochs.assign(info.partitionLeaderEpoch, info.baseOffset);
     }
+    this.leaderEpochs.writePending();
     this.activeSegment.append(data, infos, this.config.indexIntervalBytes);
     // Followers record producers without checking them (Kafka's REPLICATION origin): the leader did.
     for (const info of infos) this.recordInProducerState(info, () => data.subarray(info.position, info.position + info.size));
@@ -917,14 +933,17 @@ export class PartitionLog {
   /** Flushes, closes every file and leaves the clean-shutdown marker (the next open skips the full scan). */
   close(): void {
     if (this.closed) return;
+    // The directory is fsynced (for the marker and any file made since) only when data was written: without it a
+    // lost marker costs a recovery scan at the next open, nothing more, and idle partitions close without an fsync.
+    const wrote = this.activeSegment.hasUnflushedWrites;
     this.flush();
-    this.takeSnapshot();
+    if (!this.isEmpty) this.takeSnapshot();
     for (const segment of this.segments) {
       segment.finishBackgroundFlush();
       segment.close();
     }
     fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
-    fsyncDirectory(this.dir);
+    if (wrote) fsyncDirectory(this.dir);
     this.closed = true;
   }
 
