@@ -8,7 +8,8 @@
 //   * records of aborted transactions go;
 //   * a transaction marker goes once no batch of its transaction is left and its own delete horizon has passed;
 //   * the last data batch of every producer the log still remembers is kept, even empty, so that its producer id,
-//     epoch and last sequence survive (an idempotent producer continuing after a cleaning gets no OUT_OF_ORDER).
+//     epoch and last sequence survive (an idempotent producer continuing after a cleaning gets no OUT_OF_ORDER);
+//   * so is a batch ending right below the high watermark (the log's last offset stays readable).
 
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL } from '../../protocol/records/batchHeader';
 import { readMarker } from '../../protocol/records/controlRecord';
@@ -54,6 +55,12 @@ export interface BatchCleanerOptions {
   isAborted: (batch: BatchInfo) => boolean;
   /** Offsets of the last data batch of each producer the log remembers: kept even when emptied. */
   producerLastBatchOffsets: ReadonlySet<number>;
+  /**
+   * The high watermark: a batch ending right below it is kept, empty if need be, so that the offset after it stays
+   * readable (a follower fetching from there would otherwise get nothing, never reaching the leader's log end;
+   * Kafka's KAFKA-17076).
+   */
+  highWatermark?: number;
 }
 
 export interface CleanStats {
@@ -76,7 +83,9 @@ export class BatchCleaner {
   clean(batch: Buffer, info: BatchInfo): Buffer | null {
     this.stats.batchesRead++;
     this.stats.bytesRead += batch.length;
-    const out = (info.attributes & ATTR_CONTROL) !== 0 ? this.cleanMarker(batch, info) : this.cleanData(batch, info);
+    const control = (info.attributes & ATTR_CONTROL) !== 0;
+    let out = control ? this.cleanMarker(batch, info) : this.cleanData(batch, info);
+    if (out === null && info.lastOffset + 1 === this.opts.highWatermark) out = control ? batch : rewriteBatch(batch, batchRecordsSection(batch), [], null);
     if (out !== null) this.stats.bytesWritten += out.length;
     return out;
   }

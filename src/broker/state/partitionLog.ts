@@ -977,7 +977,14 @@ export class PartitionLog {
       const last = entry.batches[entry.batches.length - 1];
       if (last) lastBatchOffsets.add(last.lastOffset);
     }
-    const cleaner = new BatchCleaner({ map, nowMs: this.now(), deleteRetentionMs: config.deleteRetentionMs, isAborted, producerLastBatchOffsets: lastBatchOffsets });
+    const cleaner = new BatchCleaner({
+      map,
+      nowMs: this.now(),
+      deleteRetentionMs: config.deleteRetentionMs,
+      isAborted,
+      producerLastBatchOffsets: lastBatchOffsets,
+      highWatermark: this.hw,
+    });
     let segmentsCleaned = 0;
     for (const group of this.groupSegmentsToClean(mapEnd)) {
       this.cleanGroup(group, cleaner);

@@ -213,3 +213,28 @@ for (const step of ['cleaned-written', 'swap-renamed', 'old-deleted']) {
     }
   });
 }
+
+test('the batch ending at the high watermark is kept (empty) so that a follower fetching there reaches the log end', () => {
+  const dir = tempDir();
+  try {
+    let now = 1_000_000;
+    const log = PartitionLog.open(dir, { ...logConfig, segmentMs: 1 }, { now: () => now });
+    log.appendAsLeader(batchAt(0, [{ key: 'a', value: '1' }]), 0);
+    log.appendAsLeader(batchAt(0, [{ key: 'a', value: null }]), 0);
+    now += 10;
+    log.maybeRoll(); // the active segment is now empty: the tombstone's batch ends at the log end
+    log.setHighWatermark(log.logEndOffset);
+    const first = log.clean(0, cleanConfig);
+    now += cleanConfig.deleteRetentionMs;
+    log.clean(first.cleanedUpTo, cleanConfig);
+    assert.deepEqual(readAll(log), [], 'the record and, past its horizon, the tombstone are gone');
+    const fromEnd = splitBatches(log.read(1, 1 << 20, log.logEndOffset));
+    assert.equal(fromEnd.length, 1, 'a fetch from offset 1 still gets a batch');
+    const header = decodeBatch(fromEnd[0]).header;
+    assert.equal(header.baseOffset + header.lastOffsetDelta + 1, log.logEndOffset, 'its last offset is just below the log end');
+    assert.equal(header.recordsCount, 0);
+    log.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
