@@ -75,6 +75,7 @@ export class Broker {
   private retentionTimer: NodeJS.Timeout | undefined;
   private isrTimer: NodeJS.Timeout | undefined;
   private producerExpiryTimer: NodeJS.Timeout | undefined;
+  private offsetsExpiryTimer: NodeJS.Timeout | undefined;
   /** Compacts the logs of compacted topics (log.cleaner.enable). */
   readonly cleaner: LogCleaner;
   private readonly fetchers = new Map<number, LeaderFetcher>();
@@ -182,6 +183,10 @@ export class Broker {
     // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
     this.producerExpiryTimer = setInterval(() => this.removeExpiredProducers(), num(this.config, 'producer.id.expiration.check.interval.ms'));
     this.producerExpiryTimer.unref();
+    this.offsetsExpiryTimer = setInterval(() => {
+      this.groups.removeExpiredOffsets().catch((err) => this.logger.warn(`offsets expiry failed: ${(err as Error).message}`));
+    }, num(this.config, 'offsets.retention.check.interval.ms'));
+    this.offsetsExpiryTimer.unref();
     if (this.config['log.cleaner.enable'] === 'true') this.cleaner.start();
     this.txns.start();
     const internal = this.internalServer ? `; internal listener 127.0.0.1:${this.boundInternalPort}` : '';
@@ -210,6 +215,7 @@ export class Broker {
     clearInterval(this.retentionTimer);
     clearInterval(this.isrTimer);
     clearInterval(this.producerExpiryTimer);
+    clearInterval(this.offsetsExpiryTimer);
     this.cleaner.stop();
     for (const f of this.fetchers.values()) f.stop();
     this.fetchers.clear();

@@ -187,6 +187,9 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'transaction.max.timeout.ms': '900000',
     'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
     'transaction.remove.expired.transaction.cleanup.interval.ms': '3600000',
+    // Committed offsets of a group without members expire after 7 days, checked every 10 minutes (Kafka's defaults).
+    'offsets.retention.minutes': '10080',
+    'offsets.retention.check.interval.ms': '600000',
     // The log cleaner (compaction): on by default, and its pause when no log needs cleaning (Kafka's defaults).
     'log.cleaner.enable': 'true',
     'log.cleaner.backoff.ms': '15000',

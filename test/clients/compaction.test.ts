@@ -26,6 +26,8 @@ const BROKER_CONFIG = {
   'log.cleaner.backoff.ms': '100',
   'log.roll.ms': '1000',
   'group.initial.rebalance.delay.ms': '0',
+  // Tombstones in __consumer_offsets (created without a delete.retention.ms of its own) stay 2 s, not a day.
+  'log.cleaner.delete.retention.ms': '2000',
 };
 const COMPACTED = { 'cleanup.policy': 'compact', 'segment.bytes': '2048', 'segment.ms': '500', 'min.cleanable.dirty.ratio': '0.01' };
 
@@ -292,5 +294,55 @@ describe('log compaction', () => {
     assert.equal(offsets[0].partitions[0].offset, '60', 'the group still has its last committed offset');
     await admin.disconnect();
     assert.ok(existsSync(join(broker.broker.logDir, 'cleaner-offset-checkpoint')), 'the cleaner checkpoint is written in the log dir');
+  });
+
+  test('expired committed offsets (offsets.retention.minutes) get tombstones, which compaction then removes; a group with members keeps its offsets', async () => {
+    const topic = 'expiry-source';
+    await createTopic(topic, {});
+    const standalone = 'expiring-standalone';
+    await waitFor(async () => (await wire.request(FindCoordinator, 3, { key: standalone, keyType: 0, coordinatorKeys: [] })).errorCode === 0, 10000);
+    const commit = await wire.request(OffsetCommit, 7, {
+      groupId: standalone,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    assert.equal(commit.topics[0].partitions[0].errorCode, 0);
+    // A live group: a kafkajs consumer that commits and stays a member.
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: 'k', value: 'v' }] });
+    await producer.disconnect();
+    const active = 'expiring-active';
+    const consumer = kafka.consumer({ groupId: active, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let consumed = 0;
+    await consumer.run({ autoCommitInterval: 100, eachMessage: async () => void consumed++ });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await waitFor(async () => (await admin.fetchOffsets({ groupId: active, topics: [topic] }))[0].partitions[0].offset === '1', 20000, () => `consumed ${consumed}`);
+
+      // Eight days later (offsets.retention.minutes is 7 days): the standalone group's offset expires, the live one's stays.
+      const expired = await broker.broker.groups.removeExpiredOffsets(Date.now() + 8 * 86_400_000);
+      assert.ok(expired >= 1, `${expired} offsets expired (those of earlier tests' groups too)`);
+      assert.equal((await admin.fetchOffsets({ groupId: standalone, topics: [topic] }))[0].partitions[0].offset, '-1');
+      assert.equal((await admin.fetchOffsets({ groupId: active, topics: [topic] }))[0].partitions[0].offset, '1');
+      const recordsOf = async (group: string) => {
+        const out: Rec[] = [];
+        for (let p = 0; p < 10; p++) for (const r of await readPartition('__consumer_offsets', p)) if (r.key.includes(group)) out.push(r);
+        return out;
+      };
+      const written = await recordsOf(standalone);
+      assert.ok(written.some((r) => r.value === null), 'a tombstone was written for the expired offset');
+      // The cleaner drops the offset record at once (superseded) and the tombstones after delete.retention.ms.
+      let left: Rec[] = [];
+      await waitFor(async () => (left = await recordsOf(standalone)).length === 0, 30000, () => JSON.stringify(left));
+    } finally {
+      await consumer.disconnect();
+      await admin.disconnect();
+    }
   });
 });
