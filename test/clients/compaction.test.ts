@@ -231,9 +231,13 @@ describe('log compaction', () => {
     assert.equal(entries[0].batches.at(-1)!.lastSeq, 30, 'its last sequence survived the cleaning');
 
     // The same kafkajs producer (same id, next sequence 31) goes on writing.
-    await producer.send({ topic, messages: [{ key: 'same', value: 'after-clean' }] });
+    await producer.send({ topic, messages: [{ key: 'next', value: 'after-clean' }] });
     await producer.disconnect();
     assert.deepEqual((await readPartition(topic)).map((r) => r.value), ['other', 'after-clean']);
+    // Consumers step over the empty batch (offsets 0-30 hold only it now).
+    const expected = [{ offset: 31, key: 'same', value: 'other' }, { offset: 32, key: 'next', value: 'after-clean' }];
+    assert.deepEqual(await consumeWithKafkajs(topic, 2), expected);
+    assert.deepEqual(await consumeWithConfluent(topic, 2), expected);
     const gap = await produce(wire, topic, 0, buildBatch({ records: [{ key: 'same', value: 'raw' }], producerId: entries[0].producerId, producerEpoch: entries[0].epoch, baseSequence: 40 }), -1);
     assert.equal(gap.errorCode, 45, 'a gap in its sequences is still OUT_OF_ORDER_SEQUENCE_NUMBER (45)');
   });
