@@ -139,6 +139,9 @@ export class LogCleaner {
   }
 
   private writeCheckpoint(): void {
+    // Logs no longer on this broker (topic deleted, replica moved) are forgotten, as Kafka does.
+    const hosted = new Set([...this.opts.partitions()].map((p) => p.key));
+    for (const key of [...this.checkpoints.keys()]) if (!hosted.has(key)) this.checkpoints.delete(key);
     const lines = [...this.checkpoints].map(([key, offset]) => {
       const dash = key.lastIndexOf('-');
       return `${key.slice(0, dash)} ${key.slice(dash + 1)} ${offset}`;

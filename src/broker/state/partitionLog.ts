@@ -221,6 +221,11 @@ export class PartitionLog {
   bytesAppendedSinceClean = 0;
   /** The latest delete horizon stamped by a cleaning on a batch still holding tombstones or markers (-1: none). */
   latestDeleteHorizon = -1;
+  /**
+   * The lowest log end a truncation left since the last cleaning: a cleaner checkpoint above it is stale (the
+   * offsets from there were written again), as Kafka's LogCleanerManager.maybeTruncateCheckpoint handles.
+   */
+  truncatedSinceClean = Number.POSITIVE_INFINITY;
 
   private constructor(
     readonly dir: string,
@@ -919,7 +924,9 @@ export class PartitionLog {
   cleanableSection(checkpoint: number, minCompactionLagMs: number): CleanableSection {
     this.ensureOpen();
     const now = this.now();
-    // A checkpoint past the log end (truncation) or below the log start (retention) starts over from the log start.
+    // A checkpoint past a truncation is cut back to it; one past the log end or below the log start (retention)
+    // starts over from the log start.
+    checkpoint = Math.min(checkpoint, this.truncatedSinceClean);
     const firstDirtyOffset = checkpoint < this.startOffset || checkpoint > this.logEndOffset ? this.startOffset : checkpoint;
     const lso = this.lastStableOffset;
     let cleanBytes = 0;
@@ -991,6 +998,7 @@ export class PartitionLog {
       segmentsCleaned += group.length;
     }
     this.latestDeleteHorizon = cleaner.latestDeleteHorizon;
+    this.truncatedSinceClean = Number.POSITIVE_INFINITY;
     // What is left to clean later: the segments from the map's end on (the active one included).
     this.bytesAppendedSinceClean = this.segments.filter((segment) => segment.baseOffset >= mapEnd).reduce((sum, segment) => sum + segment.size, 0);
     if (segmentsCleaned > 0) {
@@ -1150,6 +1158,7 @@ export class PartitionLog {
     this.startOffset = Math.min(this.startOffset, this.logEndOffset);
     this.hw = Math.min(this.hw, this.logEndOffset);
     this.writeOffsetsCheckpoint();
+    this.truncatedSinceClean = Math.min(this.truncatedSinceClean, this.logEndOffset);
     for (const markerOffset of [...this.abortedTxns.keys()]) if (markerOffset >= this.logEndOffset) this.abortedTxns.delete(markerOffset);
     this.abortedCheckpointOffset = -1; // the next snapshot rewrites it, even at an offset it had before
     // Producers whose batches were cut must not keep them (a stale state made a former leader refuse the producer's
@@ -1167,6 +1176,7 @@ export class PartitionLog {
     this.hw = offset;
     this.leaderEpochs.clear();
     this.producers.truncateFullyAndStartAt(offset);
+    this.truncatedSinceClean = Math.min(this.truncatedSinceClean, offset);
     this.abortedTxns.clear();
     this.abortedCheckpointOffset = -1;
     this.writeOffsetsCheckpoint();

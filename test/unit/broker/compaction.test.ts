@@ -238,3 +238,28 @@ test('the batch ending at the high watermark is kept (empty) so that a follower 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a truncation below the cleaner checkpoint makes the rewritten offsets dirty again', () => {
+  const dir = tempDir();
+  try {
+    const log = PartitionLog.open(dir, logConfig, { now: () => 1_000_000 });
+    fillLog(log, 5, 6);
+    const first = log.clean(0, cleanConfig);
+    assert.ok(first.cleanedUpTo > 10);
+    // A follower's truncation below the checkpoint, then other data at those offsets.
+    const cut = first.cleanedUpTo - 5;
+    log.truncateTo(cut);
+    for (let i = 0; i < 40; i++) log.appendAsLeader(batchAt(0, [{ key: `k${i % 5}`, value: `again${i}` }]), 0);
+    log.setHighWatermark(log.logEndOffset);
+    const section = log.cleanableSection(first.cleanedUpTo, 0);
+    assert.equal(section.firstDirtyOffset <= cut, true, `dirty from ${section.firstDirtyOffset}, at or below the truncation point ${cut}`);
+    log.clean(first.cleanedUpTo, cleanConfig);
+    // Below the end of the dirty section, each key is left once (without the truncation cap, the records written
+    // again between the truncation point and the old checkpoint counted as clean, and older copies stayed).
+    const cleanedPart = readAll(log).filter((r) => r.offset < section.firstUncleanableOffset);
+    assert.equal(cleanedPart.length, new Set(cleanedPart.map((r) => r.key)).size, JSON.stringify(cleanedPart));
+    log.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
