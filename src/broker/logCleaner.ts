@@ -66,25 +66,27 @@ export class LogCleaner {
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      const result = this.cleanDirtiest();
-      // Like Kafka's cleaner thread: straight on to the next log while there is work, else back off.
-      this.schedule(result !== null && result.segmentsCleaned > 0 ? 0 : this.opts.backoffMs);
+      void this.cleanDirtiest().then((result) => {
+        // Like Kafka's cleaner thread: straight on to the next log while there is work, else back off.
+        this.schedule(result !== null && result.segmentsCleaned > 0 ? 0 : this.opts.backoffMs);
+      });
     }, delayMs);
     this.timer.unref();
   }
 
   /** Cleans the log that most needs it, if any; returns what was done (tests call it directly). */
-  cleanDirtiest(): (CleanResult & { key: string }) | null {
+  async cleanDirtiest(): Promise<(CleanResult & { key: string }) | null> {
     const candidate = this.dirtiest();
     if (candidate === null) return null;
     const p = candidate.partition;
     const config = p.config;
     try {
-      const result = p.log.clean(this.cleanedUpTo(p.key), {
+      const result = await p.log.clean(this.cleanedUpTo(p.key), {
         deleteRetentionMs: num(config, 'delete.retention.ms'),
         minCompactionLagMs: num(config, 'min.compaction.lag.ms'),
         maxMapEntries: MAX_OFFSET_MAP_ENTRIES,
       });
+      if (this.stopped) return null; // the broker stopped meanwhile: its logs are closed, the pass claimed nothing
       this.checkpoints.set(p.key, result.cleanedUpTo);
       this.writeCheckpoint();
       return { ...result, key: p.key };

@@ -93,6 +93,16 @@ export interface CleanResult {
   stats: CleanStats;
 }
 
+/**
+ * Input bytes of one group of segments rewritten in one go: a bound on how long the cleaner holds the broker's event
+ * loop (Kafka groups up to segment.bytes, 1 GiB by default, in a thread of its own). A compacted log keeps segments
+ * of at most this size.
+ */
+export const MAX_CLEAN_GROUP_BYTES = 16 * 1024 * 1024;
+
+/** Lets the event loop serve other work between steps of a cleaning. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Steps of a cleaning at which a test build may stop the process (crash-safety tests). */
 export type CleanerStep = 'cleaned-written' | 'swap-renamed' | 'old-deleted';
 
@@ -216,6 +226,8 @@ export class PartitionLog {
   private checkpointed = { logStartOffset: -1, highWatermark: -1 };
   private lastCheckpointAtMs = Number.NEGATIVE_INFINITY;
   private closed = false;
+  /** Bumped whenever closed segments go or change (truncation, deletion): an ongoing cleaning then stops. */
+  private layoutVersion = 0;
   private readonly onCleanerStep: (step: CleanerStep) => void;
   /** Bytes appended since the last cleaning: lets the cleaner skip idle logs without looking at their segments. */
   bytesAppendedSinceClean = 0;
@@ -894,6 +906,7 @@ export class PartitionLog {
 
   private deleteOldestSegments(count: number): number {
     if (count === 0) return 0;
+    this.layoutVersion++;
     if (count === this.segments.length) this.roll();
     const doomed = this.segments.splice(0, count);
     this.advanceLogStart(this.segments[0].baseOffset);
@@ -956,28 +969,35 @@ export class PartitionLog {
    * either the old segments or the new one (finishInterruptedClean completes or discards the swap on open).
    * With an empty dirty section, only the clean section is rewritten (tombstones past their delete horizon).
    */
-  clean(checkpoint: number, config: CleanConfig): CleanResult {
+  async clean(checkpoint: number, config: CleanConfig, yieldToOthers: () => Promise<void> = nextTurn): Promise<CleanResult> {
     this.ensureOpen();
+    const layout = this.layoutVersion;
     const section = this.cleanableSection(checkpoint, config.minCompactionLagMs);
+    const nothing: CleanResult = { cleanedUpTo: checkpoint, segmentsCleaned: 0, stats: { batchesRead: 0, recordsRead: 0, recordsKept: 0, bytesRead: 0, bytesWritten: 0 } };
+    // Between segments and groups the broker serves its clients (Kafka cleans in threads of its own). A truncation,
+    // a retention deletion or a close meanwhile changes the segments under the plan: the pass stops there, having
+    // claimed nothing (what it rewrote already is valid; the next pass starts from the old checkpoint).
+    const stillValid = () => !this.closed && this.layoutVersion === layout;
     const map = new OffsetMap();
     map.endOffset = section.firstDirtyOffset;
     const aborted = this.abortedTxnsByProducer();
     const isAborted = (b: BatchInfo) => (aborted.get(b.producerId) ?? []).some((t) => t.firstOffset <= b.baseOffset && b.lastOffset < t.lastOffset);
     // The dirty segments, whole, while the map has room (at least one).
     let mapEnd = section.firstDirtyOffset;
-    for (let i = 0; i < this.segments.length - 1; i++) {
-      const segment = this.segments[i];
-      const end = this.segments[i + 1].baseOffset;
-      if (end <= section.firstDirtyOffset) continue;
-      if (end > section.firstUncleanableOffset) break;
+    const dirty = this.segments.filter((segment, i) => i < this.segments.length - 1 && this.segments[i + 1].baseOffset > section.firstDirtyOffset && this.segments[i + 1].baseOffset <= section.firstUncleanableOffset);
+    for (const segment of dirty) {
       if (map.size >= config.maxMapEntries && mapEnd > section.firstDirtyOffset) break;
+      if (mapEnd > section.firstDirtyOffset) {
+        await yieldToOthers();
+        if (!stillValid()) return nothing;
+      }
       segment.forEachBatch((info) => {
         if (info.attributes & ATTR_CONTROL) return;
         if (info.producerId >= 0 && info.attributes & ATTR_TRANSACTIONAL && isAborted(info)) return;
         map.addBatch(segment.readBatchAt(info.position, info.size), info);
       });
       segment.releaseFile();
-      mapEnd = end;
+      mapEnd = this.segments[this.segments.indexOf(segment) + 1].baseOffset;
     }
     const lastBatchOffsets = new Set<number>();
     for (const entry of this.producers.entries()) {
@@ -994,6 +1014,13 @@ export class PartitionLog {
     });
     let segmentsCleaned = 0;
     for (const group of this.groupSegmentsToClean(mapEnd)) {
+      if (segmentsCleaned > 0 || mapEnd > section.firstDirtyOffset) {
+        await yieldToOthers();
+        if (!stillValid()) {
+          this.latestDeleteHorizon = Math.max(this.latestDeleteHorizon, cleaner.latestDeleteHorizon);
+          return { ...nothing, segmentsCleaned, stats: cleaner.stats };
+        }
+      }
       this.cleanGroup(group, cleaner);
       segmentsCleaned += group.length;
     }
@@ -1024,6 +1051,7 @@ export class PartitionLog {
   /**
    * The closed segments below `endOffset`, grouped so that each group's cleaned output fits a segment (its input is
    * at most segment.bytes) and its offsets fit the int32 relative offsets of the indexes (Kafka's groupSegmentsBySize).
+   * A group is rewritten without yielding, so it is also kept to MAX_CLEAN_GROUP_BYTES of input.
    */
   private groupSegmentsToClean(endOffset: number): LogSegment[][] {
     const groups: LogSegment[][] = [];
@@ -1033,7 +1061,8 @@ export class PartitionLog {
       const segment = this.segments[i];
       const end = this.segments[i + 1].baseOffset;
       if (end > endOffset) break;
-      const fits = group.length > 0 && groupBytes + segment.size <= this.config.segmentBytes && end - 1 - group[0].baseOffset <= MAX_RELATIVE_OFFSET;
+      const maxBytes = Math.min(this.config.segmentBytes, MAX_CLEAN_GROUP_BYTES);
+      const fits = group.length > 0 && groupBytes + segment.size <= maxBytes && end - 1 - group[0].baseOffset <= MAX_RELATIVE_OFFSET;
       if (group.length > 0 && !fits) {
         groups.push(group);
         group = [];
@@ -1148,6 +1177,7 @@ export class PartitionLog {
       this.truncateFullyAndStartAt(offset);
       return;
     }
+    this.layoutVersion++;
     const keep = this.segmentIndexFor(offset);
     const doomed = this.segments.splice(keep + 1);
     for (const segment of doomed) segment.delete(this.config.fileDeleteDelayMs ?? 0);
@@ -1183,6 +1213,7 @@ export class PartitionLog {
   }
 
   private replaceSegmentsWithEmptyOneAt(offset: number): void {
+    this.layoutVersion++;
     for (const segment of this.segments) segment.delete(this.config.fileDeleteDelayMs ?? 0);
     this.segments = [LogSegment.create(this.dir, offset, this.now())];
     fsyncDirectory(this.dir);

@@ -109,7 +109,7 @@ function fillLog(log: PartitionLog, keys: number, rounds: number): void {
   log.setHighWatermark(log.logEndOffset);
 }
 
-test('PartitionLog.clean keeps the latest record per key in closed segments, with gaps in offsets, and survives a reopen', () => {
+test('PartitionLog.clean keeps the latest record per key in closed segments, with gaps in offsets, and survives a reopen', async () => {
   const dir = tempDir();
   try {
     let now = 1_000_000;
@@ -118,7 +118,7 @@ test('PartitionLog.clean keeps the latest record per key in closed segments, wit
     const before = readAll(log);
     const segmentsBefore = log.segmentCount();
     assert.ok(segmentsBefore > 3, `several segments (${segmentsBefore})`);
-    const result = log.clean(0, cleanConfig);
+    const result = await log.clean(0, cleanConfig);
     assert.ok(result.segmentsCleaned > 0);
     const after = readAll(log);
     assert.deepEqual(latestByKey(after), latestByKey(before), 'the latest value (and offset) of every key is kept');
@@ -141,12 +141,12 @@ test('PartitionLog.clean keeps the latest record per key in closed segments, wit
     log.appendAsLeader(batchAt(0, [{ key: 'k1', value: 'final' }]), 0);
     log.appendAsLeader(batchAt(0, [{ key: 'pad', value: 'x'.repeat(400) }]), 0);
     log.setHighWatermark(log.logEndOffset);
-    const second = log.clean(result.cleanedUpTo, cleanConfig);
+    const second = await log.clean(result.cleanedUpTo, cleanConfig);
     assert.ok(readAll(log).some((r) => r.key === 'k0' && r.value === null), 'the tombstone stays until its horizon');
     assert.equal(log.latestDeleteHorizon, now + cleanConfig.deleteRetentionMs, 'the cleaning stamped a delete horizon');
     now += cleanConfig.deleteRetentionMs;
     // Nothing new is dirty: the passed horizon alone makes the clean section be cleaned again.
-    log.clean(second.cleanedUpTo, cleanConfig);
+    await log.clean(second.cleanedUpTo, cleanConfig);
     const final = readAll(log);
     assert.ok(!final.some((r) => r.key === 'k0'), 'the tombstone is gone after delete.retention.ms');
     assert.equal(final.filter((r) => r.key === 'k1').length, 1);
@@ -156,7 +156,7 @@ test('PartitionLog.clean keeps the latest record per key in closed segments, wit
   }
 });
 
-test('PartitionLog.clean never cleans the active segment nor above the high watermark', () => {
+test('PartitionLog.clean never cleans the active segment nor above the high watermark', async () => {
   const dir = tempDir();
   try {
     const log = PartitionLog.open(dir, logConfig, { now: () => 1_000_000 });
@@ -164,7 +164,7 @@ test('PartitionLog.clean never cleans the active segment nor above the high wate
     log.setHighWatermark(0);
     const section = log.cleanableSection(0, 0);
     assert.equal(section.dirtyBytes, 0, 'nothing below the HW (0) is cleanable');
-    assert.equal(log.clean(0, cleanConfig).segmentsCleaned, 0);
+    assert.equal((await log.clean(0, cleanConfig)).segmentsCleaned, 0);
     log.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -182,12 +182,11 @@ for (let round = 0; round < 6; round++) for (let k = 0; k < 5; k++) log.appendAs
 log.setHighWatermark(log.logEndOffset);
 log.flush();
 process.stdout.write('filled\\n');
-log.clean(0, ${JSON.stringify(cleanConfig)});
-process.stdout.write('cleaned\\n');
+log.clean(0, ${JSON.stringify(cleanConfig)}).then(() => process.stdout.write('cleaned\\n'));
 `;
 
 for (const step of ['cleaned-written', 'swap-renamed', 'old-deleted']) {
-  test(`a process killed (SIGKILL) at ${step} of a compaction loses nothing: the log opens consistent`, () => {
+  test(`a process killed (SIGKILL) at ${step} of a compaction loses nothing: the log opens consistent`, async () => {
     const dir = tempDir();
     try {
       const child = childProcess.spawnSync(process.execPath, ['-e', CHILD, dir, step], { encoding: 'utf8' });
@@ -204,7 +203,7 @@ for (const step of ['cleaned-written', 'swap-renamed', 'old-deleted']) {
       for (let i = 1; i < records.length; i++) assert.ok(records[i].offset > records[i - 1].offset, 'offsets grow');
       assert.deepEqual(fs.readdirSync(dir).filter((n) => /\.(cleaned|swap|swap-end)$/.test(n)), [], 'no swap files left after open');
       // The log is still cleanable and appendable after recovery.
-      log.clean(0, cleanConfig);
+      await log.clean(0, cleanConfig);
       assert.equal(latestByKey(readAll(log)).get('k3')?.value, 'v5');
       log.appendAsLeader(batchAt(0, [{ key: 'k9', value: 'after' }]), 0);
       log.close();
@@ -214,7 +213,7 @@ for (const step of ['cleaned-written', 'swap-renamed', 'old-deleted']) {
   });
 }
 
-test('the batch ending at the high watermark is kept (empty) so that a follower fetching there reaches the log end', () => {
+test('the batch ending at the high watermark is kept (empty) so that a follower fetching there reaches the log end', async () => {
   const dir = tempDir();
   try {
     let now = 1_000_000;
@@ -224,9 +223,9 @@ test('the batch ending at the high watermark is kept (empty) so that a follower 
     now += 10;
     log.maybeRoll(); // the active segment is now empty: the tombstone's batch ends at the log end
     log.setHighWatermark(log.logEndOffset);
-    const first = log.clean(0, cleanConfig);
+    const first = await log.clean(0, cleanConfig);
     now += cleanConfig.deleteRetentionMs;
-    log.clean(first.cleanedUpTo, cleanConfig);
+    await log.clean(first.cleanedUpTo, cleanConfig);
     assert.deepEqual(readAll(log), [], 'the record and, past its horizon, the tombstone are gone');
     const fromEnd = splitBatches(log.read(1, 1 << 20, log.logEndOffset));
     assert.equal(fromEnd.length, 1, 'a fetch from offset 1 still gets a batch');
@@ -239,12 +238,12 @@ test('the batch ending at the high watermark is kept (empty) so that a follower 
   }
 });
 
-test('a truncation below the cleaner checkpoint makes the rewritten offsets dirty again', () => {
+test('a truncation below the cleaner checkpoint makes the rewritten offsets dirty again', async () => {
   const dir = tempDir();
   try {
     const log = PartitionLog.open(dir, logConfig, { now: () => 1_000_000 });
     fillLog(log, 5, 6);
-    const first = log.clean(0, cleanConfig);
+    const first = await log.clean(0, cleanConfig);
     assert.ok(first.cleanedUpTo > 10);
     // A follower's truncation below the checkpoint, then other data at those offsets.
     const cut = first.cleanedUpTo - 5;
@@ -253,11 +252,34 @@ test('a truncation below the cleaner checkpoint makes the rewritten offsets dirt
     log.setHighWatermark(log.logEndOffset);
     const section = log.cleanableSection(first.cleanedUpTo, 0);
     assert.equal(section.firstDirtyOffset <= cut, true, `dirty from ${section.firstDirtyOffset}, at or below the truncation point ${cut}`);
-    log.clean(first.cleanedUpTo, cleanConfig);
+    await log.clean(first.cleanedUpTo, cleanConfig);
     // Below the end of the dirty section, each key is left once (without the truncation cap, the records written
     // again between the truncation point and the old checkpoint counted as clean, and older copies stayed).
     const cleanedPart = readAll(log).filter((r) => r.offset < section.firstUncleanableOffset);
     assert.equal(cleanedPart.length, new Set(cleanedPart.map((r) => r.key)).size, JSON.stringify(cleanedPart));
+    log.close();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a cleaning yields between groups, and stops without claiming progress when segments change meanwhile', async () => {
+  const dir = tempDir();
+  try {
+    const log = PartitionLog.open(dir, logConfig, { now: () => 1_000_000 });
+    fillLog(log, 5, 6);
+    const before = latestByKey(readAll(log));
+    let yields = 0;
+    const result = await log.clean(0, cleanConfig, async () => {
+      yields++;
+      // Retention (here DeleteRecords) removes the first segment while the cleaner waits.
+      if (yields === 2) log.deleteRecordsBefore(log.segmentBaseOffsets()[1]);
+    });
+    assert.ok(yields >= 2, `the cleaner yielded ${yields} times`);
+    assert.equal(result.cleanedUpTo, 0, 'no progress is claimed');
+    const after = readAll(log);
+    for (const [key, r] of latestByKey(after)) assert.deepEqual(r, before.get(key), `${key} keeps its latest value`);
+    assert.equal((await log.clean(0, cleanConfig)).segmentsCleaned > 0, true, 'the next pass cleans');
     log.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
