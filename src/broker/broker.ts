@@ -9,7 +9,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
 import { RequestHeader } from '../protocol/frame';
 import { batchTimestamps } from '../protocol/records/recordBatch';
-import { BrokerConfig, defaultBrokerConfig, effectiveTopicConfig, num } from './configs';
+import { BrokerConfig, ConfigSource, defaultBrokerConfig, effectiveTopicConfig, num } from './configs';
 import { Connection } from './connection';
 import type { ControllerChannel } from './controllerChannel';
 import { HandlerContext } from './handlerContext';
@@ -18,6 +18,7 @@ import { Logger, nopLogger, tagged } from './logger';
 import { MetadataImage, PartitionState, TopicState } from './metadata';
 import { Partition } from './partition';
 import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
+import { QuotaRates } from './quotas';
 import { Router } from './router';
 import { CleanerStep, LogConfig, PartitionLog } from './state/partitionLog';
 import { LogCleaner } from './logCleaner';
@@ -55,7 +56,10 @@ export interface BrokerOptions {
 
 export class Broker {
   readonly nodeId: number;
+  /** The effective broker config: Kafka's defaults < --config < dynamic cluster default < dynamic for this broker. */
   readonly config: BrokerConfig;
+  /** What --config set (DescribeConfigs source STATIC_BROKER_CONFIG). */
+  readonly staticConfig: Record<string, string>;
   readonly logger: Logger;
   readonly controller: ControllerChannel;
   readonly router: Router;
@@ -84,17 +88,21 @@ export class Broker {
   /** Partition directories the metadata does not account for, warned about once each. */
   private readonly warnedUnknownDirs = new Set<string>();
   private readonly now: () => number;
+  /** Byte rates of the clients under a quota (handlers/client-quotas.ts). */
+  readonly quotaRates: QuotaRates;
   /** Test hook: sees every request header before it is handled. */
   onRequest?: (header: RequestHeader) => void;
 
   constructor(private readonly opts: BrokerOptions) {
     this.nodeId = opts.nodeId;
-    this.config = { ...defaultBrokerConfig(opts.nodeId), ...(opts.config as Record<string, string>) } as BrokerConfig;
+    this.staticConfig = { ...(opts.config as Record<string, string>) };
+    this.config = { ...defaultBrokerConfig(opts.nodeId), ...this.staticConfig } as BrokerConfig;
     this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
     this.storageFaults = new StorageFaults(this.logger);
     this.controller = opts.controller;
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
+    this.quotaRates = new QuotaRates(num(this.config, 'quota.window.num'), num(this.config, 'quota.window.size.seconds') * 1000, this.now);
     this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
     this.groups = new GroupCoordinator(this);
     this.txns = new TransactionCoordinator(this, () => nextProducerId(this));
@@ -150,7 +158,21 @@ export class Broker {
     const security = this.opts.security;
     const secret = this.interBrokerCredentials?.password;
     const saltKey = secret ? fakeSaltSecret(secret) : randomBytes(32);
-    const clientSasl = security?.sasl ? { config: security.sasl, serverSecret: saltKey } : undefined;
+    // Credentials are looked up at each login: from the metadata image once it has them (users added or deleted
+    // at run time), else those the listener was started with.
+    const startupUsers = security?.sasl?.users ?? {};
+    const image = () => this.image;
+    const clientSasl = security?.sasl
+      ? {
+          config: {
+            mechanisms: security.sasl.mechanisms,
+            get users() {
+              return image().scramCredentials ?? startupUsers;
+            },
+          },
+          serverSecret: saltKey,
+        }
+      : undefined;
     let server: Server;
     if (security?.tls) {
       const tlsServer = createTlsServer({ cert: readFileSync(security.tls.certFile), key: readFileSync(security.tls.keyFile), minVersion: 'TLSv1.2' }, (socket) =>
@@ -234,6 +256,7 @@ export class Broker {
   applyMetadata(image: MetadataImage): void {
     if (image.epoch <= this.image.epoch) return;
     this.image = image;
+    this.applyDynamicConfig();
     const wanted = new Set<string>();
     for (const topic of image.topics) {
       for (const p of topic.partitions) {
@@ -262,6 +285,31 @@ export class Broker {
     this.updateFetchers();
     this.groups.metadataChanged();
     this.txns.metadataChanged();
+  }
+
+  /** Layers the image's dynamic broker configs over the static ones, in place (handlers hold `config`). */
+  private applyDynamicConfig(): void {
+    const dynamic = this.image.brokerConfigs ?? {};
+    const next: Record<string, string> = { ...defaultBrokerConfig(this.nodeId), ...this.staticConfig, ...dynamic[''], ...dynamic[String(this.nodeId)] };
+    const config = this.config as Record<string, string>;
+    for (const k of Object.keys(config)) if (!(k in next)) delete config[k];
+    Object.assign(config, next);
+  }
+
+  /**
+   * Where broker config `name` gets its value, most specific first (Kafka's synonym order): DYNAMIC_BROKER_CONFIG,
+   * DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG. The Kafka default, if any, comes after these.
+   */
+  brokerConfigSynonyms(name: string): Array<{ name: string; value: string; source: ConfigSource }> {
+    const dynamic = this.image.brokerConfigs ?? {};
+    const out: Array<{ name: string; value: string; source: ConfigSource }> = [];
+    const own = dynamic[String(this.nodeId)]?.[name];
+    if (own !== undefined) out.push({ name, value: own, source: ConfigSource.DYNAMIC_BROKER_CONFIG });
+    const clusterDefault = dynamic['']?.[name];
+    if (clusterDefault !== undefined) out.push({ name, value: clusterDefault, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    const fixed = this.staticConfig[name];
+    if (fixed !== undefined) out.push({ name, value: fixed, source: ConfigSource.STATIC_BROKER_CONFIG });
+    return out;
   }
 
   /** Every followed partition fetches from its current leader; leaders and offline partitions fetch nothing. */

@@ -193,5 +193,68 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     // The log cleaner (compaction): on by default, and its pause when no log needs cleaning (Kafka's defaults).
     'log.cleaner.enable': 'true',
     'log.cleaner.backoff.ms': '15000',
+    // Client quotas are measured over quota.window.num samples of quota.window.size.seconds (Kafka's defaults).
+    'quota.window.num': '11',
+    'quota.window.size.seconds': '1',
   };
+}
+
+// ---- dynamic broker configs (AlterConfigs / IncrementalAlterConfigs on a BROKER resource) ----------------------
+
+/**
+ * Broker configs that Kafka lets AlterConfigs change while brokers run (DynamicBrokerConfig.AllDynamicConfigs, the
+ * part that means something here): every broker-level synonym of a topic config (log.retention.ms,
+ * min.insync.replicas, message.max.bytes...), which topics without their own override then follow, and a few that are
+ * stored and reported only. Every other config Kafka knows is read-only: set it with --config when starting.
+ */
+const STORED_ONLY_DYNAMIC = [
+  'producer.id.expiration.ms',
+  'max.connections',
+  'max.connections.per.ip',
+  'num.io.threads',
+  'num.network.threads',
+  'num.replica.fetchers',
+  'background.threads',
+  'log.cleaner.threads',
+  'log.cleaner.io.max.bytes.per.second',
+  'log.cleaner.dedupe.buffer.size',
+  'log.cleaner.backoff.ms',
+  'leader.replication.throttled.rate',
+  'follower.replication.throttled.rate',
+];
+
+export const DYNAMIC_BROKER_CONFIGS = new Set<string>([
+  ...TOPIC_CONFIGS.flatMap((d) => (d.brokerSynonym ? [d.brokerSynonym] : [])),
+  ...STORED_ONLY_DYNAMIC,
+]);
+
+/** The topic config whose broker-level synonym `name` is (log.retention.ms -> retention.ms), for validation. */
+export const TOPIC_CONFIG_BY_BROKER_SYNONYM = new Map(TOPIC_CONFIGS.filter((d) => d.brokerSynonym).map((d) => [d.brokerSynonym!, d]));
+
+/** Configs Kafka knows as static broker configs: AlterConfigs refuses them (read-only). */
+export function isReadOnlyBrokerConfig(name: string): boolean {
+  if (DYNAMIC_BROKER_CONFIGS.has(name)) return false;
+  return name in defaultBrokerConfig(0) || /^(listeners|advertised\.listeners|log\.dirs?|node\.id|process\.roles|log\.retention\.(hours|minutes)|log\.roll\.hours|zookeeper\..*)$/.test(name);
+}
+
+/**
+ * Why a dynamic broker config change cannot be applied, as Kafka answers it, or undefined. Read-only configs are
+ * INVALID_REQUEST ("Cannot update these configs dynamically"); a bad value for a topic config's broker synonym is
+ * INVALID_CONFIG. Unknown names are stored, as Kafka stores them.
+ */
+export function brokerConfigProblem(resourceName: string, name: string, value: string | null): KafkaError | undefined {
+  if (isReadOnlyBrokerConfig(name)) {
+    return new KafkaError(ErrorCode.INVALID_REQUEST, `Invalid config value for resource ConfigResource(type=BROKER, name='${resourceName}'): Cannot update these configs dynamically: Set(${name})`);
+  }
+  const def = TOPIC_CONFIG_BY_BROKER_SYNONYM.get(name);
+  if (def && value !== null) {
+    const problem = checkType(def, value) ?? def.validate?.(def.type === 'boolean' ? value.toLowerCase() : value.trim());
+    if (problem) return new KafkaError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${name}: ${problem}`);
+  }
+  return undefined;
+}
+
+/** A broker config's Kafka default, if it has one (its own, or the default of the topic config it stands for). */
+export function brokerConfigDefault(name: string, brokerId: number): string | undefined {
+  return defaultBrokerConfig(brokerId)[name] ?? TOPIC_CONFIG_BY_BROKER_SYNONYM.get(name)?.defaultValue;
 }

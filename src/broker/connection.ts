@@ -58,6 +58,8 @@ export class Connection {
   /** Frames read but held back while the connection is busy (see MAX_QUEUED_REQUESTS). */
   private backlog: Buffer[] = [];
   private resuming = false;
+  /** Set while the broker does not read from this client (a quota's throttle time, KIP-219). */
+  private mutedTimer: NodeJS.Timeout | undefined;
   /** Authentication state on a SASL listener; undefined on a listener without SASL. */
   readonly sasl: SaslSession | undefined;
 
@@ -116,10 +118,25 @@ export class Connection {
     else this.handleFrames(frames);
   }
 
+  /**
+   * Stops reading requests for `ms` (a client over its quota, KIP-219): responses already due are still written;
+   * requests that arrive meanwhile wait in the socket, so the client is slowed even if it ignores throttle_time_ms.
+   */
+  muteFor(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    clearTimeout(this.mutedTimer);
+    this.socket.pause();
+    this.mutedTimer = setTimeout(() => {
+      this.mutedTimer = undefined;
+      this.resumeReading();
+    }, ms);
+    this.mutedTimer.unref();
+  }
+
   private handleFrames(frames: Buffer[]): void {
     for (let i = 0; i < frames.length; i++) {
       if (this.closed || this.ending) return;
-      if (this.queue.length >= MAX_QUEUED_REQUESTS || this.socket.writableLength >= MAX_BUFFERED_RESPONSE_BYTES) {
+      if (this.mutedTimer || this.queue.length >= MAX_QUEUED_REQUESTS || this.socket.writableLength >= MAX_BUFFERED_RESPONSE_BYTES) {
         this.backlog = frames.slice(i);
         this.socket.pause();
         return;
@@ -137,7 +154,7 @@ export class Connection {
 
   /** Responses were written or the socket drained: handle held-back frames, then read again once caught up. */
   private resumeReading(): void {
-    if (this.closed || this.resuming) return;
+    if (this.closed || this.resuming || this.mutedTimer) return;
     this.resuming = true;
     try {
       if (this.backlog.length > 0) {

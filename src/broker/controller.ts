@@ -6,9 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { ErrorCode, KafkaError } from '../protocol/errorCode';
-import { collisionKey, normalizeTopicConfigValue, topicNameProblem, validateTopicConfig } from './configs';
+import { brokerConfigProblem, collisionKey, normalizeTopicConfigValue, TOPIC_CONFIG_BY_BROKER_SYNONYM, topicNameProblem, validateTopicConfig } from './configs';
 import { Logger, nopLogger } from './logger';
 import { readMetadata, writeFileDurably } from './metadataStore';
+import { entityKey, entityProblem, QuotaEntityPart, quotaOpProblem } from './quotas';
+import type { ScramCredential, ScramMechanismName, UserCredentials } from './security/sasl';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
 import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
 
@@ -184,7 +186,8 @@ export class Controller extends EventEmitter {
    */
   private electLeader(topic: TopicState, p: PartitionState): void {
     const candidate = p.replicas.find((r) => p.isr.includes(r) && this.isLive(r));
-    const unclean = (topic.configs['unclean.leader.election.enable'] ?? String(this.defaults.uncleanLeaderElection)) === 'true';
+    const clusterDefault = this.image.brokerConfigs?.['']?.['unclean.leader.election.enable'];
+    const unclean = (topic.configs['unclean.leader.election.enable'] ?? clusterDefault ?? String(this.defaults.uncleanLeaderElection)) === 'true';
     if (candidate !== undefined) {
       p.leader = candidate;
       p.isr = p.isr.filter((r) => this.isLive(r));
@@ -356,6 +359,31 @@ export class Controller extends EventEmitter {
     this.commit(`altered configs of ${name}`);
   }
 
+  /**
+   * Dynamic broker configs: `resource` "" is the cluster-wide default, "<id>" one broker. A string sets, null deletes;
+   * `replace` (AlterConfigs) drops whatever the request does not name. Validated all or nothing.
+   */
+  alterBrokerConfigs(resource: string, changes: Record<string, string | null>, replace = false, validateOnly = false): void {
+    if (resource !== '' && !(/^\d+$/.test(resource) && this.image.brokers.some((b) => b.id === Number(resource)))) {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, `Broker id ${resource} is not registered`);
+    }
+    for (const [k, val] of Object.entries(changes)) {
+      const problem = brokerConfigProblem(resource, k, val);
+      if (problem) throw problem;
+    }
+    if (validateOnly) return;
+    const all = (this.image.brokerConfigs ??= {});
+    const next: Record<string, string> = replace ? {} : { ...all[resource] };
+    for (const [k, val] of Object.entries(changes)) {
+      if (val === null) delete next[k];
+      else next[k] = TOPIC_CONFIG_BY_BROKER_SYNONYM.get(k)?.type === 'boolean' ? val.toLowerCase() : val.trim();
+    }
+    if (Object.keys(next).length > 0) all[resource] = next;
+    else delete all[resource];
+    if ('unclean.leader.election.enable' in changes && resource === '' && !this.electionsHeld) this.electOfflinePartitions();
+    this.commit(`altered ${resource === '' ? 'cluster-default' : `broker ${resource}`} configs`);
+  }
+
   /** A leader reports a new ISR (shrink or expand). Stale epochs are refused, as Kafka's AlterPartition does. */
   alterIsr(topicName: string, partition: number, leaderEpoch: number, isr: number[]): PartitionState {
     const topic = this.image.topics.find((t) => t.name === topicName);
@@ -525,6 +553,80 @@ export class Controller extends EventEmitter {
       return { errorCode: 0, errorMessage: null, deleted };
     });
     if (removed > 0) this.commit(`deleted ${removed} ACL binding(s)`);
+    return results;
+  }
+
+  // ---- SCRAM credentials ---------------------------------------------------------------------------------
+
+  /** The users given to `minikafka start` (fresh salts each start): set over whatever the image held for them. */
+  setStartupScramUsers(users: Record<string, UserCredentials>): void {
+    if (Object.keys(users).length === 0) return;
+    const all = (this.image.scramCredentials ??= {});
+    for (const [name, creds] of Object.entries(users)) all[name] = { ...all[name], ...creds };
+    this.commit(`SCRAM credentials of ${Object.keys(users).length} startup user(s)`);
+  }
+
+  /**
+   * AlterUserScramCredentials, validated as Kafka's ScramControlManager does, all or nothing per user: one result per
+   * user named, in the order first named.
+   */
+  alterScramCredentials(
+    deletions: Array<{ name: string; mechanism: ScramMechanismName | null }>,
+    upsertions: Array<{ name: string; mechanism: ScramMechanismName | null; credential: ScramCredential | null; problem?: string }>,
+  ): Array<{ user: string; errorCode: number; errorMessage: string | null }> {
+    const all = (this.image.scramCredentials ??= {});
+    const users = [...new Set([...deletions.map((d) => d.name), ...upsertions.map((u) => u.name)])];
+    let changed = 0;
+    const results = users.map((user) => {
+      const fail = (errorCode: number, errorMessage: string) => ({ user, errorCode, errorMessage });
+      const dels = deletions.filter((d) => d.name === user);
+      const ups = upsertions.filter((u) => u.name === user);
+      if (user === '') return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty');
+      if ([...dels, ...ups].some((x) => x.mechanism === null)) return fail(ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism');
+      const mechanisms = [...dels, ...ups].map((x) => x.mechanism);
+      if (new Set(mechanisms).size !== mechanisms.length) return fail(ErrorCode.DUPLICATE_RESOURCE, 'A user credential cannot be altered twice in the same request');
+      const bad = ups.find((u) => u.problem);
+      if (bad) return fail(ErrorCode.UNACCEPTABLE_CREDENTIAL, bad.problem!);
+      if (dels.some((d) => !all[user]?.[d.mechanism!])) return fail(ErrorCode.RESOURCE_NOT_FOUND, 'Attempt to delete a user credential that does not exist');
+      const next: Partial<UserCredentials> = { ...all[user] };
+      for (const d of dels) delete next[d.mechanism!];
+      for (const u of ups) next[u.mechanism!] = u.credential!;
+      if (Object.keys(next).length > 0) all[user] = next;
+      else delete all[user];
+      changed++;
+      return { user, errorCode: 0, errorMessage: null };
+    });
+    if (changed > 0) this.commit(`altered SCRAM credentials of ${changed} user(s)`);
+    return results;
+  }
+
+  // ---- client quotas -------------------------------------------------------------------------------------
+
+  /** AlterClientQuotas: each entry is validated and applied on its own; one result per entry, in order. */
+  alterClientQuotas(
+    entries: Array<{ entity: QuotaEntityPart[]; ops: Array<{ key: string; value: number; remove: boolean }> }>,
+    validateOnly = false,
+  ): Array<{ errorCode: number; errorMessage: string | null }> {
+    const all = (this.image.clientQuotas ??= []);
+    let changed = 0;
+    const results = entries.map(({ entity, ops }) => {
+      const problem = entityProblem(entity) ?? ops.map((o) => quotaOpProblem(entity, o.key, o.value, o.remove)).find((p) => p !== undefined);
+      if (problem) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: problem };
+      const keys = ops.map((o) => o.key);
+      if (new Set(keys).size !== keys.length) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate quota key in a single entity alteration' };
+      if (validateOnly) return { errorCode: 0, errorMessage: null };
+      const k = entityKey(entity);
+      let entry = all.find((e) => entityKey(e.entity) === k);
+      if (!entry) all.push((entry = { entity: entity.map((p) => ({ ...p })), values: {} }));
+      for (const o of ops) {
+        if (o.remove) delete entry.values[o.key];
+        else entry.values[o.key] = o.value;
+      }
+      if (Object.keys(entry.values).length === 0) all.splice(all.indexOf(entry), 1);
+      changed++;
+      return { errorCode: 0, errorMessage: null };
+    });
+    if (changed > 0) this.commit(`altered client quotas of ${changed} entit${changed === 1 ? 'y' : 'ies'}`);
     return results;
   }
 }

@@ -5,12 +5,15 @@
 import type { Controller, CreateTopicSpec } from './controller';
 import type { MetadataImage, PartitionState, TopicState } from './metadata';
 import type { AclBinding, AclFilter } from './security/authorizer';
+import type { ScramCredential, ScramMechanismName } from './security/sasl';
+import type { QuotaEntityPart } from './quotas';
 
 export interface ControllerChannel {
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
   deleteTopic(name: string): Promise<void>;
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void>;
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
+  alterBrokerConfigs(resource: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
   alterIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<PartitionState>;
   allocateProducerIds(): Promise<{ start: number; length: number }>;
   electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; errorCode: number; message: string | null }>>;
@@ -18,6 +21,14 @@ export interface ControllerChannel {
   listReassignments(): Promise<Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>;
   createAcls(bindings: AclBinding[]): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
   deleteAcls(filters: AclFilter[]): Promise<Array<{ errorCode: number; errorMessage: string | null; deleted: AclBinding[] }>>;
+  alterScramCredentials(
+    deletions: Array<{ name: string; mechanism: ScramMechanismName | null }>,
+    upsertions: Array<{ name: string; mechanism: ScramMechanismName | null; credential: ScramCredential | null; problem?: string }>,
+  ): Promise<Array<{ user: string; errorCode: number; errorMessage: string | null }>>;
+  alterClientQuotas(
+    entries: Array<{ entity: QuotaEntityPart[]; ops: Array<{ key: string; value: number; remove: boolean }> }>,
+    validateOnly: boolean,
+  ): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
   /** The newest metadata image (brokers apply it before answering when they need to be current). */
   metadata(): Promise<MetadataImage>;
 }
@@ -29,6 +40,7 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     deleteTopic: async (name) => controller.deleteTopic(name),
     createPartitions: async (name, count, assignments, validateOnly) => controller.createPartitions(name, count, assignments, validateOnly),
     alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
+    alterBrokerConfigs: async (resource, changes, replace, validateOnly) => controller.alterBrokerConfigs(resource, changes, replace, validateOnly),
     alterIsr: async (topic, partition, epoch, isr) => controller.alterIsr(topic, partition, epoch, isr),
     allocateProducerIds: async () => controller.allocateProducerIds(),
     electLeaders: async (type, partitions) => controller.electLeaders(type, partitions),
@@ -36,6 +48,8 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     listReassignments: async () => controller.listReassignments(),
     createAcls: async (bindings) => controller.createAcls(bindings),
     deleteAcls: async (filters) => controller.deleteAcls(filters),
+    alterScramCredentials: async (deletions, upsertions) => controller.alterScramCredentials(deletions, upsertions),
+    alterClientQuotas: async (entries, validateOnly) => controller.alterClientQuotas(entries, validateOnly),
     metadata: async () => controller.snapshot(),
   };
 }

@@ -3,6 +3,8 @@
 // boundary as JSON.
 
 import type { AclBinding } from './security/authorizer';
+import type { UserCredentials } from './security/sasl';
+import type { ClientQuotaEntry } from './quotas';
 
 export interface BrokerInfo {
   id: number;
@@ -53,6 +55,19 @@ export interface MetadataImage {
   deletedTopics?: Array<{ name: string; id: string }>;
   /** The cluster's ACL bindings (CreateAcls/DeleteAcls); absent in images written before ACLs existed. */
   acls?: AclBinding[];
+  /**
+   * Dynamic broker configs (AlterConfigs on a BROKER resource): by resource name, "" for the cluster-wide default and
+   * "<id>" for one broker. A broker's effective config is Kafka's default < --config < "" < "<id>".
+   */
+  brokerConfigs?: Record<string, Record<string, string>>;
+  /**
+   * SCRAM credentials by user and mechanism (salt, iterations, StoredKey, ServerKey; never a password), set by
+   * AlterUserScramCredentials and by `minikafka start --user` at each start. Absent before either happened: brokers
+   * then use the credentials their listener was started with.
+   */
+  scramCredentials?: Record<string, Partial<UserCredentials>>;
+  /** Client quotas (AlterClientQuotas) by user and/or client-id entity; each broker enforces them on its own traffic. */
+  clientQuotas?: ClientQuotaEntry[];
 }
 
 /** How many deleted topics' ids the image remembers. */

@@ -39,6 +39,8 @@ export async function startSingleNode(opts: SingleNodeOptions): Promise<SingleNo
     },
     logger,
   });
+  const startupUsers = opts.security?.sasl?.users;
+  if (startupUsers) controller.setStartupScramUsers(startupUsers as Parameters<Controller['setStartupScramUsers']>[0]);
   const broker = new Broker({
     nodeId,
     host: opts.host ?? '127.0.0.1',

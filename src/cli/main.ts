@@ -10,6 +10,7 @@ import { registerTopicsCommand } from './topics';
 import { registerConsoleCommands } from './console';
 import { registerGroupsCommand } from './groups';
 import { registerTransactionsCommand } from './transactions';
+import { registerUsersCommand } from './users';
 import { expandKafkaStyleOptions } from './kafkaArgs';
 
 const program = new Command();
@@ -19,6 +20,7 @@ registerTopicsCommand(program);
 registerConsoleCommands(program);
 registerGroupsCommand(program);
 registerTransactionsCommand(program);
+registerUsersCommand(program);
 
 // The commands that mirror Kafka's scripts take options the way those scripts do (see kafkaArgs.ts).
 const KAFKA_STYLE_COMMANDS = new Set(['topics', 'console-producer', 'console-consumer', 'groups', 'transactions']);

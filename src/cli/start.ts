@@ -104,7 +104,8 @@ export function registerStart(program: Command): void {
     .command('start')
     .description('start the mini-cluster and run until interrupted')
     .option('--brokers <n>', 'number of brokers', '3')
-    .option('--port <port>', 'port of broker 1; the others take the next ports (taken ports fall back to free ones; 0 = all free ports)', '9092')
+    .option('--port <port>', 'port of the first broker; the others take the next ports (taken ports fall back to free ones; 0 = all free ports)', '9092')
+    .option('--broker-id-base <id>', "id of the first broker; the others take the next ids (Kafka's quickstart uses 0)", '1')
     .option('--host <host>', 'address to listen on (0.0.0.0 or :: for every interface, with --advertised-host)', '127.0.0.1')
     .option('--advertised-host <host>', 'the name or IP that clients connect to, given in Metadata and the bootstrap list (default: --host)')
     .option('--dir <dir>', 'data directory', '.minikafka')
@@ -147,6 +148,7 @@ export function registerStart(program: Command): void {
         host: opts.host,
         advertisedHost,
         basePort,
+        brokerIdBase: positiveInt('--broker-id-base', opts.brokerIdBase, 0),
         sessionTimeoutMs: positiveInt('--session-timeout-ms', opts.sessionTimeoutMs, 100),
         config: parseConfigs(opts.config),
         logger,
@@ -205,7 +207,7 @@ export function registerStart(program: Command): void {
       .option('--dir <dir>', 'data directory of the mini-cluster', '.minikafka')
       .action(async (id: string, opts: { dir: string }) => {
         const client = ControlClient.forDir(resolve(opts.dir));
-        const res = await client.broker(positiveInt('broker id', id), action as 'kill');
+        const res = await client.broker(positiveInt('broker id', id, 0), action as 'kill');
         const done = { kill: 'killed (SIGKILL)', pause: 'paused (SIGSTOP)', resume: 'resumed (SIGCONT)', stop: 'stopped', restart: 'restarted' }[action];
         process.stdout.write(`broker ${id}: ${done}${res.broker.pid && action !== 'kill' ? ` (pid ${res.broker.pid})` : ''}\n`);
       });

@@ -2,7 +2,7 @@
 // (a topic's partitions with leader and ISR, a group's lag per partition) rather than in Kafka API responses.
 // Offsets are decimal strings: Kafka offsets are int64 and must survive JSON (the extension posts them to webviews).
 
-import { Admin, AssignerProtocol, ConfigResourceTypes } from 'kafkajs';
+import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Admin, AssignerProtocol, ConfigResourceTypes, ResourcePatternTypes } from 'kafkajs';
 import { ClientError, kafkaConfig, KafkaConnectionOptions } from './connection';
 import {
   API_KEYS,
@@ -11,6 +11,7 @@ import {
   createInternalAdmin,
   createInternalCluster,
   fetchMetadata,
+  InternalBroker,
   InternalCluster,
   RawAlterConfigsResponse,
   RawCreateTopicsResponse,
@@ -21,7 +22,17 @@ import {
   sendWithOwnCodec,
   UNKNOWN_TOPIC_OR_PARTITION,
 } from './kafkajsInternals';
-import { DescribeProducers, DescribeTransactions, ListTransactions } from '../protocol/apis';
+import { AlterUserScramCredentials, DescribeLogDirs, DescribeProducers, DescribeTransactions, DescribeUserScramCredentials, ListOffsets, ListTransactions } from '../protocol/apis';
+import { pbkdf2Sync, randomBytes } from 'node:crypto';
+
+/** SCRAM mechanisms by their wire codes (KIP-554). */
+export const SCRAM_MECHANISMS = { 'SCRAM-SHA-256': 1, 'SCRAM-SHA-512': 2 } as const;
+export type ScramMechanism = keyof typeof SCRAM_MECHANISMS;
+
+export interface ScramUserListing {
+  user: string;
+  credentials: Array<{ mechanism: ScramMechanism; iterations: number }>;
+}
 
 /** Kafka's internal topics (Topic.isInternal in the Java client). */
 export const INTERNAL_TOPICS: readonly string[] = ['__consumer_offsets', '__transaction_state'];
@@ -43,6 +54,11 @@ export interface PartitionInfo {
   /** Log start offset and high watermark, when asked for and the partition is online. */
   low?: string;
   high?: string;
+  /**
+   * Last stable offset (ListOffsets latest with read_committed), read with low/high: below `high` while a
+   * transaction is open on the partition, and read_committed consumers stop there.
+   */
+  stable?: string;
 }
 
 export interface TopicDescription {
@@ -115,6 +131,57 @@ export interface ProducerStateInfo {
   lastTimestamp: number;
   /** -1 when it has no open transaction on the partition. */
   currentTransactionStartOffset: number;
+}
+
+/** An open transaction as seen by a partition's leader (DescribeProducers), for a partition whose LSO is held back. */
+export interface PartitionOpenTransaction {
+  topic: string;
+  partition: number;
+  producerId: number;
+  producerEpoch: number;
+  /** First offset of the open transaction on this partition: the partition's LSO cannot pass it. */
+  startOffset: number;
+  /** Timestamp of the producer's last record on the partition (ms). */
+  lastTimestamp: number;
+}
+
+/** One partition replica in a broker's log directory (DescribeLogDirs). */
+export interface LogDirPartition {
+  topic: string;
+  partition: number;
+  sizeBytes: number;
+  offsetLag: number;
+  isFuture: boolean;
+}
+
+export interface LogDirInfo {
+  path: string;
+  /** Kafka error name for the directory (KAFKA_STORAGE_ERROR for an offline one), undefined when fine. */
+  error?: string;
+  /** -1 when the broker does not say (DescribeLogDirs before v4). */
+  totalBytes: number;
+  usableBytes: number;
+  partitions: LogDirPartition[];
+}
+
+export type AclPermission = 'ALLOW' | 'DENY';
+export type AclPatternType = 'LITERAL' | 'PREFIXED';
+/** The ACL resource types a binding can name (Kafka's ResourceType without ANY/UNKNOWN). */
+export const ACL_RESOURCE_TYPES = ['TOPIC', 'GROUP', 'CLUSTER', 'TRANSACTIONAL_ID', 'DELEGATION_TOKEN'] as const;
+export type AclResourceType = (typeof ACL_RESOURCE_TYPES)[number];
+/** The operations a binding can name (Kafka's AclOperation without ANY/UNKNOWN). */
+export const ACL_OPERATIONS = ['ALL', 'READ', 'WRITE', 'CREATE', 'DELETE', 'ALTER', 'DESCRIBE', 'CLUSTER_ACTION', 'DESCRIBE_CONFIGS', 'ALTER_CONFIGS', 'IDEMPOTENT_WRITE'] as const;
+export type AclOperation = (typeof ACL_OPERATIONS)[number];
+
+/** One ACL binding in the words kafka-acls.sh uses. */
+export interface AclBindingInfo {
+  principal: string;
+  host: string;
+  operation: AclOperation;
+  permission: AclPermission;
+  resourceType: AclResourceType;
+  resourceName: string;
+  patternType: AclPatternType;
 }
 
 export interface GroupListing {
@@ -246,7 +313,11 @@ export class ClusterAdmin {
       });
     }
     topics.sort((a, b) => a.name.localeCompare(b.name));
-    if (opts.includeOffsets) await Promise.all(topics.map((t) => this.addOffsets(t)));
+    if (opts.includeOffsets) {
+      // One read_uncommitted ListOffsets per leader for all the topics (kafkajs's own are per topic, read_committed).
+      const high = await this.highWatermarksOf(topics);
+      await Promise.all(topics.map((t) => this.addOffsets(t, high.get(t.name) ?? new Map())));
+    }
     return topics;
   }
 
@@ -427,6 +498,43 @@ export class ClusterAdmin {
   }
 
   // -------------------------------------------------------------------------------------------------------------
+  // SCRAM users (KIP-554; kafkajs has no encoder for these APIs: sent with this project's codec)
+
+  /** Every user with a SCRAM credential, or the named ones (an unknown name is an error, as in kafka-configs.sh). */
+  async describeScramUsers(users: string[] | null = null): Promise<ScramUserListing[]> {
+    const res = await sendWithOwnCodec(await seedBroker(this.cluster), DescribeUserScramCredentials, 0, { users: users?.map((name) => ({ name })) ?? null });
+    if (res.errorCode !== 0) throw brokerError(res.errorCode, res.errorMessage);
+    const failed = res.results.find((r) => r.errorCode !== 0);
+    if (failed) throw brokerError(failed.errorCode, failed.errorMessage);
+    const byCode = Object.fromEntries(Object.entries(SCRAM_MECHANISMS).map(([name, code]) => [code, name as ScramMechanism]));
+    return res.results.map((r) => ({ user: r.user, credentials: r.credentialInfos.map((c) => ({ mechanism: byCode[c.mechanism], iterations: c.iterations })) }));
+  }
+
+  /**
+   * Sets a user's password for one mechanism. The password is salted and hashed here (a new 32-byte salt), as Kafka's
+   * admin client does: only the salted password reaches the cluster.
+   */
+  async upsertScramUser(user: string, mechanism: ScramMechanism, password: string, iterations = 4096): Promise<void> {
+    const salt = randomBytes(32);
+    const hash = mechanism === 'SCRAM-SHA-256' ? 'sha256' : 'sha512';
+    const saltedPassword = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, hash === 'sha256' ? 32 : 64, hash);
+    await this.alterScram([], [{ name: user, mechanism: SCRAM_MECHANISMS[mechanism], iterations, salt, saltedPassword }]);
+  }
+
+  async deleteScramUser(user: string, mechanism: ScramMechanism): Promise<void> {
+    await this.alterScram([{ name: user, mechanism: SCRAM_MECHANISMS[mechanism] }], []);
+  }
+
+  private async alterScram(
+    deletions: Array<{ name: string; mechanism: number }>,
+    upsertions: Array<{ name: string; mechanism: number; iterations: number; salt: Buffer; saltedPassword: Buffer }>,
+  ): Promise<void> {
+    const res = await sendWithOwnCodec(await seedBroker(this.cluster), AlterUserScramCredentials, 0, { deletions, upsertions });
+    const failed = res.results.find((r) => r.errorCode !== 0);
+    if (failed) throw brokerError(failed.errorCode, failed.errorMessage);
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
   // Transactions (kafkajs has no encoder for these APIs: sent with this project's codec, see sendWithOwnCodec)
 
   /** Every transactional id of the cluster: ListTransactions asked of every broker, as kafka-transactions.sh does. */
@@ -483,6 +591,91 @@ export class ClusterAdmin {
     }));
   }
 
+  /**
+   * The open transactions the leaders of these topics' partitions know (DescribeProducers, one request per leader,
+   * as kafka-transactions.sh find-hanging asks): the transactions that hold a partition's LSO back. Partitions
+   * without a leader, or whose leader fails, are left out.
+   */
+  async openTransactionsOn(topics: string[]): Promise<PartitionOpenTransaction[]> {
+    const byLeader = await this.partitionsByLeader(topics);
+    const out: PartitionOpenTransaction[] = [];
+    await Promise.all(
+      [...byLeader].map(async ([leaderId, parts]) => {
+        const res = await sendWithOwnCodec(await this.broker(leaderId), DescribeProducers, 0, {
+          topics: [...parts].map(([name, partitionIndexes]) => ({ name, partitionIndexes })),
+        });
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== 0) continue;
+            for (const a of p.activeProducers) {
+              if (a.currentTxnStartOffset < 0) continue;
+              out.push({ topic: t.name, partition: p.partitionIndex, producerId: a.producerId, producerEpoch: a.producerEpoch, startOffset: a.currentTxnStartOffset, lastTimestamp: a.lastTimestamp });
+            }
+          }
+        }
+      }),
+    );
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition || a.producerId - b.producerId);
+  }
+
+  /** Every log directory of one broker with the size of each partition replica in it (DescribeLogDirs). */
+  async describeLogDirs(brokerId: number): Promise<LogDirInfo[]> {
+    const res = await sendWithOwnCodec(await this.broker(brokerId), DescribeLogDirs, 4, { topics: null });
+    if (res.errorCode !== 0) throw brokerError(res.errorCode);
+    return res.results.map((d) => ({
+      path: d.logDir,
+      ...(d.errorCode !== 0 ? { error: brokerError(d.errorCode).type } : {}),
+      totalBytes: Number(d.totalBytes),
+      usableBytes: Number(d.usableBytes),
+      partitions: d.topics
+        .flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, sizeBytes: Number(p.partitionSize), offsetLag: Number(p.offsetLag), isFuture: p.isFutureKey })))
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition),
+    }));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // ACLs (kafkajs's own requests; a cluster without an authorizer answers SECURITY_DISABLED, thrown as BrokerError)
+
+  /** Every ACL binding of the cluster, sorted by resource, then principal. */
+  async describeAcls(): Promise<AclBindingInfo[]> {
+    const res = await this.admin
+      .describeAcls({
+        resourceType: AclResourceTypes.ANY,
+        resourcePatternType: ResourcePatternTypes.ANY,
+        operation: AclOperationTypes.ANY,
+        permissionType: AclPermissionTypes.ANY,
+      })
+      .catch(rethrowBrokerError);
+    if (res.errorCode) throw brokerError(res.errorCode, res.errorMessage);
+    const out: AclBindingInfo[] = [];
+    for (const r of res.resources) {
+      for (const a of r.acls) {
+        out.push({
+          principal: a.principal,
+          host: a.host,
+          operation: enumName(AclOperationTypes, a.operation) as AclOperation,
+          permission: enumName(AclPermissionTypes, a.permissionType) as AclPermission,
+          resourceType: enumName(AclResourceTypes, r.resourceType) as AclResourceType,
+          resourceName: r.resourceName,
+          patternType: enumName(ResourcePatternTypes, r.resourcePatternType) as AclPatternType,
+        });
+      }
+    }
+    return out.sort((a, b) => a.resourceType.localeCompare(b.resourceType) || a.resourceName.localeCompare(b.resourceName) || a.principal.localeCompare(b.principal) || a.operation.localeCompare(b.operation));
+  }
+
+  async createAcl(b: AclBindingInfo): Promise<void> {
+    await this.admin.createAcls({ acl: [toKafkaJsAcl(b)] }).catch(rethrowBrokerError);
+  }
+
+  /** Deletes exactly this binding; returns how many bindings the broker removed (0 when it was already gone). */
+  async deleteAcl(b: AclBindingInfo): Promise<number> {
+    const res = await this.admin.deleteAcls({ filters: [toKafkaJsAcl(b)] }).catch(rethrowBrokerError);
+    const f = res.filterResponses[0];
+    if (f && f.errorCode) throw brokerError(f.errorCode, f.errorMessage);
+    return f?.matchingAcls.length ?? 0;
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Helpers
 
@@ -524,13 +717,62 @@ export class ClusterAdmin {
     }
   }
 
-  private async addOffsets(topic: TopicDescription): Promise<void> {
-    const [low, high] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest')]);
+  private async addOffsets(topic: TopicDescription, high: Map<number, bigint>): Promise<void> {
+    // kafkajs's Cluster asks ListOffsets with read_committed (the isolation it was built with), so its "latest" is
+    // the last stable offset; the high watermark comes from highWatermarksOf (read_uncommitted, our codec).
+    const [low, stable] = await Promise.all([this.listOffsets(topic, 'earliest'), this.listOffsets(topic, 'latest')]);
     for (const p of topic.partitions) {
       const l = low.get(p.partition);
       const h = high.get(p.partition);
-      if (l !== undefined && h !== undefined) Object.assign(p, { low: l.toString(), high: h.toString() });
+      const st = stable.get(p.partition);
+      if (l !== undefined && h !== undefined) Object.assign(p, { low: l.toString(), high: h.toString(), ...(st !== undefined ? { stable: st.toString() } : {}) });
     }
+  }
+
+  /** ListOffsets latest with read_uncommitted (the high watermark) of the topics' led partitions, one request per leader. */
+  private async highWatermarksOf(topics: TopicDescription[]): Promise<Map<string, Map<number, bigint>>> {
+    const byLeader = new Map<number, Map<string, number[]>>();
+    for (const t of topics) for (const p of t.partitions) if (p.leader >= 0) addTo(byLeader, p.leader, t.name, p.partition);
+    const out = new Map<string, Map<number, bigint>>();
+    await Promise.all(
+      [...byLeader].map(async ([leaderId, parts]) => {
+        const res = await sendWithOwnCodec(await this.broker(leaderId), ListOffsets, 5, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [...parts].map(([name, partitions]) => ({ name, partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp: -1 })) })),
+        });
+        for (const t of res.topics) {
+          for (const p of t.partitions) {
+            if (p.errorCode !== 0) continue;
+            let m = out.get(t.name);
+            if (!m) out.set(t.name, (m = new Map()));
+            m.set(p.partitionIndex, BigInt(p.offset));
+          }
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** kafkajs's connection to a broker by id; its broker list is refreshed once when the id is new to it. */
+  private async broker(nodeId: number): Promise<InternalBroker> {
+    try {
+      return await this.cluster.findBroker({ nodeId });
+    } catch {
+      await this.cluster.refreshMetadata();
+      return this.cluster.findBroker({ nodeId });
+    }
+  }
+
+  /** leader id -> topic -> partitions, for the partitions of `topics` that have a leader (one Metadata request). */
+  private async partitionsByLeader(topics: string[]): Promise<Map<number, Map<string, number[]>>> {
+    const md = await this.metadata(topics);
+    const out = new Map<number, Map<string, number[]>>();
+    for (const t of md.topicMetadata) {
+      if (t.topicErrorCode !== 0) continue;
+      for (const p of t.partitionMetadata) if (p.leader >= 0) addTo(out, p.leader, t.topic, p.partitionId);
+    }
+    return out;
   }
 
   /** High watermarks of a topic's online partitions; empty when the topic is gone. */
@@ -596,6 +838,38 @@ export class ClusterAdmin {
       topics: [{ topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })) }],
     });
   }
+}
+
+function addTo(m: Map<number, Map<string, number[]>>, leader: number, topic: string, partition: number): void {
+  let byTopic = m.get(leader);
+  if (!byTopic) m.set(leader, (byTopic = new Map()));
+  let parts = byTopic.get(topic);
+  if (!parts) byTopic.set(topic, (parts = []));
+  parts.push(partition);
+}
+
+/** The name of a kafkajs enum value (AclOperationTypes.READ -> 'READ'). */
+function enumName(e: Record<string, number | string>, value: number): string {
+  return Object.keys(e).find((k) => e[k] === value) ?? 'UNKNOWN';
+}
+
+function toKafkaJsAcl(b: AclBindingInfo) {
+  return {
+    principal: b.principal,
+    host: b.host,
+    operation: AclOperationTypes[b.operation],
+    permissionType: AclPermissionTypes[b.permission],
+    resourceType: AclResourceTypes[b.resourceType],
+    resourceName: b.resourceName,
+    resourcePatternType: ResourcePatternTypes[b.patternType],
+  };
+}
+
+/** kafkajs turns a broker error code into its own error (type = Kafka's name): keep the type, as BrokerError. */
+function rethrowBrokerError(err: unknown): never {
+  const e = err as { type?: string; code?: number; message?: string; retriable?: boolean };
+  if (typeof e.type === 'string' && typeof e.code === 'number') throw new BrokerError(e.type, e.code, e.message ?? e.type, e.retriable === true);
+  throw err;
 }
 
 function unknownTopic(name: string): ClientError {

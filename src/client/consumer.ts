@@ -18,10 +18,17 @@ import {
   InternalBatch,
   InternalCluster,
   READ_COMMITTED,
+  READ_UNCOMMITTED,
   UNKNOWN_TOPIC_OR_PARTITION,
 } from './kafkajsInternals';
 
 export type StartPosition = 'earliest' | 'latest' | { offset: string | number | bigint } | { timestamp: number };
+
+/**
+ * read_committed (the default, as kafkajs's and Kafka's consumers): records up to the last stable offset, without
+ * aborted transactions' records. read_uncommitted: everything up to the high watermark.
+ */
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
 export interface ConsumeOptions {
   topic: string;
@@ -36,6 +43,9 @@ export interface ConsumeOptions {
   maxBytesPerPartition?: number;
   /** Records buffered ahead of the reader (tail mode only; group mode hands over one record at a time). */
   bufferSize?: number;
+  isolation?: IsolationLevel;
+  /** Tail mode only: also deliver transaction markers (COMMIT/ABORT control records) as records with `control`. */
+  controlRecords?: boolean;
 }
 
 export interface ConsumedRecord {
@@ -47,6 +57,11 @@ export interface ConsumedRecord {
   key: Buffer | null;
   value: Buffer | null;
   headers: Record<string, Buffer[]>;
+  /** A transaction marker (only with `controlRecords`): key and value are null. */
+  control?: 'COMMIT' | 'ABORT';
+  /** Set for records written by a transaction and for markers: the producer whose transaction it belongs to. */
+  producerId?: string;
+  transactional?: boolean;
 }
 
 export interface RecordStream extends AsyncIterable<ConsumedRecord> {
@@ -187,20 +202,40 @@ function streamOf(queue: RecordQueue, stop: () => Promise<void>): RecordStream {
   };
 }
 
+/** A control record's key is version (int16) then type (int16): 0 = ABORT, 1 = COMMIT (Kafka's ControlRecordType). */
+function markerType(key: Buffer | null): 'COMMIT' | 'ABORT' | undefined {
+  if (!key || key.length < 4) return undefined;
+  const type = key.readInt16BE(2);
+  return type === 1 ? 'COMMIT' : type === 0 ? 'ABORT' : undefined;
+}
+
 function toRecord(topic: string, partition: number, m: FetchedMessage): ConsumedRecord {
+  if (m.isControlRecord) {
+    const control = markerType(m.key);
+    return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: null, value: null, headers: {}, ...(control ? { control } : {}), producerId: m.batchContext?.producerId ?? '-1', transactional: true };
+  }
   const headers: Record<string, Buffer[]> = {};
   for (const [name, value] of Object.entries(m.headers ?? {})) {
     if (value === undefined) continue;
     headers[name] = (Array.isArray(value) ? value : [value]).map((v) => (Buffer.isBuffer(v) ? v : Buffer.from(String(v))));
   }
-  return { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers };
+  const record: ConsumedRecord = { topic, partition, offset: m.offset, timestamp: m.timestamp, key: m.key, value: m.value, headers };
+  if (m.batchContext?.inTransaction) Object.assign(record, { transactional: true, producerId: m.batchContext.producerId });
+  return record;
+}
+
+/** The records kafkajs keeps, plus the control records (markers) it filtered out, in offset order. */
+function withMarkers(batch: InternalBatch): FetchedMessage[] {
+  const kept = new Set(batch.messages);
+  return batch.messagesWithinOffset.filter((m) => kept.has(m) || m.isControlRecord === true);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Tail: no group
 
 async function openTail(connection: KafkaConnectionOptions, options: ConsumeOptions): Promise<RecordStream> {
-  const cluster = createInternalCluster(kafkaConfig(connection));
+  // The Cluster's isolation level is also ListOffsets': "latest" is the LSO for read_committed, the HW otherwise.
+  const cluster = createInternalCluster(kafkaConfig(connection), options.isolation === 'read_uncommitted' ? READ_UNCOMMITTED : READ_COMMITTED);
   try {
     await cluster.connect();
     const all = await topicPartitions(cluster, options.topic);
@@ -323,7 +358,7 @@ class TailLoop {
     const fetchOffsets = new Map(partitions.map((p) => [p, String(this.positions.get(p))]));
     const { responses } = await broker.fetch({
       replicaId: -1,
-      isolationLevel: READ_COMMITTED,
+      isolationLevel: this.options.isolation === 'read_uncommitted' ? READ_UNCOMMITTED : READ_COMMITTED,
       maxWaitTime: this.options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
       minBytes: 1,
       maxBytes: maxBytesPerPartition * partitions.length,
@@ -336,8 +371,18 @@ class TailLoop {
     }
   }
 
+  /**
+   * Markers: kafkajs's record-batch decoder already reads control batches (isControlRecord, the marker type in the
+   * key, the batch's producer id) out of the Fetch response the tail receives anyway; its Batch only filters them
+   * (and aborted records) out of `messages`. So the markers are taken from the same response, in offset order with
+   * the records kept, rather than by a second read with our own Fetch codec or by guessing from offset gaps.
+   */
+  private shown(batch: InternalBatch): FetchedMessage[] {
+    return this.options.controlRecords ? withMarkers(batch) : batch.messages;
+  }
+
   private async deliver(partition: number, batch: InternalBatch): Promise<void> {
-    for (const m of batch.messages) {
+    for (const m of this.shown(batch)) {
       if (!(await this.queue.push(toRecord(this.options.topic, partition, m)))) return;
       this.positions.set(partition, BigInt(m.offset) + 1n);
     }
@@ -407,6 +452,7 @@ async function openGroupConsumer(connection: KafkaConnectionOptions, options: Co
   }
   const consumer: Consumer = createKafka(connection).consumer({
     groupId,
+    readUncommitted: options.isolation === 'read_uncommitted',
     allowAutoTopicCreation: false,
     maxWaitTimeInMs: options.maxWaitMs ?? DEFAULT_MAX_WAIT_MS,
     maxBytesPerPartition: options.maxBytesPerPartition ?? DEFAULT_MAX_BYTES_PER_PARTITION,
@@ -422,6 +468,8 @@ async function openGroupConsumer(connection: KafkaConnectionOptions, options: Co
       autoCommit: true,
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        // No markers here even with controlRecords: kafkajs's runner never calls eachBatch for a batch that holds
+        // only control records (it resolves past them itself), so they could be shown only some of the time.
         for (const m of batch.messages) {
           if (!isRunning() || isStale()) return;
           const record = toRecord(batch.topic, batch.partition, m);

@@ -113,7 +113,10 @@ export interface FetchedMessage {
   key: Buffer | null;
   value: Buffer | null;
   headers?: Record<string, Buffer | string | Array<Buffer | string> | undefined>;
+  /** A transaction marker (its key: version int16, type int16 with 0 = ABORT, 1 = COMMIT). */
   isControlRecord?: boolean;
+  /** The attributes of the record batch it came in. */
+  batchContext?: { producerId: string; inTransaction: boolean };
 }
 
 export interface FetchPartitionData {
@@ -128,6 +131,8 @@ export interface InternalBatch {
   messages: FetchedMessage[];
   /** Everything the broker returned for the partition, before filtering. */
   rawMessages: FetchedMessage[];
+  /** rawMessages from the fetch offset on (control records and aborted records included). */
+  messagesWithinOffset: FetchedMessage[];
   isEmpty(): boolean;
   /** The offset to continue after, also when every record was filtered out. */
   lastOffset(): string;
@@ -141,7 +146,7 @@ export function createBatch(topic: string, fetchedOffset: string, partition: Fet
  * A kafkajs Cluster built from the same configuration as `new Kafka(config)` would use, whose metadata keeps
  * partitions without a leader instead of failing (their leader is -1: callers skip them).
  */
-export function createInternalCluster(config: KafkaConfig): InternalCluster {
+export function createInternalCluster(config: KafkaConfig, isolationLevel: number = ISOLATION_READ_COMMITTED): InternalCluster {
   const cluster = new ClusterClass({
     logger: kafkajsLogger(config),
     socketFactory: config.socketFactory ?? defaultSocketFactory(),
@@ -155,7 +160,7 @@ export function createInternalCluster(config: KafkaConfig): InternalCluster {
     retry: config.retry,
     metadataMaxAge: 300000,
     allowAutoTopicCreation: false,
-    isolationLevel: ISOLATION_READ_COMMITTED,
+    isolationLevel,
     offsets: new Map(),
   });
   tolerateOfflinePartitions(cluster.brokerPool);
@@ -193,6 +198,8 @@ function tolerateOfflinePartitions(pool: InternalBrokerPool): void {
 }
 
 export const READ_COMMITTED = ISOLATION_READ_COMMITTED;
+/** READ_UNCOMMITTED: everything up to the high watermark, open and aborted transactions' records included. */
+export const READ_UNCOMMITTED = 0;
 
 /** An error the broker reported for one entity, with the broker's own message when it sent one. */
 export class BrokerError extends Error {

@@ -30,6 +30,8 @@ export const Commands = {
   resetGroupOffsets: 'minikafka.resetGroupOffsets',
   deleteGroup: 'minikafka.deleteGroup',
   copyBootstrapServers: 'minikafka.copyBootstrapServers',
+  addAcl: 'minikafka.addAcl',
+  removeAcl: 'minikafka.removeAcl',
 } as const;
 export type CommandId = (typeof Commands)[keyof typeof Commands];
 

@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import { ClusterRegistry } from './clusters/registry';
+import { registerAclCommands } from './commands/acls';
 import { registerBrokerCommands } from './commands/brokers';
 import { registerClusterCommands } from './commands/cluster';
 import type { CommandContext } from './commands/common';
@@ -47,6 +48,7 @@ class MiniKafkaExtension extends Disposable {
       ...registerTopicCommands(ctx),
       ...registerBrokerCommands(ctx),
       ...registerGroupCommands(ctx),
+      ...registerAclCommands(ctx),
     ]) {
       this._register(d);
     }

@@ -24,6 +24,11 @@ export interface MiniKafkaTestApi {
     events(): ClusterEvent[];
   };
   statusBar(): StatusBarText | undefined;
+  /**
+   * The provider's own node object that `pred` accepts (what a context menu hands a command), found by walking
+   * getChildren through clusters and folders only.
+   */
+  treeNode(pred: (node: TreeNode) => boolean): Promise<TreeNode | undefined>;
   /** How many refreshes the tree fired for a cluster id ('' = the roots). */
   refreshCount(clusterId?: string): number;
   activation: { activateMs: number; moduleLoadMs: number };
@@ -76,6 +81,19 @@ export function createTestApi(
       events: () => [...events],
     },
     statusBar: () => statusBar.current,
+    treeNode: async (pred) => {
+      const walk = async (node: TreeNode | undefined): Promise<TreeNode | undefined> => {
+        for (const k of (await provider.getChildren(node)) ?? []) {
+          if (pred(k)) return k;
+          if (k.kind === 'cluster' || k.kind === 'folder') {
+            const found = await walk(k);
+            if (found) return found;
+          }
+        }
+        return undefined;
+      };
+      return walk(undefined);
+    },
     refreshCount: (id = '') => provider.refreshCount.get(id) ?? 0,
     activation,
   };

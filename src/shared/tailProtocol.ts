@@ -25,6 +25,20 @@ export interface TailConfig {
   partitions?: number[];
   /** Read as a member of this consumer group (commits offsets). undefined: no group, nothing left on the cluster. */
   groupId?: string;
+  /**
+   * undefined = read_committed (what consumers do by default): records up to the last stable offset, aborted ones
+   * left out. read_uncommitted: up to the high watermark, open and aborted transactions' records included.
+   */
+  isolation?: 'read_committed' | 'read_uncommitted';
+}
+
+/** What became of a transaction's records on one partition: applied to the rows already shown. */
+export interface TxnOutcome {
+  partition: number;
+  producerId: string;
+  outcome: 'committed' | 'aborted';
+  /** The marker's offset: the producer's open rows before it take the outcome. */
+  markerOffset: string;
 }
 
 /** One record as the page shows it. Text fields are cut at MAX_FIELD_CHARS; binary data is shown as hex. */
@@ -45,6 +59,13 @@ export interface TailRow {
   valueTruncatedFrom?: number;
   /** Set when the value parses as JSON (an object or array): the page offers a pretty view. */
   json?: boolean;
+  /** A transaction marker (control record) at this offset; key and value are null. */
+  control?: 'COMMIT' | 'ABORT';
+  /**
+   * A record written in a transaction (and every marker): its producer, and what is known of the transaction.
+   * read_committed shows only committed ones; read_uncommitted shows 'open' until the marker arrives.
+   */
+  txn?: { producerId: string; state: 'open' | 'committed' | 'aborted' };
 }
 
 export type TailState = 'starting' | 'live' | 'paused' | 'stopped' | 'error';
@@ -76,6 +97,21 @@ export interface TailSyncResult {
 export interface TailBatch {
   rows: TailRow[];
   status: TailStatus;
+  /** Markers seen since the last batch (after these rows): rows shown earlier change from open to their outcome. */
+  outcomes?: TxnOutcome[];
+}
+
+/** Sets the outcome on the rows it concerns (open rows of the producer on the partition, before the marker). */
+export function applyOutcome(rows: Iterable<TailRow>, o: TxnOutcome): number {
+  const marker = BigInt(o.markerOffset);
+  let n = 0;
+  for (const r of rows) {
+    if (r.txn?.state === 'open' && r.partition === o.partition && r.txn.producerId === o.producerId && BigInt(r.offset) < marker) {
+      r.txn.state = o.outcome;
+      n++;
+    }
+  }
+  return n;
 }
 
 export interface ExportRequest {
@@ -103,6 +139,8 @@ export function rowMatches(row: TailRow, needle: string): boolean {
   if (row.value !== null && row.value.toLowerCase().includes(n)) return true;
   if (row.key !== null && row.key.toLowerCase().includes(n)) return true;
   for (const [name, value] of row.headers) if (name.toLowerCase().includes(n) || value.toLowerCase().includes(n)) return true;
+  if (row.control && `${row.control} marker`.toLowerCase().includes(n)) return true;
+  if (row.txn && row.txn.state.includes(n)) return true;
   return `${row.partition}:${row.offset}` === n;
 }
 

@@ -287,10 +287,12 @@ def consume(params):
 
 
 def read_all(params):
-    # A fresh, group-less reader of every partition from offset 0 to its high watermark.
+    # A fresh, group-less reader of every partition from offset 0 to its high watermark (read_committed, librdkafka's
+    # default, unless params say 'isolation': 'read_uncommitted').
     bootstrap, topic, partitions = params['bootstrap'], params['topic'], params['partitions']
     c = Consumer({'bootstrap.servers': bootstrap, 'group.id': 'chaos-reader', 'enable.auto.commit': False,
-                  'enable.partition.eof': True, 'auto.offset.reset': 'earliest'})
+                  'enable.partition.eof': True, 'auto.offset.reset': 'earliest',
+                  'isolation.level': params.get('isolation', 'read_committed')})
     ends = {}
     for p in range(partitions):
         lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)

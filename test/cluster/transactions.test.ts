@@ -6,6 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, Producer } from 'kafkajs';
 import { FindCoordinator } from '../../src/protocol/apis/10-find-coordinator';
+import { AddPartitionsToTxn, EndTxn, InitProducerId, Produce } from '../../src/protocol/apis';
+import { buildBatch } from '../../src/protocol/records/recordBatch';
+import { ErrorCode } from '../../src/protocol/errorCode';
 import { DescribeTransactions } from '../../src/protocol/apis/65-describe-transactions';
 import { WireClient } from '../../src/broker/wireClient';
 import { fullIsr, startTestCluster, TestCluster } from '../helpers/cluster';
@@ -163,5 +166,58 @@ describe('transactions on the mini-cluster', () => {
     await cluster.waitForState((s) => s.brokers.every((b) => !b.fenced), 30000, 'every broker back');
     assert.deepEqual(await readCommitted(2, topic), ['p0-a', 'p0-b']);
     assert.deepEqual(await readCommitted(1, `${topic}-wide`), ['wide-a']);
+  });
+  test('back to back: AddPartitionsToTxn right after EndTxn waits for the markers (on other brokers) instead of CONCURRENT_TRANSACTIONS', async () => {
+    // kafkajs would retry CONCURRENT_TRANSACTIONS after about 300 ms: a stall per transaction (see COMPLETION_WAIT_MS).
+    const transactionalId = 'back-to-back-txn';
+    const topic = 'txn-back-to-back';
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    await cluster.waitForState((s) => fullIsr(s, topic), 20000, `the full ISR of ${topic}`);
+    const coordinator = await coordinatorOf(transactionalId);
+    const state = await cluster.state();
+    const connect = async (id: number) => {
+      const b = state.brokers.find((x) => x.id === id)!;
+      const wire = new WireClient(b.host, b.port, 'back-to-back');
+      await wire.connect();
+      return wire;
+    };
+    const wires = new Map<number, WireClient>();
+    const wireOf = async (id: number) => wires.get(id) ?? wires.set(id, await connect(id)).get(id)!;
+    try {
+      const c = await wireOf(coordinator);
+      const init = await c.request(InitProducerId, 4, { transactionalId, transactionTimeoutMs: 60000 });
+      assert.equal(init.errorCode, 0);
+      const { producerId, producerEpoch } = init;
+      const partitions = state.topics.find((t) => t.name === topic)!.partitions;
+      const sequences = new Map<number, number>();
+      const answers: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        // Every partition (led by every broker): the markers go to the other brokers too. Asked the moment EndTxn
+        // answered; should the markers take longer than the broker waits (a loaded machine), the client's retry.
+        for (let attempt = 0; ; attempt++) {
+          const added = await c.request(AddPartitionsToTxn, 3, { transactionalId, producerId, producerEpoch, topics: [{ name: topic, partitions: partitions.map((p) => p.partition) }] });
+          const codes = [...new Set(added.results[0].results.map((r) => r.partitionErrorCode))];
+          if (attempt === 0) answers.push(codes.map((x) => (x === 0 ? 'ok' : x === ErrorCode.CONCURRENT_TRANSACTIONS ? 'CONCURRENT_TRANSACTIONS' : String(x))).join(','));
+          if (codes.length === 1 && codes[0] === 0) break;
+          assert.deepEqual(codes, [ErrorCode.CONCURRENT_TRANSACTIONS], `transaction ${i}`);
+          assert.ok(attempt < 50, `transaction ${i}: still CONCURRENT_TRANSACTIONS after 50 retries`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        for (const p of partitions) {
+          const seq = sequences.get(p.partition) ?? 0;
+          const records = buildBatch({ records: [{ value: `v${i}` }], producerId, producerEpoch, baseSequence: seq, transactional: true });
+          const res = await (await wireOf(p.leader)).request(Produce, 9, { transactionalId, acks: -1, timeoutMs: 5000, topicData: [{ name: topic, partitionData: [{ index: p.partition, records }] }] });
+          assert.equal(res.responses[0].partitionResponses[0].errorCode, 0);
+          sequences.set(p.partition, seq + 1);
+        }
+        assert.equal((await c.request(EndTxn, 3, { transactionalId, producerId, producerEpoch, committed: true })).errorCode, 0);
+      }
+      assert.ok(answers.filter((a) => a === 'ok').length >= 4, `first answers: ${answers.join('; ')}`);
+    } finally {
+      for (const w of wires.values()) w.close();
+    }
   });
 });

@@ -29,6 +29,8 @@ export interface VirtualTableOptions<T> {
   rowHeight: number;
   key(row: T): number;
   detail(row: T): HTMLElement;
+  /** Extra classes of a row's element (e.g. how it should stand out); a change re-renders the row. */
+  rowClass?(row: T): string;
   label: string;
   onExpand?(key: number | null): void;
   /** Called when following (stuck to the newest row) turns on or off by scrolling. */
@@ -244,7 +246,11 @@ export class VirtualTable<T> {
     const key = String(this.options.key(row));
     const expanded = this.expandedKey !== null && key === String(this.expandedKey);
     el.setAttribute('aria-rowindex', String(index + 1));
-    if (el.dataset.key === key && el.dataset.expanded === String(expanded)) return;
+    const rowClass = this.options.rowClass?.(row) ?? '';
+    if (el.dataset.key === key && el.dataset.expanded === String(expanded) && (el.dataset.rowClass ?? '') === rowClass) return;
+    if (el.dataset.rowClass) el.classList.remove(...el.dataset.rowClass.split(' ').filter(Boolean));
+    if (rowClass) el.classList.add(...rowClass.split(' ').filter(Boolean));
+    el.dataset.rowClass = rowClass;
     el.dataset.key = key;
     el.dataset.expanded = String(expanded);
     el.setAttribute('aria-expanded', String(expanded));

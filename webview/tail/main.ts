@@ -8,6 +8,7 @@ import './tail.css';
 import { errorText } from '../../src/shared/ipc';
 import { RingBuffer } from '../../src/shared/ring';
 import {
+  applyOutcome,
   describeStart,
   rowMatches,
   TAIL_PANEL,
@@ -64,7 +65,9 @@ const table = new VirtualTable<TailRow>({
     { id: 'key', title: 'Key', width: 'minmax(6em, 14em)', className: 'mono', text: (r) => (r.key === null ? '∅' : oneLine(r.keyBinary ? `0x${r.key}` : r.key)) },
     { id: 'value', title: 'Value', width: 'minmax(12em, 1fr)', className: 'mono', text: (r) => valueText(r) },
     { id: 'headers', title: 'Headers', width: 'minmax(5em, 12em)', className: 'mono', text: (r) => r.headers.map(([k, v]) => `${k}=${v}`).join(', ') },
+    { id: 'txn', title: 'Transaction', width: '8.2em', className: 'txn', text: (r) => txnText(r), tooltip: (r) => txnTooltip(r) },
   ],
+  rowClass: (r) => (r.control ? `marker marker-${r.control.toLowerCase()}` : r.txn ? `txn-${r.txn.state}` : ''),
   detail: (r) => detail(r),
   onExpand: (key) => {
     state.expanded = key;
@@ -91,11 +94,40 @@ function oneLine(s: string): string {
 }
 
 function valueText(r: TailRow): string {
+  if (r.control) return `${r.control} marker`; // the producer is in the Transaction column's tooltip and the detail
   if (r.value === null) return '∅ (null)';
   return oneLine(r.valueBinary ? `0x${r.value}` : r.value);
 }
 
+/** The Transaction column: the marker's type, or what is known of the record's transaction. */
+function txnText(r: TailRow): string {
+  if (r.control) return r.control === 'COMMIT' ? '◆ COMMIT' : '◆ ABORT';
+  return r.txn?.state ?? '';
+}
+
+function txnTooltip(r: TailRow): string {
+  if (r.control) return `A transaction marker (control record): producer ${r.txn?.producerId}'s transaction on partition ${r.partition} ${r.control === 'COMMIT' ? 'committed' : 'aborted'} here.`;
+  switch (r.txn?.state) {
+    case 'open':
+      return `Written in a transaction of producer ${r.txn.producerId} that has not ended yet (read_uncommitted shows it; read_committed consumers wait before it).`;
+    case 'aborted':
+      return `Written in a transaction of producer ${r.txn.producerId} that was aborted: read_committed consumers never see it.`;
+    case 'committed':
+      return `Written in a committed transaction of producer ${r.txn.producerId}.`;
+    default:
+      return 'Not written in a transaction.';
+  }
+}
+
 function detail(r: TailRow): HTMLElement {
+  if (r.control) {
+    return h(
+      'div',
+      { class: 'detail' },
+      h('div', { class: 'detail-meta muted', text: [`partition ${r.partition}`, `offset ${r.offset}`, new Date(Number(r.timestamp)).toISOString()].join(' · ') }),
+      h('div', { text: txnTooltip(r) }),
+    );
+  }
   let valueBlock: HTMLElement;
   if (r.value === null) valueBlock = h('div', { class: 'muted', text: 'null (a tombstone)' });
   else if (r.json) {
@@ -113,6 +145,7 @@ function detail(r: TailRow): HTMLElement {
     new Date(Number(r.timestamp)).toISOString(),
     r.valueBinary ? 'value is binary (hex)' : '',
     r.valueTruncatedFrom !== undefined ? `value cut for display (${formatCount(r.valueTruncatedFrom)} bytes)` : '',
+    r.txn ? `transaction ${r.txn.state} (producer ${r.txn.producerId})` : '',
   ].filter(Boolean);
   const copy = button('Copy value', {
     appearance: 'secondary',
@@ -167,12 +200,18 @@ const START_CHOICES = [
   { value: 'timestamp', label: 'At a time' },
   { value: 'offset', label: 'At an offset' },
 ];
+const ISOLATION_CHOICES = [
+  { value: 'read_committed', label: 'read_committed' },
+  { value: 'read_uncommitted', label: 'read_uncommitted' },
+];
 const PARTITION_CHOICES = [
   { value: 'all', label: 'All partitions' },
   { value: 'some', label: 'Chosen partitions' },
 ];
 const startDropdown = dropdown({ label: 'Start', class: 'start-choice', choices: START_CHOICES, onChange: () => renderStartValue() });
 const startValue = textField({ size: 22, attrs: { 'aria-label': 'Start at' } });
+const isolationDropdown = dropdown({ label: 'Isolation', class: 'isolation-choice', choices: ISOLATION_CHOICES });
+isolationDropdown.title = 'read_committed: records up to the last stable offset, aborted transactions left out (what consumers do by default). read_uncommitted: everything up to the high watermark, open and aborted transactions marked.';
 const partitionsDropdown = dropdown({ label: 'Partitions', choices: PARTITION_CHOICES, onChange: () => renderPartitionChoice() });
 const partitionBoxes = h('div', { class: 'partition-boxes', role: 'group', attrs: { 'aria-label': 'Partitions to read' } });
 const groupBox = checkbox('Read as consumer group', { onChange: () => renderGroupChoice() });
@@ -207,6 +246,7 @@ function layout(): void {
       { class: 'mk-toolbar config', attrs: { 'aria-label': 'What to read' } },
       field('Start', startDropdown),
       field('At', startValue),
+      field('Isolation', isolationDropdown),
       field('Partitions', partitionsDropdown),
       partitionBoxes,
       h('div', { class: 'group-choice' }, groupBox, groupField),
@@ -265,12 +305,13 @@ function showConfig(c: TailConfig): void {
   setChoices(startDropdown, START_CHOICES, c.start.kind);
   startValue.value = c.start.kind === 'timestamp' ? new Date(c.start.timestamp).toISOString() : c.start.kind === 'offset' ? c.start.offset : '';
   chosen = new Set(c.partitions ?? []);
+  setChoices(isolationDropdown, ISOLATION_CHOICES, c.isolation ?? 'read_committed');
   setChoices(partitionsDropdown, PARTITION_CHOICES, c.partitions ? 'some' : 'all');
   groupBox.checked = c.groupId !== undefined;
   groupField.value = c.groupId ?? '';
   renderStartValue();
   renderGroupChoice();
-  startedText.textContent = `${describeStart(c.start)} · ${c.partitions ? `partition${c.partitions.length > 1 ? 's' : ''} ${c.partitions.join(', ')}` : 'all partitions'}${c.groupId ? ` · as group ${c.groupId}` : ' · no group'}`;
+  startedText.textContent = `${describeStart(c.start)} · ${c.partitions ? `partition${c.partitions.length > 1 ? 's' : ''} ${c.partitions.join(', ')}` : 'all partitions'}${c.groupId ? ` · as group ${c.groupId}` : ' · no group'}${c.isolation === 'read_uncommitted' ? ' · read_uncommitted' : ''}`;
 }
 
 /** Parses "2024-05-01T10:00:00Z", "1714557600000" or "-5m" (5 minutes ago). */
@@ -296,6 +337,7 @@ function readConfig(): TailConfig | string {
     start = { kind, offset: o };
   } else start = { kind: kind === 'earliest' ? 'earliest' : 'latest' };
   const c: TailConfig = { start };
+  if (isolationDropdown.value === 'read_uncommitted') c.isolation = 'read_uncommitted';
   if (groupBox.checked) {
     const g = groupField.value.trim();
     if (!g) return 'a group id is needed to read as a group';
@@ -402,6 +444,11 @@ function add(rows: TailRow[]): void {
 function onBatch(batch: TailBatch): void {
   const t0 = performance.now();
   add(batch.rows);
+  if (batch.outcomes?.length) {
+    // Rows shown while their transaction was open take its outcome (the filter view holds the same objects).
+    for (const o of batch.outcomes) applyOutcome(ring, o);
+    table.schedule();
+  }
   showStatus(batch.status);
   const ms = performance.now() - t0;
   perf.batches++;
@@ -473,6 +520,11 @@ ready(TAIL_PANEL, () => {
       detailText: document.querySelector('.vt-detail')?.textContent ?? null,
       follow: table.follow,
       started: startedText.textContent,
+      isolation: isolationDropdown.value,
+      // How the rows in view are marked (their classes, which the CSS turns into the marker and transaction looks).
+      markerRows: document.querySelectorAll('.vt-body .vt-row.marker').length,
+      openRows: document.querySelectorAll('.vt-body .vt-row.txn-open').length,
+      abortedRows: document.querySelectorAll('.vt-body .vt-row.txn-aborted').length,
     },
   };
 });

@@ -155,8 +155,8 @@ class SupervisorConnection {
 
 function controllerChannel(conn: SupervisorConnection): ControllerChannel {
   const methods: ControllerMethod[] = [
-    'createTopic', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterIsr', 'allocateProducerIds',
-    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'metadata',
+    'createTopic', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterBrokerConfigs', 'alterIsr', 'allocateProducerIds',
+    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'alterScramCredentials', 'alterClientQuotas', 'metadata',
   ];
   return Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => conn.call(m, args)])) as unknown as ControllerChannel;
 }

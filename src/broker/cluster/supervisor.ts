@@ -113,6 +113,8 @@ export interface SupervisorOptions {
   advertisedHost?: string;
   /** Port of broker 1; brokers take consecutive ports when free, else any free port. 0 = always free ports. */
   basePort?: number;
+  /** The first broker's id (1 by default; Kafka's quickstart numbers brokers 0, 1, 2). A dir keeps the ids it has. */
+  brokerIdBase?: number;
   /** A broker that has not heartbeated for this long is fenced (Kafka's broker.session.timeout.ms). */
   sessionTimeoutMs?: number;
   heartbeatIntervalMs?: number;
@@ -274,7 +276,13 @@ export class Supervisor extends EventEmitter {
       security.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
       caFile = tls.caFile;
     }
-    if (sec.sasl) security.sasl = { mechanisms: [...sec.sasl.mechanisms], users: deriveCredentials(sec.sasl.users) };
+    if (sec.sasl) {
+      const users = deriveCredentials(sec.sasl.users);
+      security.sasl = { mechanisms: [...sec.sasl.mechanisms], users };
+      // The credentials live in the metadata image, as Kafka's do, so users added or deleted at run time
+      // (AlterUserScramCredentials, `minikafka users`) reach every broker; the start's users are set again each start.
+      this.controller.setStartupScramUsers(users);
+    }
     this.listenerSecurity = security;
     this.securitySummary = {
       protocol: securityProtocol(security),
@@ -283,6 +291,11 @@ export class Supervisor extends EventEmitter {
       users: sec.sasl?.users.map((u) => u.name) ?? [],
       caFile,
     };
+  }
+
+  /** The id of the first broker (--broker-id-base). */
+  private get idBase(): number {
+    return this.opts.brokerIdBase ?? 1;
   }
 
   get bootstrap(): string {
@@ -299,7 +312,7 @@ export class Supervisor extends EventEmitter {
       await this.listen();
       const layout = this.loadLayout();
       const ids = layout.brokers.map((b) => b.id);
-      for (let id = 1; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
+      for (let id = this.idBase; ids.length < this.opts.brokers; id++) if (!ids.includes(id)) ids.push(id);
       ids.sort((a, b) => a - b);
       for (const id of ids) {
         const remembered = layout.brokers.find((b) => b.id === id);
@@ -316,7 +329,7 @@ export class Supervisor extends EventEmitter {
       const basePort = this.opts.basePort ?? 9092;
       const toSpawn = [...this.handles.values()].filter((h) => !h.adopted);
       for (const h of toSpawn) {
-        const wanted = h.port >= 0 ? h.port : basePort === 0 ? 0 : basePort + h.id - 1;
+        const wanted = h.port >= 0 ? h.port : basePort === 0 ? 0 : basePort + h.id - this.idBase;
         h.port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
       }
       await Promise.all(toSpawn.map((h) => this.spawn(h)));
@@ -767,9 +780,9 @@ export class Supervisor extends EventEmitter {
 
   /** Adds a broker with the next free id. */
   async addBroker(): Promise<BrokerView> {
-    const id = Math.max(0, ...this.handles.keys()) + 1;
+    const id = Math.max(this.idBase - 1, ...this.handles.keys()) + 1;
     const basePort = this.opts.basePort ?? 9092;
-    const wanted = basePort === 0 ? 0 : basePort + id - 1;
+    const wanted = basePort === 0 ? 0 : basePort + id - this.idBase;
     const port = wanted !== 0 && (await portIsFree(this.host, wanted)) ? wanted : 0;
     const h = this.newHandle(id, port);
     this.handles.set(id, h);

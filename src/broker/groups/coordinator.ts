@@ -15,9 +15,12 @@ import { Partition } from '../partition';
 import { Group, GroupStateName, JoinRequest, JoinResult, SyncResult } from './group';
 import {
   CommittedOffset,
+  decodeGroupMetadataValue,
   decodeKey,
   decodeOffsetValue,
   encodeGroupKey,
+  encodeGroupMetadataValue,
+  GroupMetadataRecord,
   encodeOffsetKey,
   encodeOffsetValue,
   offsetsPartitionFor,
@@ -105,7 +108,19 @@ export class GroupCoordinator {
     return { errorCode: 0, errorMessage: null, nodeId: leader.id, host: leader.host, port: leader.port };
   }
 
-  private async createOffsetsTopic(): Promise<void> {
+  /**
+   * Writes the group's GroupMetadataValue to its offsets partition, as Kafka's coordinator does after a rebalance
+   * and when the group empties: appended at once, in order with the group's other records; resolves to an error code
+   * once replicated to the ISR (a failed write is logged by append(); the next change writes the whole group again).
+   */
+  private storeGroup(g: Group): Promise<number> {
+    const p = this.broker.partition(OFFSETS_TOPIC, this.partitionFor(g.groupId));
+    if (!p?.isLeader) return Promise.resolve(ErrorCode.NOT_COORDINATOR);
+    return this.append(p, [{ key: encodeGroupKey(g.groupId), value: encodeGroupMetadataValue(g.toRecord()) }]);
+  }
+
+  /** Creates __consumer_offsets unless it exists (FindCoordinator, or a Metadata request naming it). */
+  async createOffsetsTopic(): Promise<void> {
     await ensureInternalTopic(this.broker, OFFSETS_TOPIC, Number(this.config['offsets.topic.num.partitions']), Number(this.config['offsets.topic.replication.factor']));
   }
 
@@ -124,6 +139,7 @@ export class GroupCoordinator {
     if (!g && create) {
       g = new Group(groupId, Number(this.config['group.initial.rebalance.delay.ms']));
       g.onChange = (grp, what) => this.broker.logger.info(`group ${grp.groupId}: ${what}`);
+      g.onStore = (grp) => this.storeGroup(grp);
       this.groups.set(groupId, g);
     }
     return g;
@@ -442,6 +458,8 @@ export class GroupCoordinator {
     this.unload(p.index);
     let offset = p.logStartOffset;
     let records = 0;
+    /** The last group record of each group in the partition (null: a tombstone). */
+    const groupRecords = new Map<string, GroupMetadataRecord | null>();
     while (offset < p.logEndOffset) {
       const data = p.log.read(offset, 1 << 20, p.logEndOffset);
       if (data.length === 0) break;
@@ -456,7 +474,7 @@ export class GroupCoordinator {
             for (const rec of decodeBatch(batch).records) {
               if (rec.offset < offset || !rec.key) continue;
               if (transactional) this.applyPendingRecord(header.producerId, rec.key, rec.value);
-              else this.applyRecord(rec.key, rec.value);
+              else this.applyRecord(rec.key, rec.value, groupRecords);
               records++;
             }
           }
@@ -468,8 +486,13 @@ export class GroupCoordinator {
         offset = header.baseOffset + header.lastOffsetDelta + 1;
       }
     }
+    for (const [groupId, record] of groupRecords) {
+      if (!record) continue;
+      const g = this.group(groupId, true)!;
+      g.restore(record);
+    }
     this.loaded.set(p.index, p.leaderEpoch);
-    if (records > 0) this.broker.logger.info(`loaded ${records} offset record(s) from ${p.key}`);
+    if (records > 0) this.broker.logger.info(`loaded ${records} offset and group record(s) from ${p.key}`);
   }
 
   /** An offset record of an open transaction found while loading: pending until its marker. */
@@ -479,11 +502,12 @@ export class GroupCoordinator {
     this.pendingOffsetsOf(producerId, k.group).set(`${k.topic}\u0000${k.partition}`, decodeOffsetValue(value));
   }
 
-  private applyRecord(key: Buffer, value: Buffer | null): void {
+  private applyRecord(key: Buffer, value: Buffer | null, groupRecords: Map<string, GroupMetadataRecord | null>): void {
     const k = decodeKey(key);
     if (!k) return;
     if (k.kind === 'group') {
       if (value === null) this.offsets.delete(k.group);
+      groupRecords.set(k.group, value === null ? null : (decodeGroupMetadataValue(value) ?? groupRecords.get(k.group) ?? null));
       return;
     }
     const cacheKey = `${k.topic}\u0000${k.partition}`;

@@ -6,6 +6,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
+import type { GroupMetadataRecord } from './offsetsRecords';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -70,8 +71,16 @@ export class Group {
   readonly members = new Map<string, Member>();
   private rebalanceTimer: NodeJS.Timeout | null = null;
   private initialDelayTimer: NodeJS.Timeout | null = null;
+  /** When the state last changed (GroupMetadataValue's currentStateTimestamp). */
+  private stateTimestamp = Date.now();
   /** Observers (the cluster's event stream, logging). */
   onChange?: (group: Group, what: string) => void;
+  /**
+   * Called where Kafka's coordinator stores the group in __consumer_offsets: a rebalance completed (the leader's
+   * assignment arrived), the group became empty, a static member was replaced. Resolves to an error code once the
+   * record is replicated (0 when stored).
+   */
+  onStore?: (group: Group) => Promise<number> | undefined;
 
   constructor(
     readonly groupId: string,
@@ -84,6 +93,62 @@ export class Group {
 
   private changed(what: string): void {
     this.onChange?.(this, what);
+  }
+
+  private store(): Promise<number> {
+    this.stateTimestamp = Date.now();
+    return this.onStore?.(this) ?? Promise.resolve(0);
+  }
+
+  /** The group as Kafka's GroupMetadataValue records it. */
+  toRecord(): GroupMetadataRecord {
+    return {
+      protocolType: this.protocolType ?? '',
+      generation: this.generationId,
+      protocol: this.protocolName,
+      leader: this.leaderId,
+      currentStateTimestamp: this.stateTimestamp,
+      members: [...this.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? EMPTY,
+        assignment: m.assignment,
+      })),
+    };
+  }
+
+  /**
+   * A group loaded from __consumer_offsets by a new coordinator (failover, restart), as Kafka loads it: Stable with
+   * the stored members, generation and assignments when it had members, each on a fresh session timer, so members
+   * that keep heartbeating carry on without a rebalance and the others expire.
+   */
+  restore(record: GroupMetadataRecord): void {
+    this.generationId = record.generation;
+    this.protocolType = record.protocolType || null;
+    this.protocolName = record.protocol;
+    this.leaderId = record.leader;
+    this.stateTimestamp = record.currentStateTimestamp;
+    this.state = record.members.length > 0 && record.protocol !== null ? 'Stable' : 'Empty';
+    for (const r of record.members) {
+      const member = this.newMember(r.memberId, {
+        memberId: r.memberId,
+        groupInstanceId: r.groupInstanceId,
+        clientId: r.clientId,
+        clientHost: r.clientHost,
+        sessionTimeoutMs: r.sessionTimeoutMs,
+        rebalanceTimeoutMs: r.rebalanceTimeoutMs,
+        protocolType: record.protocolType,
+        protocols: [{ name: record.protocol ?? '', metadata: r.subscription }],
+      });
+      member.assignment = r.assignment;
+      this.members.set(r.memberId, member);
+      if (this.state === 'Stable') this.scheduleSession(member);
+    }
+    if (this.state === 'Empty') this.members.clear();
   }
 
   /** Handles a JoinGroup; resolves when the rebalance completes (or at once with an error). */
@@ -117,6 +182,7 @@ export class Group {
       if (previous && this.state === 'Stable' && this.selectProtocol() === this.protocolName) {
         this.scheduleSession(member);
         this.changed(`static member ${req.groupInstanceId} rejoined as ${memberId}`);
+        void this.store();
         return Promise.resolve({ ...this.joinResultFor(member), leader: leaderBefore ?? '', members: [] });
       }
     } else {
@@ -226,6 +292,7 @@ export class Group {
       this.protocolName = null;
       this.leaderId = null;
       this.changed(`generation ${this.generationId}: empty`);
+      void this.store();
       return;
     }
     this.protocolName = this.selectProtocol();
@@ -290,13 +357,20 @@ export class Group {
         for (const x of this.members.values()) x.assignment = given.get(x.memberId) ?? EMPTY;
         this.state = 'Stable';
         this.changed(`generation ${this.generationId}: stable`);
-        for (const x of this.members.values()) {
-          if (x.awaitingSync) {
-            const respond = x.awaitingSync;
-            x.awaitingSync = null;
-            respond({ errorCode: 0, protocolType: this.protocolType, protocolName: this.protocolName, assignment: x.assignment });
+        // As Kafka: the members get their assignments once the group record holding them is replicated, so a new
+        // coordinator knows every assignment it handed out. A failed write is the members' error (they find the
+        // coordinator again and rejoin). A rebalance meanwhile has already answered them.
+        const generation = this.generationId;
+        void this.store().then((errorCode) => {
+          if (this.generationId !== generation) return;
+          for (const x of this.members.values()) {
+            if (x.awaitingSync) {
+              const respond = x.awaitingSync;
+              x.awaitingSync = null;
+              respond({ errorCode, protocolType: this.protocolType, protocolName: this.protocolName, assignment: errorCode === 0 ? x.assignment : EMPTY });
+            }
           }
-        }
+        });
       }
     });
   }

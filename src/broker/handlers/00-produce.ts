@@ -48,6 +48,8 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
   function appendOne(topicName: string, index: number, records: Buffer | null, verified = false): PartitionRes {
     if (acks !== 0 && acks !== 1 && acks !== -1) return result(index, ErrorCode.INVALID_REQUIRED_ACKS);
     if (version < 3) return result(index, ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, { errorMessage: 'Produce v0-2 (message format v0/v1) is not supported; use v3 or newer' });
+    // Kafka refuses a transactional producer's whole request without WRITE on its transactional id.
+    if (req.transactionalId !== null && !may(ctx, Op.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId)) return result(index, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     if (!may(ctx, Op.WRITE, ResourceType.TOPIC, topicName)) return result(index, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     // As Kafka: clients cannot write to __consumer_offsets (only the group coordinator does, and it trusts what
     // it reads back there).

@@ -7,7 +7,8 @@ import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf, ZERO_UUID } from '../../protocol/schema';
 import { topicNameProblem } from '../configs';
 import { HandlerContext } from '../handlerContext';
-import { liveBrokers, TopicState } from '../metadata';
+import { liveBrokers, OFFSETS_TOPIC, TopicState } from '../metadata';
+import { TRANSACTION_STATE_TOPIC } from '../txn/stateRecords';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
 
 type Res = ResponseOf<typeof Metadata>;
@@ -37,6 +38,20 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
       if (!topic) {
         if (topicNameProblem(lookupName)) {
           topics.push(errorTopic(lookupName, ErrorCode.INVALID_TOPIC_EXCEPTION));
+          continue;
+        }
+        // Kafka creates its internal topics on such a request even with auto.create.topics.enable=false, with
+        // their own partition count, replication factor and configs (tools such as Burrow ask for __consumer_offsets
+        // before any group exists).
+        const createInternal =
+          lookupName === OFFSETS_TOPIC ? () => broker.groups.createOffsetsTopic() : lookupName === TRANSACTION_STATE_TOPIC ? () => broker.txns.createStateTopic() : undefined;
+        if (createInternal && (version < 4 || req.allowAutoTopicCreation)) {
+          try {
+            await createInternal();
+          } catch (err) {
+            if (!(err instanceof KafkaError)) throw err;
+          }
+          topics.push(errorTopic(lookupName, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
           continue;
         }
         if (!autoCreate) {

@@ -1,13 +1,15 @@
-// DescribeConfigs, AlterConfigs (full replacement) and IncrementalAlterConfigs (SET/DELETE/APPEND/SUBTRACT).
-// Every topic config is listed with its source, so tools can tell overrides from defaults (kafka-topics
-// --describe prints only the non-default ones).
+// DescribeConfigs, AlterConfigs (full replacement) and IncrementalAlterConfigs (SET/DELETE/APPEND/SUBTRACT), on
+// TOPIC resources and on BROKER resources ("<id>" one broker, "" the cluster-wide default; dynamic broker configs are
+// kept in the controller's metadata image, so every broker sees them). Every config is listed with its source and,
+// on request, its synonyms in Kafka's order, so tools can tell overrides from defaults (kafka-topics --describe
+// prints only the non-default ones).
 
 import { DescribeConfigs } from '../../protocol/apis/32-describe-configs';
 import { AlterConfigs } from '../../protocol/apis/33-alter-configs';
 import { IncrementalAlterConfigs } from '../../protocol/apis/44-incremental-alter-configs';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
-import { ConfigSource, ConfigType, defaultBrokerConfig, TOPIC_CONFIG_BY_NAME, TOPIC_CONFIGS } from '../configs';
+import { brokerConfigDefault, ConfigSource, ConfigType, defaultBrokerConfig, isReadOnlyBrokerConfig, TOPIC_CONFIG_BY_BROKER_SYNONYM, TOPIC_CONFIG_BY_NAME, TOPIC_CONFIGS } from '../configs';
 import { HandlerContext } from '../handlerContext';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
 
@@ -38,18 +40,18 @@ export function handleDescribeConfigs(req: RequestOf<typeof DescribeConfigs>, ct
       if (!topic) return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist` };
       base.configs = TOPIC_CONFIGS.filter((d) => keep(d.name)).map((def) => {
         const override = topic.configs[def.name];
-        const brokerValue = def.brokerSynonym ? broker.config[def.brokerSynonym] : undefined;
-        const brokerSet = brokerValue !== undefined && brokerValue !== def.defaultValue;
-        const value = override ?? (brokerSet ? brokerValue : def.defaultValue);
-        const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : brokerSet ? ConfigSource.STATIC_BROKER_CONFIG : ConfigSource.DEFAULT_CONFIG;
+        // Broker-level values in Kafka's order: dynamic for this broker, dynamic cluster default, static.
+        const brokerValues = def.brokerSynonym ? broker.brokerConfigSynonyms(def.brokerSynonym) : [];
+        const value = override ?? brokerValues[0]?.value ?? def.defaultValue;
+        const source = override !== undefined ? ConfigSource.DYNAMIC_TOPIC_CONFIG : (brokerValues[0]?.source ?? ConfigSource.DEFAULT_CONFIG);
         const synonyms = [];
         if (req.includeSynonyms) {
           if (override !== undefined) synonyms.push({ name: def.name, value: override, source: ConfigSource.DYNAMIC_TOPIC_CONFIG });
-          if (brokerSet) synonyms.push({ name: def.brokerSynonym!, value: brokerValue, source: ConfigSource.STATIC_BROKER_CONFIG });
+          synonyms.push(...brokerValues);
           // Kafka (ConfigHelper.configSynonyms) drops the broker synonyms before the first one named like the topic
-          // config's own broker synonym: a default that only log.retention.hours has is listed after a static
+          // config's own broker synonym: a default that only log.retention.hours has is listed after a set
           // log.retention.ms, and not at all when log.retention.ms is unset (the list is then empty).
-          if (!def.defaultSynonym || brokerSet) {
+          if (!def.defaultSynonym || brokerValues.length > 0) {
             synonyms.push({ ...(def.defaultSynonym ?? { name: def.brokerSynonym ?? def.name, value: def.defaultValue }), source: ConfigSource.DEFAULT_CONFIG });
           }
         }
@@ -71,26 +73,62 @@ export function handleDescribeConfigs(req: RequestOf<typeof DescribeConfigs>, ct
       if (res.resourceName !== '' && res.resourceName !== String(broker.nodeId)) {
         return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${res.resourceName}` };
       }
-      const defaults = defaultBrokerConfig(broker.nodeId);
-      base.configs = Object.entries(broker.config)
-        .filter(([name]) => keep(name))
-        .map(([name, value]) => ({
-          name,
-          value,
-          readOnly: true,
-          isDefault: defaults[name] === value,
-          configSource: defaults[name] === value ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG,
-          isSensitive: false,
-          synonyms: [],
-          configType: 2,
-          documentation: null,
-        }));
+      base.configs = describeBroker(ctx, res.resourceName === '', req.includeSynonyms).filter((c) => keep(c.name));
       return base;
     }
     return { ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${res.resourceType}` };
   });
   void version;
   return { throttleTimeMs: 0, results };
+}
+
+/**
+ * A broker resource: "" (the cluster-wide default) lists only the dynamic defaults set, as Kafka does; "<id>" every
+ * broker config with its effective value and source, read-only unless it can be altered while brokers run.
+ */
+function describeBroker(ctx: HandlerContext, clusterDefault: boolean, includeSynonyms: boolean): ConfigEntry[] {
+  const { broker } = ctx;
+  const dynamic = broker.image.brokerConfigs ?? {};
+  const entry = (name: string, value: string, source: ConfigSource, synonyms: ConfigEntry['synonyms']): ConfigEntry => ({
+    name,
+    value,
+    readOnly: isReadOnlyBrokerConfig(name),
+    isDefault: source === ConfigSource.DEFAULT_CONFIG,
+    configSource: source,
+    isSensitive: false,
+    synonyms: includeSynonyms ? synonyms : [],
+    configType: TYPE_CODE[TOPIC_CONFIG_BY_BROKER_SYNONYM.get(name)?.type ?? 'string'],
+    documentation: null,
+  });
+  if (clusterDefault) {
+    return Object.entries(dynamic[''] ?? {}).map(([name, value]) => {
+      const synonym = { name, value, source: ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG };
+      return entry(name, value, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, [synonym]);
+    });
+  }
+  const names = new Set([
+    ...Object.keys(defaultBrokerConfig(broker.nodeId)),
+    ...TOPIC_CONFIG_BY_BROKER_SYNONYM.keys(),
+    ...Object.keys(broker.staticConfig),
+    ...Object.keys(dynamic[''] ?? {}),
+    ...Object.keys(dynamic[String(broker.nodeId)] ?? {}),
+  ]);
+  return [...names].sort().map((name) => {
+    const set = broker.brokerConfigSynonyms(name);
+    const fallback = brokerConfigDefault(name, broker.nodeId);
+    const synonyms = [...set, ...(fallback !== undefined ? [{ name, value: fallback, source: ConfigSource.DEFAULT_CONFIG }] : [])];
+    const top = synonyms[0] ?? { name, value: '', source: ConfigSource.DEFAULT_CONFIG };
+    return entry(name, top.value, top.source, synonyms);
+  });
+}
+
+async function alterBroker(ctx: HandlerContext, resource: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<{ errorCode: number; errorMessage: string | null }> {
+  try {
+    await ctx.broker.controller.alterBrokerConfigs(resource, changes, replace, validateOnly);
+    return { errorCode: 0, errorMessage: null };
+  } catch (err) {
+    return { errorCode: err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message };
+  }
 }
 
 async function alterTopic(ctx: HandlerContext, name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<{ errorCode: number; errorMessage: string | null }> {
@@ -101,8 +139,6 @@ async function alterTopic(ctx: HandlerContext, name: string, changes: Record<str
     return { errorCode: err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: (err as Error).message };
   }
 }
-
-const BROKER_STATIC = { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: 'Broker configs are static in minikafka: set them when starting the cluster' };
 
 export async function handleAlterConfigs(req: RequestOf<typeof AlterConfigs>, ctx: HandlerContext): Promise<ResponseOf<typeof AlterConfigs>> {
   const responses = [];
@@ -116,7 +152,10 @@ export async function handleAlterConfigs(req: RequestOf<typeof AlterConfigs>, ct
     if (res.resourceType === RESOURCE_TOPIC) {
       const changes = Object.fromEntries(res.configs.map((c) => [c.name, c.value]));
       responses.push({ ...head, ...(await alterTopic(ctx, res.resourceName, changes, true, req.validateOnly)) });
-    } else if (res.resourceType === RESOURCE_BROKER) responses.push({ ...head, ...BROKER_STATIC });
+    } else if (res.resourceType === RESOURCE_BROKER) {
+      const changes = Object.fromEntries(res.configs.map((c) => [c.name, c.value]));
+      responses.push({ ...head, ...(await alterBroker(ctx, res.resourceName, changes, true, req.validateOnly)) });
+    }
     else responses.push({ ...head, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${res.resourceType}` });
   }
   ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
@@ -137,24 +176,23 @@ export async function handleIncrementalAlterConfigs(req: RequestOf<typeof Increm
       responses.push({ ...head, ...denied });
       continue;
     }
-    if (res.resourceType === RESOURCE_BROKER) {
-      responses.push({ ...head, ...BROKER_STATIC });
-      continue;
-    }
-    if (res.resourceType !== RESOURCE_TOPIC) {
+    if (res.resourceType !== RESOURCE_TOPIC && res.resourceType !== RESOURCE_BROKER) {
       responses.push({ ...head, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${res.resourceType}` });
       continue;
     }
-    const topic = ctx.broker.topicState(res.resourceName);
-    if (!topic) {
+    const isBroker = res.resourceType === RESOURCE_BROKER;
+    const topic = isBroker ? undefined : ctx.broker.topicState(res.resourceName);
+    if (!isBroker && !topic) {
       responses.push({ ...head, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${res.resourceName} does not exist` });
       continue;
     }
+    // The values APPEND/SUBTRACT start from: the topic's override, or the broker resource's dynamic value.
+    const stored = isBroker ? (ctx.broker.image.brokerConfigs?.[res.resourceName] ?? {}) : topic!.configs;
     const changes: Record<string, string | null> = {};
     let problem: string | null = null;
     for (const c of res.configs) {
-      const def = TOPIC_CONFIG_BY_NAME.get(c.name);
-      const current = (changes[c.name] ?? topic.configs[c.name] ?? def?.defaultValue ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const def = isBroker ? TOPIC_CONFIG_BY_BROKER_SYNONYM.get(c.name) : TOPIC_CONFIG_BY_NAME.get(c.name);
+      const current = (changes[c.name] ?? stored[c.name] ?? def?.defaultValue ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       switch (c.configOperation) {
         case OP_SET:
           changes[c.name] = c.value;
@@ -178,6 +216,7 @@ export async function handleIncrementalAlterConfigs(req: RequestOf<typeof Increm
       }
     }
     if (problem) responses.push({ ...head, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: problem });
+    else if (isBroker) responses.push({ ...head, ...(await alterBroker(ctx, res.resourceName, changes, false, req.validateOnly)) });
     else responses.push({ ...head, ...(await alterTopic(ctx, res.resourceName, changes, false, req.validateOnly)) });
   }
   ctx.broker.applyMetadata(await ctx.broker.controller.metadata());

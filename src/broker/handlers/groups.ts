@@ -33,7 +33,10 @@ export async function handleFindCoordinator(req: R<typeof FindCoordinator>, ctx:
   const keys = ctx.version >= 4 ? req.coordinatorKeys : [req.key];
   const coordinators = await Promise.all(
     keys.map(async (key) => {
-      if (req.keyType === TRANSACTION_KEY_TYPE) return { key, ...(await ctx.broker.txns.findCoordinator(key)) };
+      if (req.keyType === TRANSACTION_KEY_TYPE) {
+        if (!may(ctx, Op.DESCRIBE, ResourceType.TRANSACTIONAL_ID, key)) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, errorMessage: null };
+        return { key, ...(await ctx.broker.txns.findCoordinator(key)) };
+      }
       if (!mayGroup(ctx, Op.DESCRIBE, key)) return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null };
       return { key, ...(await ctx.broker.groups.findCoordinator(key)) };
     }),

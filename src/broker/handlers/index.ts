@@ -27,6 +27,8 @@ import {
 import { handleAlterPartitionReassignments, handleElectLeaders, handleListPartitionReassignments } from './leadership-admin';
 import { handleDescribeCluster, handleInitProducerId, handleOffsetForLeaderEpoch } from './misc';
 import { handleSaslAuthenticate, handleSaslHandshake } from './sasl';
+import { fetchedBytes, handleAlterClientQuotas, handleDescribeClientQuotas, producedBytes, withByteRateQuota, withoutFetchedData } from './client-quotas';
+import { handleAlterUserScramCredentials, handleDescribeUserScramCredentials } from './scram-credentials';
 import { handleCreatePartitions, handleDeleteRecords, handleDeleteTopics } from './topics-admin';
 import {
   handleAddOffsetsToTxn,
@@ -41,8 +43,8 @@ import {
 
 export function buildRouter(): Router {
   return new Router()
-    .register(apis.Produce, handleProduce)
-    .register(apis.Fetch, handleFetch)
+    .register(apis.Produce, withByteRateQuota('producer_byte_rate', handleProduce, producedBytes))
+    .register(apis.Fetch, withByteRateQuota('consumer_byte_rate', handleFetch, fetchedBytes, withoutFetchedData))
     .register(apis.ListOffsets, handleListOffsets)
     .register(apis.Metadata, handleMetadata)
     .register(apis.OffsetCommit, handleOffsetCommit)
@@ -77,6 +79,10 @@ export function buildRouter(): Router {
     .register(apis.DeleteGroups, handleDeleteGroups)
     .register(apis.IncrementalAlterConfigs, handleIncrementalAlterConfigs)
     .register(apis.OffsetDelete, handleOffsetDelete)
+    .register(apis.DescribeClientQuotas, handleDescribeClientQuotas)
+    .register(apis.AlterClientQuotas, handleAlterClientQuotas)
+    .register(apis.DescribeUserScramCredentials, handleDescribeUserScramCredentials)
+    .register(apis.AlterUserScramCredentials, handleAlterUserScramCredentials)
     .register(apis.ElectLeaders, handleElectLeaders)
     .register(apis.AlterPartitionReassignments, handleAlterPartitionReassignments)
     .register(apis.ListPartitionReassignments, handleListPartitionReassignments)

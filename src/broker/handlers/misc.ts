@@ -26,6 +26,7 @@ const producerIdBlocks = new WeakMap<object, ProducerIdBlock>();
 export async function handleInitProducerId(req: RequestOf<typeof InitProducerId>, ctx: HandlerContext): Promise<ResponseOf<typeof InitProducerId>> {
   const out = (errorCode: number, producerId = -1, producerEpoch = -1) => ({ throttleTimeMs: 0, errorCode, producerId, producerEpoch });
   if (req.transactionalId !== null) {
+    if (!may(ctx, Op.WRITE, ResourceType.TRANSACTIONAL_ID, req.transactionalId)) return out(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
     const r = await ctx.broker.txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, req.producerId, req.producerEpoch, ctx.version);
     return out(r.errorCode, r.producerId, r.producerEpoch);
   }

@@ -1,5 +1,8 @@
 // Transactions: the coordinator's APIs (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, DescribeTransactions,
 // ListTransactions), the group coordinator's TxnOffsetCommit, the leaders' WriteTxnMarkers and DescribeProducers.
+// With an authorizer, Kafka's rules: a transactional id needs WRITE to be used (InitProducerId, AddPartitionsToTxn,
+// AddOffsetsToTxn, EndTxn, TxnOffsetCommit, Produce) and DESCRIBE to be found or described
+// (TRANSACTIONAL_ID_AUTHORIZATION_FAILED); the topics and groups a transaction touches need WRITE and READ.
 
 import { AddPartitionsToTxn } from '../../protocol/apis/24-add-partitions-to-txn';
 import { AddOffsetsToTxn } from '../../protocol/apis/25-add-offsets-to-txn';
@@ -12,8 +15,14 @@ import { ListTransactions } from '../../protocol/apis/66-list-transactions';
 import { ErrorCode } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
+import { may, mayOnCluster, Op, ResourceType } from './authz';
 import { writeMarkerAsLeader } from '../txn/markers';
 import { TXN_STATES, TxnPartition } from '../txn/stateRecords';
+
+const mayTxnId = (ctx: HandlerContext, operation: Op, transactionalId: string) => may(ctx, operation, ResourceType.TRANSACTIONAL_ID, transactionalId);
+
+/** Inter-broker requests (WriteTxnMarkers, batched AddPartitionsToTxn): CLUSTER_ACTION, as replication's fetches. */
+const mayActAsBroker = (ctx: HandlerContext) => !ctx.conn.sasl || mayOnCluster(ctx, Op.CLUSTER_ACTION);
 
 export async function handleAddPartitionsToTxn(req: RequestOf<typeof AddPartitionsToTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof AddPartitionsToTxn>> {
   if (ctx.version < 4) {
@@ -21,6 +30,7 @@ export async function handleAddPartitionsToTxn(req: RequestOf<typeof AddPartitio
     return { throttleTimeMs: 0, errorCode: 0, resultsByTransaction: [], results };
   }
   // v4+: a batch of transactions (partition leaders verifying, KIP-890), each answered on its own.
+  if (!mayActAsBroker(ctx)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, resultsByTransaction: [], results: [] };
   const resultsByTransaction = await Promise.all(
     req.transactions.map(async (t) => ({
       transactionalId: t.transactionalId,
@@ -41,12 +51,18 @@ async function addPartitions(
   const { broker } = ctx;
   const partitions: TxnPartition[] = topics.flatMap((t) => t.partitions.map((partition) => ({ topic: t.name, partition })));
   let codes: number[];
-  // Unknown partitions fail the request and the others are not attempted (Kafka's OPERATION_NOT_ATTEMPTED).
-  const unknown = (tp: TxnPartition) => !broker.topicState(tp.topic)?.partitions.some((x) => x.partition === tp.partition);
+  // Partitions the principal may not write or that do not exist fail the request, and the others are not attempted
+  // (Kafka's OPERATION_NOT_ATTEMPTED).
+  const problem = (tp: TxnPartition) =>
+    !may(ctx, Op.WRITE, ResourceType.TOPIC, tp.topic) ? ErrorCode.TOPIC_AUTHORIZATION_FAILED
+    : !broker.topicState(tp.topic)?.partitions.some((x) => x.partition === tp.partition) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
+    : 0;
   if (verifyOnly) {
     codes = broker.txns.verifyPartitions(transactionalId, producerId, producerEpoch, partitions);
-  } else if (partitions.some(unknown)) {
-    codes = partitions.map((tp) => (unknown(tp) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+  } else if (!mayTxnId(ctx, Op.WRITE, transactionalId)) {
+    codes = partitions.map(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  } else if (partitions.some(problem)) {
+    codes = partitions.map((tp) => problem(tp) || ErrorCode.OPERATION_NOT_ATTEMPTED);
   } else {
     const code = await broker.txns.addPartitions(transactionalId, producerId, producerEpoch, partitions, ctx.version);
     codes = partitions.map(() => code);
@@ -56,17 +72,21 @@ async function addPartitions(
 }
 
 export async function handleAddOffsetsToTxn(req: RequestOf<typeof AddOffsetsToTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof AddOffsetsToTxn>> {
+  if (!mayTxnId(ctx, Op.WRITE, req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
+  if (!may(ctx, Op.READ, ResourceType.GROUP, req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
   const errorCode = await ctx.broker.txns.addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId, ctx.version);
   return { throttleTimeMs: 0, errorCode };
 }
 
 export async function handleEndTxn(req: RequestOf<typeof EndTxn>, ctx: HandlerContext): Promise<ResponseOf<typeof EndTxn>> {
+  if (!mayTxnId(ctx, Op.WRITE, req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED };
   const errorCode = await ctx.broker.txns.endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed, ctx.version);
   return { throttleTimeMs: 0, errorCode };
 }
 
 export async function handleWriteTxnMarkers(req: RequestOf<typeof WriteTxnMarkers>, ctx: HandlerContext): Promise<ResponseOf<typeof WriteTxnMarkers>> {
   const { broker } = ctx;
+  const allowed = mayActAsBroker(ctx);
   return {
     markers: await Promise.all(
       req.markers.map(async (m) => ({
@@ -77,7 +97,7 @@ export async function handleWriteTxnMarkers(req: RequestOf<typeof WriteTxnMarker
             partitions: await Promise.all(
               t.partitionIndexes.map(async (partitionIndex) => ({
                 partitionIndex,
-                errorCode: await writeMarkerAsLeader(
+                errorCode: !allowed ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : await writeMarkerAsLeader(
                   broker,
                   { producerId: m.producerId, producerEpoch: m.producerEpoch, commit: m.transactionResult, coordinatorEpoch: m.coordinatorEpoch },
                   t.name,
@@ -93,14 +113,25 @@ export async function handleWriteTxnMarkers(req: RequestOf<typeof WriteTxnMarker
 }
 
 export async function handleTxnOffsetCommit(req: RequestOf<typeof TxnOffsetCommit>, ctx: HandlerContext): Promise<ResponseOf<typeof TxnOffsetCommit>> {
-  const offsets = req.topics.flatMap((t) =>
+  const answer = (codeOf: (topic: string) => number) => ({
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codeOf(t.name) })) })),
+  });
+  if (!mayTxnId(ctx, Op.WRITE, req.transactionalId)) return answer(() => ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  if (!may(ctx, Op.READ, ResourceType.GROUP, req.groupId)) return answer(() => ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  // Topics the principal may not read are refused; the others are committed.
+  const readable = (topic: string) => may(ctx, Op.READ, ResourceType.TOPIC, topic);
+  const offsets = req.topics.filter((t) => readable(t.name)).flatMap((t) =>
     t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch, metadata: p.committedMetadata })),
   );
-  const codes = await ctx.broker.groups.commitTxnOffsets(req.groupId, req.producerId, req.producerEpoch, req.memberId, req.generationId, offsets);
-  let i = 0;
+  const codes = offsets.length ? await ctx.broker.groups.commitTxnOffsets(req.groupId, req.producerId, req.producerEpoch, req.memberId, req.generationId, offsets) : [];
+  const codeAt = new Map(offsets.map((o, i) => [`${o.topic}\0${o.partition}`, codes[i]]));
   return {
     throttleTimeMs: 0,
-    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] })) })),
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: readable(t.name) ? codeAt.get(`${t.name}\0${p.partitionIndex}`)! : ErrorCode.TOPIC_AUTHORIZATION_FAILED })),
+    })),
   };
 }
 
@@ -108,7 +139,7 @@ export function handleDescribeTransactions(req: RequestOf<typeof DescribeTransac
   return {
     throttleTimeMs: 0,
     transactionStates: req.transactionalIds.map((id) => {
-      const { errorCode, meta } = ctx.broker.txns.describe(id);
+      const { errorCode, meta } = mayTxnId(ctx, Op.DESCRIBE, id) ? ctx.broker.txns.describe(id) : { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, meta: undefined };
       const topics = new Map<string, number[]>();
       for (const p of meta?.partitions ?? []) topics.set(p.topic, [...(topics.get(p.topic) ?? []), p.partition]);
       return {
@@ -136,6 +167,7 @@ export function handleListTransactions(req: RequestOf<typeof ListTransactions>, 
     unknownStateFilters,
     transactionStates: ctx.broker.txns
       .list()
+      .filter((m) => mayTxnId(ctx, Op.DESCRIBE, m.transactionalId))
       .filter((m) => (states.size === 0 || states.has(m.state)) && (producers.size === 0 || producers.has(m.producerId)))
       .map((m) => ({ transactionalId: m.transactionalId, producerId: m.producerId, transactionState: m.state })),
   };
@@ -149,6 +181,7 @@ export function handleDescribeProducers(req: RequestOf<typeof DescribeProducers>
       name: t.name,
       partitions: t.partitionIndexes.map((partitionIndex) => {
         const out = (errorCode: number) => ({ partitionIndex, errorCode, errorMessage: null, activeProducers: [] });
+        if (!may(ctx, Op.READ, ResourceType.TOPIC, t.name)) return out(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const p = broker.partition(t.name, partitionIndex);
         if (!p) {
           const known = broker.topicState(t.name)?.partitions.some((x) => x.partition === partitionIndex);

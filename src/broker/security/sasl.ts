@@ -26,15 +26,46 @@ export interface ScramCredential {
   serverKey: string;
 }
 
+export type ScramMechanismName = 'SCRAM-SHA-256' | 'SCRAM-SHA-512';
+
 export interface UserCredentials {
   'SCRAM-SHA-256': ScramCredential;
   'SCRAM-SHA-512': ScramCredential;
 }
 
-/** A SASL listener's configuration: the enabled mechanisms and the credentials of every user. */
+/**
+ * A SASL listener's configuration: the enabled mechanisms and the credentials of every user. A user may have a
+ * credential for one SCRAM mechanism only (AlterUserScramCredentials sets them separately). `users` is read at each
+ * authentication, so a broker can hand a getter over the metadata image: users added or deleted at run time count
+ * for the next login.
+ */
 export interface SaslServerConfig {
   mechanisms: SaslMechanismName[];
-  users: Record<string, UserCredentials>;
+  users: Record<string, Partial<UserCredentials>>;
+}
+
+/** SCRAM mechanisms by their KIP-554 wire codes (AlterUserScramCredentials, DescribeUserScramCredentials). */
+export const SCRAM_MECHANISM_CODES: Record<number, ScramMechanismName> = { 1: 'SCRAM-SHA-256', 2: 'SCRAM-SHA-512' };
+
+/** Kafka's bound on SCRAM iterations (ScramMechanism.maxIterations). */
+export const SCRAM_MAX_ITERATIONS = 16384;
+
+/** The stored credential for a salted password, as the client computed it (AlterUserScramCredentials upsertion). */
+export function scramCredentialFromSaltedPassword(mechanism: ScramMechanismName, salt: Buffer, saltedPassword: Buffer, iterations: number): ScramCredential {
+  const hash = HASH_OF[mechanism];
+  const clientKey = hmac(hash, saltedPassword, 'Client Key');
+  return {
+    salt: salt.toString('base64'),
+    iterations,
+    storedKey: createHash(hash).update(clientKey).digest('base64'),
+    serverKey: hmac(hash, saltedPassword, 'Server Key').toString('base64'),
+  };
+}
+
+/** The salted password for a password (what a client sends in an upsertion; the CLI does this before sending). */
+export function saltPassword(mechanism: ScramMechanismName, password: string, salt: Buffer, iterations: number): Buffer {
+  const hash = HASH_OF[mechanism];
+  return pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, hash === 'sha256' ? 32 : 64, hash);
 }
 
 export interface SaslUser {

@@ -10,10 +10,13 @@ import { ListOffsets } from '../../protocol/apis/02-list-offsets';
 export interface OffsetRange {
   low: string;
   high: string;
+  /** The last stable offset (read_committed latest): below `high` while a transaction is open. */
+  stable?: string;
 }
 
 const EARLIEST = -2;
 const LATEST = -1;
+const READ_COMMITTED = 1;
 
 export class LeaderOffsetsReader {
   private readonly clients = new Map<string, Promise<WireClient>>();
@@ -63,13 +66,13 @@ export class LeaderOffsetsReader {
         } catch {
           return;
         }
-        const ask = (timestamp: number) =>
+        const ask = (timestamp: number, isolationLevel = 0) =>
           client.request(
             ListOffsets,
             7,
             {
               replicaId: -1,
-              isolationLevel: 0,
+              isolationLevel,
               topics: [...topicsOfLeader].map(([name, partitions]) => ({
                 name,
                 partitions: partitions.map((partitionIndex) => ({ partitionIndex, currentLeaderEpoch: -1, timestamp, maxNumOffsets: 1 })),
@@ -77,21 +80,24 @@ export class LeaderOffsetsReader {
             },
             this.requestTimeoutMs,
           );
-        let low, high;
+        let low, high, stable;
         try {
-          [low, high] = await Promise.all([ask(EARLIEST), ask(LATEST)]);
+          [low, high, stable] = await Promise.all([ask(EARLIEST), ask(LATEST), ask(LATEST, READ_COMMITTED)]);
         } catch {
           return; // a frozen or dying leader: these partitions show without offsets this time
         }
         const lows = new Map<string, bigint | number>();
+        const stables = new Map<string, bigint | number>();
         for (const t of low.topics) for (const p of t.partitions) if (p.errorCode === 0) lows.set(`${t.name}\u0000${p.partitionIndex}`, p.offset);
+        for (const t of stable.topics) for (const p of t.partitions) if (p.errorCode === 0) stables.set(`${t.name}\u0000${p.partitionIndex}`, p.offset);
         for (const t of high.topics) {
           for (const p of t.partitions) {
             const l = lows.get(`${t.name}\u0000${p.partitionIndex}`);
             if (p.errorCode !== 0 || l === undefined) continue;
             let m = out.get(t.name);
             if (!m) out.set(t.name, (m = new Map()));
-            m.set(p.partitionIndex, { low: String(l), high: String(p.offset) });
+            const st = stables.get(`${t.name}\u0000${p.partitionIndex}`);
+            m.set(p.partitionIndex, { low: String(l), high: String(p.offset), ...(st !== undefined ? { stable: String(st) } : {}) });
           }
         }
       }),

@@ -2,8 +2,9 @@
 // mini-cluster (brokers, topics, leaders and ISRs from the supervisor's control state, which the event stream
 // keeps current; offsets and groups through Kafka admin requests). vscode-free.
 
-import type { GroupOffsets, PartitionInfo, TopicDescription } from '../../client/admin';
-import { INTERNAL_TOPICS } from '../../client/admin';
+import type { AclBindingInfo, GroupOffsets, LogDirInfo, PartitionInfo, TopicDescription } from '../../client/admin';
+import { BrokerError, INTERNAL_TOPICS } from '../../client/admin';
+import { explainOpenTransactions, readTransactions, TransactionsOverview } from './transactions';
 import type { BrokerView, ClusterState } from '../../broker/cluster/supervisor';
 import { AdminSession, mapLimit } from './adminSession';
 import type { BrokerRow, BrokerStatus, ClusterSource, ControllerRow, GroupSummary } from './types';
@@ -38,6 +39,33 @@ abstract class AdminBackedSource implements ClusterSource {
 
   groupOffsets(groupId: string): Promise<GroupOffsets> {
     return this.session.use((a) => a.groupOffsets(groupId));
+  }
+
+  async transactions(): Promise<TransactionsOverview> {
+    // Every topic's leaders are asked (DescribeProducers), internal ones included: a transactional offset commit
+    // holds a transaction open on a __consumer_offsets partition.
+    const topics = (await this.topics()).map((t) => t.name);
+    return this.session.use((a) => readTransactions(a, topics));
+  }
+
+  openTransactionsOn(topic: string, partitions: number[]): Promise<Map<number, string>> {
+    return this.session.use((a) => explainOpenTransactions(a, topic, partitions));
+  }
+
+  acls(): Promise<{ enabled: true; acls: AclBindingInfo[] } | { enabled: false; reason: string }> {
+    return this.session.use(async (a) => {
+      try {
+        return { enabled: true as const, acls: await a.describeAcls() };
+      } catch (err) {
+        // An answer, not a failure: kept out of the session's reconnect-and-retry path.
+        if (err instanceof BrokerError && err.type === 'SECURITY_DISABLED') return { enabled: false as const, reason: err.message };
+        throw err;
+      }
+    });
+  }
+
+  logDirs(brokerId: number): Promise<LogDirInfo[]> {
+    return this.session.use((a) => a.describeLogDirs(brokerId));
   }
 }
 
@@ -184,7 +212,7 @@ export class EmbeddedSource extends AdminBackedSource {
         const ranges = await this.offsets.get(name);
         for (const p of t.partitions) {
           const r = ranges.get(p.partition);
-          if (r && p.leader >= 0) Object.assign(p, { low: r.low, high: r.high });
+          if (r && p.leader >= 0) Object.assign(p, { low: r.low, high: r.high, ...(r.stable !== undefined ? { stable: r.stable } : {}) });
           else if (p.leader >= 0) p.error ??= 'offsets unavailable: the leader did not answer';
         }
       } catch (err) {

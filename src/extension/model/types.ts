@@ -1,7 +1,8 @@
 // What the explorer shows about a cluster, independent of where it comes from (the embedded cluster's control
 // endpoint or Kafka admin requests). vscode-free.
 
-import type { GroupOffsets, TopicDescription } from '../../client/admin';
+import type { AclBindingInfo, GroupOffsets, LogDirInfo, TopicDescription } from '../../client/admin';
+import type { TransactionsOverview } from './transactions';
 
 export type BrokerStatus = 'up' | 'down' | 'paused' | 'fenced' | 'starting' | 'stopping';
 
@@ -49,6 +50,14 @@ export interface ClusterSource {
   topic(name: string): Promise<TopicDescription>;
   groups(): Promise<GroupSummary[]>;
   groupOffsets(groupId: string): Promise<GroupOffsets>;
+  /** Open transactions (coordinators' and partition leaders' view) and which of them hang. */
+  transactions(): Promise<TransactionsOverview>;
+  /** For partitions of `topic` whose LSO is behind the high watermark: the open transaction(s) holding it, in words. */
+  openTransactionsOn(topic: string, partitions: number[]): Promise<Map<number, string>>;
+  /** Every ACL binding; `enabled: false` when the cluster has no authorizer (Kafka answers SECURITY_DISABLED). */
+  acls(): Promise<{ enabled: true; acls: AclBindingInfo[] } | { enabled: false; reason: string }>;
+  /** One broker's log directories with the size of each partition replica (DescribeLogDirs). */
+  logDirs(brokerId: number): Promise<LogDirInfo[]>;
 }
 
 export type EmbeddedStatus = 'stopped' | 'starting' | 'running' | 'stopping';

@@ -46,7 +46,10 @@ export function looksLikeJson(text: string): boolean {
   }
 }
 
-export function toTailRow(seq: number, r: ConsumedRecord): TailRow {
+export function toTailRow(seq: number, r: ConsumedRecord, isolation: 'read_committed' | 'read_uncommitted' = 'read_committed'): TailRow {
+  if (r.control) {
+    return { seq, partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: null, value: null, headers: [], control: r.control, txn: { producerId: r.producerId ?? '-1', state: r.control === 'COMMIT' ? 'committed' : 'aborted' } };
+  }
   const key = decodeField(r.key, 1024);
   const value = decodeField(r.value);
   const headers: Array<[string, string]> = [];
@@ -61,5 +64,7 @@ export function toTailRow(seq: number, r: ConsumedRecord): TailRow {
   if (value.binary) row.valueBinary = true;
   if (value.truncatedFrom !== undefined) row.valueTruncatedFrom = value.truncatedFrom;
   if (!value.binary && value.truncatedFrom === undefined && value.text !== null && looksLikeJson(value.text)) row.json = true;
+  // read_committed hands over only committed transactional records; read_uncommitted ones wait for their marker.
+  if (r.transactional && r.producerId !== undefined) row.txn = { producerId: r.producerId, state: isolation === 'read_committed' ? 'committed' : 'open' };
   return row;
 }

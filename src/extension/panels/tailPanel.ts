@@ -109,7 +109,7 @@ export class TailPanel extends WebviewPanelHost {
   /** Opened again (e.g. from the producer's "open tail"): start over if the options say where. */
   async reopen(options: TailOpenOptions): Promise<void> {
     if (options.exportTo) this.exportTo = options.exportTo;
-    if (options.start || options.partitions || options.groupId) await this.restart({ ...this.pipeline.currentConfig, ...configOf(options) });
+    if (options.start || options.partitions || options.groupId || options.isolation) await this.restart({ ...this.pipeline.currentConfig, ...configOf(options) });
   }
 
   protected override onPageGone(): void {
@@ -170,6 +170,7 @@ function configOf(options: TailOpenOptions): TailConfig {
   const config: TailConfig = { start: options.start ?? { kind: 'latest' } };
   if (options.partitions) config.partitions = options.partitions;
   if (options.groupId) config.groupId = options.groupId;
+  if (options.isolation) config.isolation = options.isolation;
   return config;
 }
 

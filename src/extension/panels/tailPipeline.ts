@@ -12,7 +12,7 @@
 import { describeConnectionError, KafkaConnectionOptions } from '../../client/connection';
 import { ConsumedRecord, openConsumer, RecordStream, StartPosition } from '../../client/consumer';
 import { RingBuffer } from '../../shared/ring';
-import { BATCH_INTERVAL_MS, TailBatch, TailConfig, TailRow, TailStart, TailState, TailStatus } from '../../shared/tailProtocol';
+import { applyOutcome, BATCH_INTERVAL_MS, TailBatch, TailConfig, TailRow, TailStart, TailState, TailStatus, TxnOutcome } from '../../shared/tailProtocol';
 import { toTailRow } from './records';
 
 export interface TailPipelineOptions {
@@ -66,6 +66,13 @@ export class TailPipeline {
   private lastStatusKey = '';
   private readonly timer: ReturnType<typeof setInterval>;
   private disposed = false;
+  /**
+   * read_uncommitted: the rows of each (partition, producer) transaction still open, for its marker to settle.
+   * Bounded like the ring: a transaction longer than the ring keeps only its newest rows here.
+   */
+  private readonly openTxnRows = new Map<string, TailRow[]>();
+  /** Markers seen since the last batch; sent after that batch's rows. */
+  private outcomes: TxnOutcome[] = [];
 
   constructor(private readonly options: TailPipelineOptions) {
     this.ring = new RingBuffer<TailRow>(options.bufferSize);
@@ -99,6 +106,8 @@ export class TailPipeline {
     this.buckets.length = 0;
     this.bucket = 0;
     this.error = undefined;
+    this.openTxnRows.clear();
+    this.outcomes = [];
     this.setState('starting');
     await this.stopStream();
     if (run !== this.run) return; // superseded by a later start or stop
@@ -110,6 +119,9 @@ export class TailPipeline {
         from: startPosition(config.start),
         ...(config.partitions && !config.groupId ? { partitions: config.partitions } : {}),
         ...(config.groupId ? { groupId: config.groupId } : {}),
+        ...(config.isolation ? { isolation: config.isolation } : {}),
+        // Transaction markers are rows of their own (without a group: kafkajs's group consumer cannot hand them all over).
+        controlRecords: true,
         bufferSize: this.options.readAhead ?? 1000,
       });
     } catch (err) {
@@ -150,6 +162,7 @@ export class TailPipeline {
    */
   attach(attached: boolean): TailRow[] {
     this.attached = attached;
+    this.outcomes = []; // the ring's rows carry them already
     if (!attached) return [];
     this.sentSeq = this.seq;
     return this.ring.toArray();
@@ -222,11 +235,32 @@ export class TailPipeline {
   }
 
   private add(record: ConsumedRecord): void {
-    const row = toTailRow(++this.seq, record);
+    const row = toTailRow(++this.seq, record, this.config.isolation ?? 'read_committed');
+    this.trackTransaction(row);
     const evicted = this.ring.push(row);
     if (evicted && evicted.seq > this.sentSeq) this.skipped++;
     this.received++;
     this.bucket++;
+  }
+
+  /** An open row waits for its marker; a marker settles the rows it ends and is queued for the page. */
+  private trackTransaction(row: TailRow): void {
+    if (!row.txn) return;
+    const key = `${row.partition}\u0000${row.txn.producerId}`;
+    if (row.control) {
+      const outcome: TxnOutcome = { partition: row.partition, producerId: row.txn.producerId, outcome: row.control === 'COMMIT' ? 'committed' : 'aborted', markerOffset: row.offset };
+      const pending = this.openTxnRows.get(key);
+      this.openTxnRows.delete(key);
+      if (pending) applyOutcome(pending, outcome);
+      // Only rows already sent need telling; unsent ones were just changed in place and go out settled.
+      if (this.attached && pending?.some((r) => r.seq <= this.sentSeq)) this.outcomes.push(outcome);
+      return;
+    }
+    if (row.txn.state !== 'open') return;
+    let rows = this.openTxnRows.get(key);
+    if (!rows) this.openTxnRows.set(key, (rows = []));
+    rows.push(row);
+    if (rows.length > this.ring.capacity) rows.shift();
   }
 
   private tick(): void {
@@ -237,10 +271,12 @@ export class TailPipeline {
     if (!this.attached) return;
     const rows = this.unsent();
     const status = this.status();
+    const outcomes = this.outcomes;
     const key = `${status.state}|${status.rate}|${status.received}|${status.skipped}|${status.error ?? ''}`;
-    if (rows.length === 0 && key === this.lastStatusKey) return;
+    if (rows.length === 0 && outcomes.length === 0 && key === this.lastStatusKey) return;
     this.lastStatusKey = key;
-    this.options.sink({ rows, status });
+    this.outcomes = [];
+    this.options.sink(outcomes.length > 0 ? { rows, status, outcomes } : { rows, status });
   }
 
   /** Rows newer than the last batch, oldest first; the ring only holds the newest, so at most its capacity. */

@@ -6,7 +6,10 @@ import type { TreeContext } from './context';
 import type { ClusterNode, ItemPresentation, TreeCluster, TreeNode, TreeOptions } from './node';
 import { clusterChildren, clusterItem, clusterNode } from './node.cluster';
 import { folderChildren, folderItem } from './node.folder';
-import { brokerItem } from './node.broker';
+import { brokerChildren, brokerItem } from './node.broker';
+import { transactionItem } from './node.transaction';
+import { aclItem } from './node.acl';
+import { logDirChildren, logDirItem, logDirPartitionItem } from './node.logDir';
 import { controllerItem } from './node.controller';
 import { topicChildren, topicItem } from './node.topic';
 import { partitionItem } from './node.partition';
@@ -55,7 +58,13 @@ export class ClusterTreeModel implements TreeContext {
       case 'group':
         return groupChildren(node, this);
       case 'broker':
+        return brokerChildren(node, this);
+      case 'logDir':
+        return logDirChildren(node, this);
       case 'controller':
+      case 'transaction':
+      case 'acl':
+      case 'logDirPartition':
       case 'partition':
       case 'groupMember':
       case 'groupOffset':
@@ -84,6 +93,14 @@ export class ClusterTreeModel implements TreeContext {
         return groupMemberItem(node);
       case 'groupOffset':
         return groupOffsetItem(node);
+      case 'transaction':
+        return transactionItem(node);
+      case 'acl':
+        return aclItem(node);
+      case 'logDir':
+        return logDirItem(node);
+      case 'logDirPartition':
+        return logDirPartitionItem(node);
       case 'placeholder':
         return placeholderItem(node);
     }

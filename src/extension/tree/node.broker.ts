@@ -1,10 +1,27 @@
-// A broker: id, address, controller mark and (embedded cluster) process state. vscode-free.
+// A broker: id, address, controller mark and (embedded cluster) process state; expands to its log directories
+// with the size of each partition replica (DescribeLogDirs). vscode-free.
+import { describeError } from '../model/errors';
 import type { BrokerRow } from '../model/types';
-import type { BrokerNode, ItemPresentation } from './node';
-import { Colors, nodeId } from './node';
+import type { TreeContext } from './context';
+import type { BrokerNode, ItemPresentation, TreeCluster, TreeNode } from './node';
+import { Colors, nodeId, placeholder } from './node';
+import { logDirNode } from './node.logDir';
 
-export function brokerNode(clusterId: string, broker: BrokerRow, embedded: boolean): BrokerNode {
-  return { kind: 'broker', id: nodeId(clusterId, 'brokers', broker.id), clusterId, brokerId: broker.id, broker, embedded };
+export function brokerNode(clusterId: string, broker: BrokerRow, embedded: boolean, cluster?: TreeCluster): BrokerNode {
+  return { kind: 'broker', id: nodeId(clusterId, 'brokers', broker.id), clusterId, brokerId: broker.id, broker, embedded, ...(cluster ? { cluster } : {}) };
+}
+
+export async function brokerChildren(node: BrokerNode, _ctx: TreeContext): Promise<TreeNode[]> {
+  const source = node.cluster?.source();
+  if (!source) return [];
+  try {
+    const dirs = await source.logDirs(node.brokerId);
+    if (dirs.length === 0) return [placeholder(node.id, node.clusterId, 'No log directories')];
+    return dirs.map((d) => logDirNode(node.clusterId, node.brokerId, d));
+  } catch (err) {
+    const words = describeError(err);
+    return [placeholder(node.id, node.clusterId, words, { severity: 'error', tooltip: `Could not read the log directories of broker ${node.brokerId}: ${words}` })];
+  }
 }
 
 const STATUS_WORDS: Record<BrokerRow['status'], string> = {
@@ -77,6 +94,7 @@ export function brokerItem(node: BrokerNode): ItemPresentation {
     tooltip: tooltip.join('\n'),
     contextValue: brokerContextValue(node),
     icon,
-    collapsible: 'none',
+    // Only a broker that runs can answer DescribeLogDirs.
+    collapsible: node.cluster && b.status === 'up' ? 'collapsed' : 'none',
   };
 }

@@ -59,7 +59,7 @@ export function clusterItem(node: ClusterNode): ItemPresentation {
 }
 
 function folders(node: ClusterNode): FolderNode[] {
-  return (['brokers', 'topics', 'groups'] as const).map((folder) => ({
+  return (['brokers', 'topics', 'groups', 'transactions', 'acls'] as const).map((folder) => ({
     kind: 'folder',
     id: nodeId(node.clusterId, folder),
     clusterId: node.clusterId,

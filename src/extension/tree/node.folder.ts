@@ -1,4 +1,4 @@
-// The three folders under a cluster: Brokers, Topics, Consumer groups. vscode-free.
+// The folders under a cluster: Brokers, Topics, Consumer groups, Transactions, ACLs. vscode-free.
 import { Commands } from '../constants';
 import { describeError } from '../model/errors';
 import type { TreeContext } from './context';
@@ -8,9 +8,11 @@ import { brokerNode } from './node.broker';
 import { controllerNode } from './node.controller';
 import { topicNode } from './node.topic';
 import { groupNode } from './node.group';
+import { orphanTransactionNode, transactionNode } from './node.transaction';
+import { aclNode } from './node.acl';
 
-const LABELS = { brokers: 'Brokers', topics: 'Topics', groups: 'Consumer groups' } as const;
-const ICONS = { brokers: 'server', topics: 'list-tree', groups: 'organization' } as const;
+const LABELS = { brokers: 'Brokers', topics: 'Topics', groups: 'Consumer groups', transactions: 'Transactions', acls: 'ACLs' } as const;
+const ICONS = { brokers: 'server', topics: 'list-tree', groups: 'organization', transactions: 'git-pull-request-draft', acls: 'shield' } as const;
 
 export function folderItem(node: FolderNode): ItemPresentation {
   const description = folderDescription(node);
@@ -20,6 +22,7 @@ export function folderItem(node: FolderNode): ItemPresentation {
     ...(description ? { description } : {}),
     contextValue: `folder.${node.folder}`,
     icon: { id: ICONS[node.folder] },
+    ...(node.folder === 'transactions' ? { tooltip: 'Open transactions: from the transaction coordinators (ListTransactions, DescribeTransactions) and the partition leaders (DescribeProducers). HANGING: open past transaction.timeout.ms, or held by a leader that no coordinator reports as open.' } : {}),
     collapsible: node.folder === 'brokers' ? 'expanded' : 'collapsed',
   };
 }
@@ -47,7 +50,7 @@ export async function folderChildren(node: FolderNode, ctx: TreeContext): Promis
       case 'brokers': {
         const brokers = await source.brokers();
         if (brokers.length === 0) return [placeholder(node.id, c.id, 'No brokers')];
-        const rows: TreeNode[] = brokers.map((b) => brokerNode(c.id, b, source.kind === 'embedded'));
+        const rows: TreeNode[] = brokers.map((b) => brokerNode(c.id, b, source.kind === 'embedded', c));
         const controller = await source.controller?.();
         if (controller) rows.push(controllerNode(c.id, controller));
         return rows;
@@ -64,6 +67,36 @@ export async function folderChildren(node: FolderNode, ctx: TreeContext): Promis
         const groups = await source.groups();
         if (groups.length === 0) return [placeholder(node.id, c.id, 'No consumer groups')];
         return groups.map((g) => groupNode(c, g));
+      }
+      case 'transactions': {
+        const readAt = Date.now();
+        const t = await source.transactions();
+        const rows: TreeNode[] = [
+          // Hanging first: they are what a user opening this folder is looking for.
+          ...t.open.filter((x) => x.hanging).map((x) => transactionNode(c.id, x, readAt)),
+          ...t.orphans.map((o) => orphanTransactionNode(c.id, o, readAt)),
+          ...t.open.filter((x) => !x.hanging).map((x) => transactionNode(c.id, x, readAt)),
+        ];
+        if (rows.length === 0) {
+          const ids = t.listed.length;
+          return [placeholder(node.id, c.id, ids > 0 ? `No open transactions (${plural(ids, 'transactional id')} known)` : 'No open transactions')];
+        }
+        return rows;
+      }
+      case 'acls': {
+        const res = await source.acls();
+        if (!res.enabled) {
+          return [
+            placeholder(node.id, c.id, 'ACLs are off: the cluster has no authorizer', {
+              key: 'disabled',
+              tooltip: `The brokers answer SECURITY_DISABLED (${res.reason}). Start them with authorizer.class.name set (minikafka start --config authorizer.class.name=StandardAuthorizer) to use ACLs.`,
+            }),
+          ];
+        }
+        if (res.acls.length === 0) {
+          return [placeholder(node.id, c.id, 'No ACLs — add one', { command: { command: Commands.addAcl, title: 'Add ACL', arguments: [{ clusterId: c.id }] } })];
+        }
+        return res.acls.map((a) => aclNode(c.id, a));
       }
     }
   } catch (err) {

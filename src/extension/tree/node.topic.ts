@@ -5,7 +5,10 @@ import { isOffline, isUnderReplicated } from '../model/health';
 import type { TreeContext } from './context';
 import type { ItemPresentation, TopicNode, TreeCluster, TreeNode } from './node';
 import { Colors, nodeId, placeholder, plural } from './node';
-import { partitionNode } from './node.partition';
+import { lsoBehind, partitionNode } from './node.partition';
+
+/** How long a topic's rows wait for the explanation of a held-back LSO before showing without it. */
+const EXPLAIN_TIMEOUT_MS = 1500;
 
 export function topicNode(cluster: TreeCluster, t: TopicDescription): TopicNode {
   return { kind: 'topic', id: nodeId(cluster.id, 'topics', t.name), clusterId: cluster.id, topic: t.name, internal: t.internal, partitions: t.partitions, cluster };
@@ -39,7 +42,16 @@ export async function topicChildren(node: TopicNode, _ctx: TreeContext): Promise
   try {
     const t = await source.topic(node.topic);
     if (t.partitions.length === 0) return [placeholder(node.id, node.clusterId, 'No partitions')];
-    return t.partitions.map((p) => partitionNode(node.clusterId, node.topic, p, source.kind === 'embedded'));
+    const held = t.partitions.filter(lsoBehind).map((p) => p.partition);
+    let why = new Map<number, string>();
+    if (held.length > 0) {
+      // Bounded, and optional: without it the row still says "LSO n < HW m".
+      why = await Promise.race([
+        source.openTransactionsOn(node.topic, held).catch(() => new Map<number, string>()),
+        new Promise<Map<number, string>>((resolve) => setTimeout(() => resolve(new Map()), EXPLAIN_TIMEOUT_MS)),
+      ]);
+    }
+    return t.partitions.map((p) => partitionNode(node.clusterId, node.topic, p, source.kind === 'embedded', why.get(p.partition)));
   } catch (err) {
     const words = describeError(err);
     return [placeholder(node.id, node.clusterId, words, { severity: 'error', tooltip: `Could not read topic ${node.topic}: ${words}` })];

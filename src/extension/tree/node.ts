@@ -4,7 +4,8 @@
 // menu is already the command's argument. Everything here is vscode-free: provider.ts turns an
 // ItemPresentation into a vscode.TreeItem, and the unit tests and the tree benchmark use the model directly.
 
-import type { GroupMemberInfo, GroupPartitionOffset, PartitionInfo } from '../../client/admin';
+import type { AclBindingInfo, GroupMemberInfo, GroupPartitionOffset, LogDirInfo, LogDirPartition, PartitionInfo } from '../../client/admin';
+import type { OpenTransaction, OrphanTransaction } from '../model/transactions';
 import type { BrokerRow, ClusterSource, ControllerRow, EmbeddedStatus, GroupSummary } from '../model/types';
 
 /** What the tree knows about one cluster (the embedded one or a saved connection). */
@@ -60,7 +61,7 @@ export interface ClusterNode extends NodeBase {
   readonly cluster: TreeCluster;
 }
 
-export type FolderKind = 'brokers' | 'topics' | 'groups';
+export type FolderKind = 'brokers' | 'topics' | 'groups' | 'transactions' | 'acls';
 
 export interface FolderNode extends NodeBase {
   readonly kind: 'folder';
@@ -73,6 +74,8 @@ export interface BrokerNode extends NodeBase {
   readonly brokerId: number;
   readonly broker: BrokerRow;
   readonly embedded: boolean;
+  /** For its log directories (children). */
+  readonly cluster?: TreeCluster;
 }
 
 /** The embedded cluster's controller: the supervisor process (shown under Brokers). */
@@ -95,6 +98,35 @@ export interface PartitionNode extends NodeBase {
   readonly partition: number;
   readonly info: PartitionInfo;
   readonly embedded: boolean;
+  /** When the LSO is behind the high watermark: the open transaction(s) holding it, in words. */
+  readonly openTransactions?: string;
+}
+
+/** An open transaction: one a coordinator reports (`txn`), or one only a partition leader holds (`orphan`). */
+export interface TransactionNode extends NodeBase {
+  readonly kind: 'transaction';
+  readonly txn?: OpenTransaction;
+  readonly orphan?: OrphanTransaction;
+  /** When the tree read it (ages are relative to this). */
+  readonly readAt: number;
+}
+
+export interface AclNode extends NodeBase {
+  readonly kind: 'acl';
+  readonly acl: AclBindingInfo;
+}
+
+/** One log directory of a broker (DescribeLogDirs); expands to its partition replicas. */
+export interface LogDirNode extends NodeBase {
+  readonly kind: 'logDir';
+  readonly brokerId: number;
+  readonly dir: LogDirInfo;
+}
+
+export interface LogDirPartitionNode extends NodeBase {
+  readonly kind: 'logDirPartition';
+  readonly brokerId: number;
+  readonly replica: LogDirPartition;
 }
 
 export interface GroupNode extends NodeBase {
@@ -126,7 +158,21 @@ export interface PlaceholderNode extends NodeBase {
   readonly command?: { command: string; title: string; arguments?: unknown[] };
 }
 
-export type TreeNode = ClusterNode | FolderNode | BrokerNode | ControllerNode | TopicNode | PartitionNode | GroupNode | GroupMemberNode | GroupOffsetNode | PlaceholderNode;
+export type TreeNode =
+  | ClusterNode
+  | FolderNode
+  | BrokerNode
+  | ControllerNode
+  | TopicNode
+  | PartitionNode
+  | GroupNode
+  | GroupMemberNode
+  | GroupOffsetNode
+  | TransactionNode
+  | AclNode
+  | LogDirNode
+  | LogDirPartitionNode
+  | PlaceholderNode;
 export type NodeKind = TreeNode['kind'];
 
 /** Path segments joined with '/', each escaped (group and member ids may contain anything). */
@@ -144,6 +190,20 @@ export function placeholder(parentId: string, clusterId: string, label: string, 
     ...(opts.tooltip !== undefined ? { tooltip: opts.tooltip } : {}),
     ...(opts.command ? { command: opts.command } : {}),
   };
+}
+
+/** "512 B", "1.5 KiB", "3.2 MiB". */
+export function formatBytes(n: number): string {
+  if (n < 0) return 'unknown';
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
 }
 
 /** "1 partition", "3 partitions". */

@@ -44,6 +44,10 @@ import { IncrementalAlterConfigs } from './44-incremental-alter-configs';
 import { AlterPartitionReassignments } from './45-alter-partition-reassignments';
 import { ListPartitionReassignments } from './46-list-partition-reassignments';
 import { OffsetDelete } from './47-offset-delete';
+import { DescribeClientQuotas } from './48-describe-client-quotas';
+import { AlterClientQuotas } from './49-alter-client-quotas';
+import { DescribeUserScramCredentials } from './50-describe-user-scram-credentials';
+import { AlterUserScramCredentials } from './51-alter-user-scram-credentials';
 import { DescribeCluster } from './60-describe-cluster';
 
 export {
@@ -81,6 +85,10 @@ export {
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,
+  DescribeClientQuotas,
+  AlterClientQuotas,
+  DescribeUserScramCredentials,
+  AlterUserScramCredentials,
   DescribeCluster,
   AddPartitionsToTxn,
   AddOffsetsToTxn,
@@ -130,6 +138,10 @@ export const ALL_APIS: AnyApi[] = [
   AlterPartitionReassignments,
   ListPartitionReassignments,
   OffsetDelete,
+  DescribeClientQuotas,
+  AlterClientQuotas,
+  DescribeUserScramCredentials,
+  AlterUserScramCredentials,
   DescribeCluster,
   AddPartitionsToTxn,
   AddOffsetsToTxn,

@@ -2,7 +2,9 @@
 // with a fake cluster source.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GroupOffsets, TopicDescription } from '../../../src/client/admin';
+import type { AclBindingInfo, GroupOffsets, LogDirInfo, TopicDescription } from '../../../src/client/admin';
+import type { TransactionsOverview } from '../../../src/extension/model/transactions';
+import { findOrphans, hangingReason } from '../../../src/extension/model/transactions';
 import type { BrokerRow, ClusterSource, ControllerRow, GroupSummary } from '../../../src/extension/model/types';
 import { ClusterTreeModel, snapshotTree, TreeSnapshotNode } from '../../../src/extension/tree/model';
 import type { TreeCluster } from '../../../src/extension/tree/node';
@@ -85,6 +87,22 @@ class FakeSource implements ClusterSource {
   async groupOffsets(): Promise<GroupOffsets> {
     return groupOffsets;
   }
+  txns: TransactionsOverview = { listed: [], open: [], orphans: [] };
+  async transactions(): Promise<TransactionsOverview> {
+    return this.txns;
+  }
+  explained = new Map<number, string>();
+  async openTransactionsOn(): Promise<Map<number, string>> {
+    return this.explained;
+  }
+  aclList: AclBindingInfo[] | undefined = undefined;
+  async acls() {
+    return this.aclList ? { enabled: true as const, acls: this.aclList } : { enabled: false as const, reason: 'Security features are disabled.' };
+  }
+  dirs: LogDirInfo[] = [];
+  async logDirs(): Promise<LogDirInfo[]> {
+    return this.dirs;
+  }
 }
 
 function fakeCluster(source: FakeSource | undefined, status: 'running' | 'stopped' | 'external' = 'running', error?: string): TreeCluster {
@@ -122,7 +140,7 @@ describe('cluster explorer model', () => {
     assert.equal(cluster.contextValue, 'cluster.embedded.running');
     assert.deepEqual(
       cluster.children!.map((c) => c.label),
-      ['Brokers', 'Topics', 'Consumer groups'],
+      ['Brokers', 'Topics', 'Consumer groups', 'Transactions', 'ACLs'],
     );
     const brokers = cluster.children![0];
     assert.equal(brokers.description, '1/3 up');
@@ -266,5 +284,109 @@ describe('cluster explorer model', () => {
     const walk = (ns: TreeSnapshotNode[]) => ns.forEach((n) => (ids.push(n.id), n.children && walk(n.children)));
     walk(tree);
     assert.equal(new Set(ids).size, ids.length);
+  });
+  it('lists open transactions, hanging ones first and marked, with id, state, producer, age and partitions', async () => {
+    const source = new FakeSource();
+    const now = Date.now();
+    const base = { coordinatorId: 1, producerEpoch: 2, state: 'Ongoing', partitions: [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }] };
+    const fresh = { ...base, transactionalId: 'tx-fresh', producerId: 7, timeoutMs: 60000, startTimeMs: now - 5000 };
+    const old = { ...base, transactionalId: 'tx-old', producerId: 8, timeoutMs: 1000, startTimeMs: now - 90_000 };
+    const hanging = hangingReason(old, now)!;
+    assert.match(hanging, /open for 1 min 30 s, longer than its transaction.timeout.ms \(1 s\)/);
+    assert.equal(hangingReason(fresh, now), undefined);
+    const onPartitions = [
+      { topic: 'orders', partition: 0, producerId: 7, producerEpoch: 2, startOffset: 3, lastTimestamp: now - 60_000 },
+      { topic: 'lonely', partition: 0, producerId: 99, producerEpoch: 0, startOffset: 12, lastTimestamp: now - 60_000 },
+      { topic: 'lonely', partition: 0, producerId: 100, producerEpoch: 0, startOffset: 14, lastTimestamp: now - 1000 },
+    ];
+    const orphans = findOrphans([fresh, old], onPartitions, now);
+    // Producer 7 is a coordinator's open transaction; 100 is within the grace period (markers may be in flight).
+    assert.deepEqual(orphans.map((o) => o.producerId), [99]);
+    source.txns = { listed: [], open: [fresh, { ...old, hanging }], orphans };
+    const tree = await snapshot([fakeCluster(source)]);
+    const folder = find(tree, (n) => n.id === 'embedded/transactions')!;
+    assert.deepEqual(
+      folder.children!.map((c) => [c.label, c.contextValue, c.icon]),
+      [
+        ['tx-old', 'transaction.hanging', 'warning'],
+        ['producer 99', 'transaction.hanging', 'warning'],
+        ['tx-fresh', 'transaction', 'git-pull-request-draft'],
+      ],
+    );
+    assert.match(folder.children![0].description!, /^HANGING · Ongoing · pid 8 epoch 2 · 1 min 30 s · orders-0, orders-1$/);
+    assert.match(folder.children![0].tooltip!, /HANGING: open for/);
+    assert.match(folder.children![1].tooltip!, /no transaction coordinator reports as open/);
+    assert.match(folder.children![2].description!, /^Ongoing · pid 7 epoch 2 · [56] s · orders-0, orders-1$/);
+    source.txns = { listed: [{ transactionalId: 'done', coordinatorId: 1, producerId: 1, state: 'CompleteCommit' }], open: [], orphans: [] };
+    const empty = find(await snapshot([fakeCluster(source)]), (n) => n.id === 'embedded/transactions')!;
+    assert.deepEqual(empty.children!.map((c) => c.label), ['No open transactions (1 transactional id known)']);
+  });
+
+  it('says why a partition\'s LSO is behind its high watermark', async () => {
+    const source = new FakeSource();
+    const topic = source.topic.bind(source);
+    source.topic = async (name) => {
+      const t = await topic(name);
+      if (name === 'orders') Object.assign(t.partitions[0], { stable: '40' });
+      return t;
+    };
+    source.explained = new Map([[0, 'open transaction of tx-1 (producer 7, epoch 2) since 2026-01-01T00:00:00.000Z, from offset 40']]);
+    const tree = await snapshot([fakeCluster(source)]);
+    const p0 = find(tree, (n) => n.id === 'embedded/topics/orders/0')!;
+    assert.match(p0.description!, /offsets 0–57 · LSO 40 < HW 57$/);
+    assert.match(p0.tooltip!, /LSO 40 < HW 57: open transaction of tx-1 \(producer 7, epoch 2\) since 2026-01-01T00:00:00.000Z, from offset 40\. read_committed consumers stop at offset 40/);
+    const p1 = find(tree, (n) => n.id === 'embedded/topics/orders/1')!;
+    assert.doesNotMatch(p1.description ?? '', /LSO/);
+  });
+
+  it('lists ACLs, or says the cluster has no authorizer', async () => {
+    const source = new FakeSource();
+    let folder = find(await snapshot([fakeCluster(source)]), (n) => n.id === 'embedded/acls')!;
+    assert.deepEqual(folder.children!.map((c) => [c.label, c.contextValue]), [['ACLs are off: the cluster has no authorizer', 'placeholder']]);
+    assert.match(folder.children![0].tooltip!, /SECURITY_DISABLED/);
+    source.aclList = [];
+    folder = find(await snapshot([fakeCluster(source)]), (n) => n.id === 'embedded/acls')!;
+    assert.deepEqual(folder.children!.map((c) => c.label), ['No ACLs — add one']);
+    source.aclList = [
+      { principal: 'User:alice', host: '*', operation: 'READ', permission: 'ALLOW', resourceType: 'TOPIC', resourceName: 'orders', patternType: 'LITERAL' },
+      { principal: 'User:bob', host: '10.0.0.1', operation: 'WRITE', permission: 'DENY', resourceType: 'TOPIC', resourceName: 'ord', patternType: 'PREFIXED' },
+    ];
+    folder = find(await snapshot([fakeCluster(source)]), (n) => n.id === 'embedded/acls')!;
+    assert.deepEqual(
+      folder.children!.map((c) => [c.label, c.description, c.contextValue, c.icon]),
+      [
+        ['User:alice ALLOW READ', 'TOPIC orders · host *', 'acl', 'pass'],
+        ['User:bob DENY WRITE', 'TOPIC ord (prefixed) · host 10.0.0.1', 'acl', 'circle-slash'],
+      ],
+    );
+  });
+
+  it('shows log directories and partition sizes under a running broker', async () => {
+    const source = new FakeSource();
+    source.dirs = [
+      {
+        path: '/data/b1',
+        totalBytes: 10 * 1024 ** 3,
+        usableBytes: 4 * 1024 ** 3,
+        partitions: [
+          { topic: 'orders', partition: 0, sizeBytes: 2048, offsetLag: 0, isFuture: false },
+          { topic: 'orders', partition: 1, sizeBytes: 3 * 1024 * 1024, offsetLag: 2, isFuture: false },
+        ],
+      },
+    ];
+    const tree = await snapshot([fakeCluster(source)]);
+    const b1 = find(tree, (n) => n.id === 'embedded/brokers/1')!;
+    assert.equal(b1.children!.length, 1);
+    const dir = b1.children![0];
+    assert.deepEqual([dir.label, dir.description, dir.contextValue], ['/data/b1', '3.0 MiB · 2 replicas · 4.0 GiB free of 10 GiB', 'logDir']);
+    assert.deepEqual(
+      dir.children!.map((c) => [c.label, c.description]),
+      [
+        ['orders-1', '3.0 MiB · lag 2'],
+        ['orders-0', '2.0 KiB'],
+      ],
+    );
+    // A broker that is down or paused cannot answer DescribeLogDirs: no children offered.
+    assert.equal(find(tree, (n) => n.id === 'embedded/brokers/2')!.children, undefined);
   });
 });
