@@ -91,7 +91,8 @@ export class LogCleaner {
       this.writeCheckpoint();
       return { ...result, key: p.key };
     } catch (err) {
-      // Kafka marks the partition uncleanable and carries on with the others; here it is retried after the backoff.
+      // Kafka marks the partition uncleanable and carries on with the others; here it is tried again once more is
+      // written to it (not at every look, which would fail the same way).
       this.opts.logger.error(`cleaning ${p.key} failed: ${(err as Error).stack ?? err}`);
       p.log.bytesAppendedSinceClean = 0;
       return null;
