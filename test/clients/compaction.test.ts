@@ -152,6 +152,28 @@ async function consumeWithConfluent(topic: string, count: number): Promise<Rec[]
   return result.got;
 }
 
+const KAFKA_PYTHON_CONSUMER = `
+import json, sys
+from kafka import KafkaConsumer
+p = json.loads(sys.argv[1])
+c = KafkaConsumer(p['topic'], bootstrap_servers=p['bootstrap'], group_id=p['group'], auto_offset_reset='earliest', consumer_timeout_ms=5000)
+print(json.dumps([{'offset': m.offset, 'key': m.key.decode(), 'value': None if m.value is None else m.value.decode()} for m in c]))
+`;
+
+/** kafka-python 2.0.2 from the beginning, until nothing arrives for 5 s. */
+async function consumeWithKafkaPython(topic: string): Promise<Rec[]> {
+  const file = join(scriptDir, 'kafka_python_consume.py');
+  writeFileSync(file, KAFKA_PYTHON_CONSUMER);
+  const child = spawn('/usr/bin/python3', [file, JSON.stringify({ bootstrap: broker.bootstrap, topic, group: `kafka-python-${topic}-${Date.now()}` })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  assert.equal(code, 0, `kafka-python consumer failed: ${stderr.slice(-2000)}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Rec[];
+}
+
 describe('log compaction', () => {
   test('updates and tombstones: the latest value per key at its original offset, tombstones gone after delete.retention.ms (kafkajs, confluent-kafka)', async () => {
     const topic = 'compacted-updates';
@@ -234,10 +256,11 @@ describe('log compaction', () => {
     await producer.send({ topic, messages: [{ key: 'next', value: 'after-clean' }] });
     await producer.disconnect();
     assert.deepEqual((await readPartition(topic)).map((r) => r.value), ['other', 'after-clean']);
-    // Consumers step over the empty batch (offsets 0-30 hold only it now).
+    // Consumers (kafkajs, librdkafka, kafka-python) step over the empty batch (offsets 0-30 hold only it now).
     const expected = [{ offset: 31, key: 'same', value: 'other' }, { offset: 32, key: 'next', value: 'after-clean' }];
     assert.deepEqual(await consumeWithKafkajs(topic, 2), expected);
     assert.deepEqual(await consumeWithConfluent(topic, 2), expected);
+    assert.deepEqual(await consumeWithKafkaPython(topic), expected);
     const gap = await produce(wire, topic, 0, buildBatch({ records: [{ key: 'same', value: 'raw' }], producerId: entries[0].producerId, producerEpoch: entries[0].epoch, baseSequence: 40 }), -1);
     assert.equal(gap.errorCode, 45, 'a gap in its sequences is still OUT_OF_ORDER_SEQUENCE_NUMBER (45)');
   });
