@@ -21,7 +21,8 @@ import { Partition } from './partition';
 import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
 import { QuotaRates } from './quotas';
 import { Router } from './router';
-import { LogConfig, PartitionLog } from './state/partitionLog';
+import { CleanerStep, LogConfig, PartitionLog } from './state/partitionLog';
+import { LogCleaner } from './logCleaner';
 import { GroupCoordinator } from './groups/coordinator';
 import { nextProducerId } from './handlers/misc';
 import { TransactionCoordinator } from './txn/coordinator';
@@ -55,6 +56,8 @@ export interface BrokerOptions {
    * broker's heartbeat still goes out while its only thread is busy: the supervisor fences a silent broker.
    */
   keepAlive?: () => void;
+  /** Test hook: called between the steps of every segment swap of the log cleaner (crash tests kill there). */
+  onCleanerStep?: (step: CleanerStep) => void;
 }
 
 export class Broker {
@@ -86,6 +89,9 @@ export class Broker {
   private retentionTimer: NodeJS.Timeout | undefined;
   private isrTimer: NodeJS.Timeout | undefined;
   private producerExpiryTimer: NodeJS.Timeout | undefined;
+  private offsetsExpiryTimer: NodeJS.Timeout | undefined;
+  /** Compacts the logs of compacted topics (log.cleaner.enable). */
+  readonly cleaner: LogCleaner;
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** ISR changes sent to the controller and not yet answered, by partition key. */
   private readonly pendingIsrChanges = new Set<string>();
@@ -114,6 +120,13 @@ export class Broker {
       this.interBrokerCredentials = { username: INTER_BROKER_USER, password: opts.interBrokerSecret ?? randomBytes(24).toString('base64url') };
     }
     mkdirSync(opts.logDir, { recursive: true });
+    this.cleaner = new LogCleaner({
+      logDir: opts.logDir,
+      partitions: () => this.partitions.values(),
+      logger: tagged(this.logger, 'cleaner'),
+      now: this.now,
+      backoffMs: num(this.config, 'log.cleaner.backoff.ms'),
+    });
   }
 
   /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL: the client-facing listener's protocol. */
@@ -202,6 +215,11 @@ export class Broker {
     // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
     this.producerExpiryTimer = setInterval(() => this.removeExpiredProducers(), num(this.config, 'producer.id.expiration.check.interval.ms'));
     this.producerExpiryTimer.unref();
+    this.offsetsExpiryTimer = setInterval(() => {
+      this.groups.removeExpiredOffsets().catch((err) => this.logger.warn(`offsets expiry failed: ${(err as Error).message}`));
+    }, num(this.config, 'offsets.retention.check.interval.ms'));
+    this.offsetsExpiryTimer.unref();
+    if (this.config['log.cleaner.enable'] === 'true') this.cleaner.start();
     this.txns.start();
     const internal = this.internalServer ? `; internal listener 127.0.0.1:${this.boundInternalPort}` : '';
     this.logger.info(`listening on ${this.host}:${this.boundPort} (${this.securityProtocol})${internal}`);
@@ -229,6 +247,8 @@ export class Broker {
     clearInterval(this.retentionTimer);
     clearInterval(this.isrTimer);
     clearInterval(this.producerExpiryTimer);
+    clearInterval(this.offsetsExpiryTimer);
+    this.cleaner.stop();
     for (const f of this.fetchers.values()) f.stop();
     this.fetchers.clear();
     this.groups.shutdown();
@@ -432,6 +452,7 @@ export class Broker {
       now: this.now,
       decodeTimestamps: batchTimestamps,
       producerIdExpirationMs: num(this.config, 'producer.id.expiration.ms'),
+      onCleanerStep: this.opts.onCleanerStep,
       topicId: topic.id,
     } as Parameters<typeof PartitionLog.open>[2]);
     writePartitionTopicId(dir, topic.id);
@@ -511,11 +532,12 @@ export class Broker {
 
   applyRetention(): void {
     for (const p of this.partitions.values()) {
-      // Compacted-only topics (such as __consumer_offsets) are never deleted by time or size.
-      if (!p.config['cleanup.policy'].split(',').includes('delete')) continue;
       try {
-        const before = p.logStartOffset;
+        // segment.ms rolls compacted logs too: only closed segments are cleaned.
         p.log.maybeRoll();
+        // Compacted-only topics (such as __consumer_offsets) are never deleted by time or size.
+        if (!p.config['cleanup.policy'].split(',').includes('delete')) continue;
+        const before = p.logStartOffset;
         const result = p.log.applyRetention();
         if (result.deletedSegments > 0) {
           this.logger.info(`retention deleted ${result.deletedSegments} segment(s) of ${p.key}; log start ${before} -> ${result.newLogStartOffset}`);

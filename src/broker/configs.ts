@@ -42,18 +42,18 @@ const listOf = (...allowed: string[]) => (v: string) => {
 };
 
 export const TOPIC_CONFIGS: ConfigDef[] = [
-  { name: 'cleanup.policy', type: 'list', defaultValue: 'delete', brokerSynonym: 'log.cleanup.policy', validate: listOf('delete', 'compact'), doc: 'delete or compact (compaction is not implemented; keys are still required)' },
+  { name: 'cleanup.policy', type: 'list', defaultValue: 'delete', brokerSynonym: 'log.cleanup.policy', validate: listOf('delete', 'compact'), doc: 'delete, compact, or both: compact keeps the latest record per key (records need keys)' },
   { name: 'compression.type', type: 'string', defaultValue: 'producer', brokerSynonym: 'compression.type', validate: oneOf('producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'), doc: 'stored compression; only producer is applied (batches are stored as sent)' },
   { name: 'delete.retention.ms', type: 'long', defaultValue: '86400000', brokerSynonym: 'log.cleaner.delete.retention.ms', validate: atLeast(0), doc: 'tombstone retention for compacted topics' },
   { name: 'file.delete.delay.ms', type: 'long', defaultValue: '60000', brokerSynonym: 'log.segment.delete.delay.ms', validate: atLeast(0), doc: 'delay before deleting a file' },
   { name: 'flush.messages', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.messages', validate: atLeast(1), doc: 'fsync after this many messages' },
   { name: 'flush.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.flush.interval.ms', defaultSynonym: { name: 'log.flush.scheduler.interval.ms', value: LONG_MAX }, validate: atLeast(0), doc: 'fsync after this many ms' },
   { name: 'index.interval.bytes', type: 'int', defaultValue: '4096', brokerSynonym: 'log.index.interval.bytes', validate: atLeast(0), doc: 'bytes between offset index entries' },
-  { name: 'max.compaction.lag.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.cleaner.max.compaction.lag.ms', validate: atLeast(1), doc: '' },
+  { name: 'max.compaction.lag.ms', type: 'long', defaultValue: LONG_MAX, brokerSynonym: 'log.cleaner.max.compaction.lag.ms', validate: atLeast(1), doc: 'longest a record stays uncompacted (cleaned whatever the dirty ratio after this)' },
   { name: 'max.message.bytes', type: 'int', defaultValue: '1048588', brokerSynonym: 'message.max.bytes', validate: atLeast(0), doc: 'largest record batch size allowed' },
   { name: 'message.timestamp.type', type: 'string', defaultValue: 'CreateTime', brokerSynonym: 'log.message.timestamp.type', validate: oneOf('CreateTime', 'LogAppendTime'), doc: 'CreateTime or LogAppendTime' },
-  { name: 'min.cleanable.dirty.ratio', type: 'double', defaultValue: '0.5', brokerSynonym: 'log.cleaner.min.cleanable.ratio', validate: (v) => (Number(v) < 0 || Number(v) > 1 ? 'must be between 0 and 1' : undefined), doc: '' },
-  { name: 'min.compaction.lag.ms', type: 'long', defaultValue: '0', brokerSynonym: 'log.cleaner.min.compaction.lag.ms', validate: atLeast(0), doc: '' },
+  { name: 'min.cleanable.dirty.ratio', type: 'double', defaultValue: '0.5', brokerSynonym: 'log.cleaner.min.cleanable.ratio', validate: (v) => (Number(v) < 0 || Number(v) > 1 ? 'must be between 0 and 1' : undefined), doc: 'dirty share of the log above which it is compacted' },
+  { name: 'min.compaction.lag.ms', type: 'long', defaultValue: '0', brokerSynonym: 'log.cleaner.min.compaction.lag.ms', validate: atLeast(0), doc: 'shortest a record stays uncompacted' },
   { name: 'min.insync.replicas', type: 'int', defaultValue: '1', brokerSynonym: 'min.insync.replicas', validate: atLeast(1), doc: 'replicas that must acknowledge an acks=all write' },
   { name: 'preallocate', type: 'boolean', defaultValue: 'false', brokerSynonym: 'log.preallocate', validate: oneOf('true', 'false'), doc: '' },
   { name: 'retention.bytes', type: 'long', defaultValue: '-1', brokerSynonym: 'log.retention.bytes', doc: 'maximum partition size before old segments are deleted (-1: no limit)' },
@@ -187,6 +187,12 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'transaction.max.timeout.ms': '900000',
     'transaction.abort.timed.out.transaction.cleanup.interval.ms': '10000',
     'transaction.remove.expired.transaction.cleanup.interval.ms': '3600000',
+    // Committed offsets of a group without members expire after 7 days, checked every 10 minutes (Kafka's defaults).
+    'offsets.retention.minutes': '10080',
+    'offsets.retention.check.interval.ms': '600000',
+    // The log cleaner (compaction): on by default, and its pause when no log needs cleaning (Kafka's defaults).
+    'log.cleaner.enable': 'true',
+    'log.cleaner.backoff.ms': '15000',
     // Client quotas are measured over quota.window.num samples of quota.window.size.seconds (Kafka's defaults).
     'quota.window.num': '11',
     'quota.window.size.seconds': '1',

@@ -34,6 +34,8 @@ const PYTHON = '/usr/bin/python3';
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
 const KEEP = process.env.CHAOS_KEEP === '1';
+/** Extra broker settings, e.g. CHAOS_EXTRA_CONFIG="log.roll.ms=1000 log.cleaner.backoff.ms=200" to compact __consumer_offsets under the faults. */
+const EXTRA_CONFIG = (process.env.CHAOS_EXTRA_CONFIG ?? '').split(/\s+/).filter(Boolean).flatMap((c) => ['--config', c]);
 const TOPIC = 'chaos';
 const PARTITIONS = 6;
 const GROUP = 'chaos-group';
@@ -313,7 +315,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
 
     try {
       assert.ok(existsSync(PYTHON), `${PYTHON} not found: install python3 and python3-confluent-kafka`);
-      cluster = await startTestCluster(['--config', 'min.insync.replicas=2', '--config', 'default.replication.factor=3']);
+      cluster = await startTestCluster(['--config', 'min.insync.replicas=2', '--config', 'default.replication.factor=3', ...EXTRA_CONFIG]);
       if (KEEP) {
         logDir = join(cluster.dir, 'chaos-logs');
         mkdirSync(logDir, { recursive: true });

@@ -10,7 +10,8 @@
 // and it adopts the running brokers. See supervisor.ts for the whole design.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { Broker } from '../broker';
@@ -161,6 +162,22 @@ function controllerChannel(conn: SupervisorConnection): ControllerChannel {
   return Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => conn.call(m, args)])) as unknown as ControllerChannel;
 }
 
+/**
+ * Crash-safety tests: with MINIKAFKA_TEST_CLEANER_KILL_AT=<step> (cleaned-written, swap-renamed or old-deleted) in
+ * its environment, the broker SIGKILLs itself at that step of its first segment swap. A marker file in its log dir
+ * makes it once per broker, so that the restarted broker finishes the swap and carries on.
+ */
+function cleanerKillHook(logDir: string): ((step: string) => void) | undefined {
+  const killAt = process.env.MINIKAFKA_TEST_CLEANER_KILL_AT;
+  if (!killAt) return undefined;
+  const marker = join(logDir, '.test-cleaner-killed');
+  return (step) => {
+    if (step !== killAt || existsSync(marker)) return;
+    writeFileSync(marker, `${step}\n`);
+    process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 /** A broker whose stdout/stderr pipe closed (its first supervisor's terminal went away) must not die of EPIPE. */
 function survivePipeErrors(): void {
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
@@ -196,6 +213,7 @@ async function main(): Promise<void> {
     interBrokerSecret: opts.interBrokerSecret,
     // The socket write goes out at once even in the middle of synchronous work (libuv tries the write right away).
     keepAlive: heartbeat,
+    onCleanerStep: cleanerKillHook(opts.logDir),
   });
   let started = false;
   let stopping = false;

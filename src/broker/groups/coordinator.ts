@@ -71,6 +71,8 @@ export class GroupCoordinator {
   private readonly pendingTxnOffsets = new Map<number, Map<string, Map<string, CommittedOffset>>>();
   /** Offsets partitions this broker leads and has loaded, with the leader epoch they were loaded at. */
   private readonly loaded = new Map<number, number>();
+  /** When removeExpiredOffsets last saw each group with members (its offsets' retention counts from then). */
+  private readonly lastSeenWithMembers = new Map<string, number>();
 
   constructor(readonly broker: Broker) {}
 
@@ -530,6 +532,56 @@ export class GroupCoordinator {
 
   connectionClosed(_conn: Connection): void {
     // Kafka keeps members until their session times out, whatever happens to their connections.
+  }
+
+  // ---- offsets retention -----------------------------------------------------------------------------------
+
+  /**
+   * Kafka's offsets retention (offsets.retention.minutes, checked every offsets.retention.check.interval.ms): the
+   * committed offsets of a group without members expire retention after the later of their commit and the last time
+   * this check saw the group with members (Kafka counts from the moment the group became empty); offsets of an open
+   * transaction stay. Each expired offset gets a tombstone in __consumer_offsets, which compaction then removes; an
+   * empty group left without offsets is deleted with a tombstone of its own. Returns how many offsets expired.
+   */
+  async removeExpiredOffsets(now = Date.now()): Promise<number> {
+    const retentionMs = Number(this.config['offsets.retention.minutes']) * 60_000;
+    let expired = 0;
+    for (const [groupId, cache] of [...this.offsets]) {
+      let partition: Partition;
+      try {
+        partition = this.ownedPartition(groupId);
+      } catch {
+        continue;
+      }
+      const g = this.groups.get(groupId);
+      if (g && !g.isEmpty) {
+        this.lastSeenWithMembers.set(groupId, now);
+        continue;
+      }
+      const since = this.lastSeenWithMembers.get(groupId) ?? Number.NEGATIVE_INFINITY;
+      const doomed = [...cache].filter(([k, v]) => {
+        const [topic, p] = k.split('\u0000');
+        return Math.max(v.commitTimestamp, since) + retentionMs <= now && !this.hasPendingTxnOffsets(groupId, topic, Number(p));
+      });
+      if (doomed.length === 0) continue;
+      const tombstones: Array<{ key: Buffer; value: null }> = doomed.map(([k]) => {
+        const [topic, p] = k.split('\u0000');
+        return { key: encodeOffsetKey(groupId, topic, Number(p)), value: null };
+      });
+      const groupGone = doomed.length === cache.size;
+      if (groupGone) tombstones.push({ key: encodeGroupKey(groupId), value: null });
+      if (await this.append(partition, tombstones)) continue; // not written: tried again at the next check
+      for (const [k] of doomed) cache.delete(k);
+      expired += doomed.length;
+      this.broker.logger.info(`group ${groupId}: ${doomed.length} committed offset(s) expired (offsets.retention.minutes)`);
+      if (groupGone && this.offsets.get(groupId)?.size === 0 && (!g || g.isEmpty)) {
+        g?.markDead();
+        this.groups.delete(groupId);
+        this.offsets.delete(groupId);
+        this.lastSeenWithMembers.delete(groupId);
+      }
+    }
+    return expired;
   }
 
   shutdown(): void {

@@ -111,8 +111,9 @@ export type BatchCheck =
   | { kind: 'corrupt'; problem: string };
 
 /**
- * Checks the batch starting at buf[at]: plausible Length, magic 2, CRC-32C, and BaseOffset equal to
- * `expectedBaseOffset` (offsets in a log are contiguous). `available` is how many bytes follow `at`.
+ * Checks the batch starting at buf[at]: plausible Length, magic 2, CRC-32C, and BaseOffset at least
+ * `expectedBaseOffset` (offsets only grow; compaction leaves gaps where whole batches were removed, as in Kafka).
+ * `available` is how many bytes follow `at`.
  */
 export function checkBatch(buf: Buffer, at: number, available: number, position: number, expectedBaseOffset: number): BatchCheck {
   if (available < BATCH.LOG_OVERHEAD) return { kind: 'incomplete', problem: `only ${available} bytes left for a batch header` };
@@ -124,8 +125,8 @@ export function checkBatch(buf: Buffer, at: number, available: number, position:
   const magic = buf.readInt8(at + BATCH.MAGIC);
   if (magic !== 2) return { kind: 'corrupt', problem: `magic ${magic}, expected 2` };
   const info = batchInfoAt(buf, at, position);
-  if (info.baseOffset !== expectedBaseOffset) {
-    return { kind: 'corrupt', problem: `base offset ${info.baseOffset}, expected ${expectedBaseOffset}` };
+  if (info.baseOffset < expectedBaseOffset) {
+    return { kind: 'corrupt', problem: `base offset ${info.baseOffset}, expected at least ${expectedBaseOffset}` };
   }
   if (info.lastOffset < info.baseOffset) return { kind: 'corrupt', problem: `negative last offset delta` };
   const storedCrc = buf.readUInt32BE(at + BATCH.CRC);
@@ -143,7 +144,7 @@ export interface ValidationResult {
   problem: string | null;
 }
 
-/** Validates every batch in [from, end) of a file; the first must start at `expectedBaseOffset`. */
+/** Validates every batch in [from, end) of a file; the first must start at or after `expectedBaseOffset`. */
 export function validateBatches(
   fd: number,
   from: number,

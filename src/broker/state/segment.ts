@@ -113,7 +113,8 @@ export class LogSegment {
   /**
    * Trusts the index files if they are consistent, and checks (CRC included) only the batches after the last index
    * entries, which is cheap. Returns why the segment needs recovery, or null when it is fine.
-   * `nextSegmentBase` (null for the last segment) must equal the offset after the last batch.
+   * `nextSegmentBase` (null for the last segment) must not be below the offset after the last batch (a compacted
+   * segment may end before the next one starts).
    */
   loadAndVerify(nextSegmentBase: number | null): string | null {
     if (!this.offsetIndex.load()) return 'offset index missing or malformed';
@@ -138,7 +139,7 @@ export class LogSegment {
     });
     if (result.problem !== null) return `invalid batch at position ${result.validEnd}: ${result.problem}`;
     if (!indexEntryMatches) return 'last offset index entry does not match its batch';
-    if (nextSegmentBase !== null && result.nextOffset !== nextSegmentBase) {
+    if (nextSegmentBase !== null && result.nextOffset > nextSegmentBase) {
       return `ends at offset ${result.nextOffset} but the next segment starts at ${nextSegmentBase}`;
     }
     this.nextOffset = result.nextOffset;
@@ -148,7 +149,7 @@ export class LogSegment {
   }
 
   /**
-   * Validates every batch from the start (size, magic, CRC-32C, contiguous offsets), cuts the file at the first
+   * Validates every batch from the start (size, magic, CRC-32C, growing offsets), cuts the file at the first
    * invalid byte and rebuilds both indexes. `sealed` adds the final time-index entry of an inactive segment.
    */
   recover(indexIntervalBytes: number, sealed: boolean): { truncatedBytes: number; problem: string | null } {
