@@ -24,6 +24,7 @@ import { GroupCoordinator } from './groups/coordinator';
 import { nextProducerId } from './handlers/misc';
 import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
+import { FetchSessionCache } from './fetchSessions';
 import { StorageFaults, storageErrorCode } from './storageFaults';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
@@ -62,6 +63,8 @@ export class Broker {
   /** Partitions whose log writes fail (disk full...): warned once each, recoveries told once. */
   readonly storageFaults: StorageFaults;
   image: MetadataImage;
+  /** Incremental fetch sessions (KIP-227) of followers and consumers fetching from this broker. */
+  readonly fetchSessions: FetchSessionCache;
   private server: Server | undefined;
   private internalServer: Server | undefined;
   private boundInternalPort = 0;
@@ -90,6 +93,11 @@ export class Broker {
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
     this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
+    this.fetchSessions = new FetchSessionCache(
+      () => num(this.config, 'max.incremental.fetch.session.cache.slots'),
+      () => num(this.config, 'min.incremental.fetch.session.eviction.ms'),
+      this.now,
+    );
     this.groups = new GroupCoordinator(this);
     this.txns = new TransactionCoordinator(this, () => nextProducerId(this));
     if (opts.security?.tls || opts.security?.sasl) {
@@ -268,11 +276,27 @@ export class Broker {
 
   /** Re-read metadata from the controller (a fetcher learnt that leadership moved). */
   requestMetadataRefresh(): void {
-    void this.controller.metadata().then(
-      (image) => this.applyMetadata(image),
-      (err) => this.logger.warn(`metadata refresh failed: ${(err as Error).message}`),
-    );
+    // Coalesced: many partitions asking at once (a leader move, a burst of ISR changes) cost one image fetch in
+    // flight and at most one more after it, not one full image each.
+    if (this.metadataRefresh !== 'idle') {
+      this.metadataRefresh = 'again';
+      return;
+    }
+    this.metadataRefresh = 'running';
+    void this.controller
+      .metadata()
+      .then(
+        (image) => this.applyMetadata(image),
+        (err) => this.logger.warn(`metadata refresh failed: ${(err as Error).message}`),
+      )
+      .finally(() => {
+        const again = this.metadataRefresh === 'again';
+        this.metadataRefresh = 'idle';
+        if (again) this.requestMetadataRefresh();
+      });
   }
+
+  private metadataRefresh: 'idle' | 'running' | 'again' = 'idle';
 
   private requestIsrChange(p: Partition, isr: number[]): void {
     if (this.pendingIsrChanges.has(p.key)) return;
@@ -361,6 +385,21 @@ export class Broker {
   partition(topic: string, index: number): Partition | undefined {
     return this.partitions.get(`${topic}-${index}`);
   }
+
+  /** The name of the topic with this id (Fetch v13+ names topics by id), from a map kept per metadata image. */
+  topicNameById(id: string): string | undefined {
+    let name = this.topicNamesImage === this.image ? this.topicNames.get(id) : undefined;
+    if (name === undefined) {
+      // A new image, or one changed in place: rebuild (an unknown id costs what the linear search used to).
+      this.topicNamesImage = this.image;
+      this.topicNames = new Map(this.image.topics.map((t) => [t.id, t.name]));
+      name = this.topicNames.get(id);
+    }
+    return name;
+  }
+
+  private topicNamesImage: MetadataImage | undefined;
+  private topicNames = new Map<string, string>();
 
   topicState(name: string): TopicState | undefined {
     return this.image.topics.find((t) => t.name === name);

@@ -22,6 +22,8 @@ export type IsrChangeRequester = (p: Partition, isr: number[]) => void;
 
 export class Partition {
   state: PartitionState;
+  /** `topic-index`, as logs and the broker's partition map name it (built once: fetches look it up constantly). */
+  readonly key: string;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 
@@ -37,11 +39,9 @@ export class Partition {
     private readonly storageFaults?: StorageFaults,
   ) {
     this.state = state;
+    this.key = `${topic}-${index}`;
   }
 
-  get key(): string {
-    return `${this.topic}-${this.index}`;
-  }
 
   get isLeader(): boolean {
     return this.state.leader === this.localBrokerId;
