@@ -1,6 +1,7 @@
 // A Kafka broker: one TCP listener serving the Kafka wire protocol, the partition replicas this broker hosts,
-// and (when this broker is the coordinator for them) consumer groups. Metadata changes arrive from the
-// controller as whole images; the broker opens, re-roles or deletes its local replicas to match.
+// and (when this broker is the coordinator for them) consumer groups. Metadata arrives from the controller as a
+// whole image when the broker (re)connects and as deltas after that; the broker opens, re-roles or deletes its local
+// replicas to match, touching only the topics a delta names.
 
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +16,7 @@ import type { ControllerChannel } from './controllerChannel';
 import { HandlerContext } from './handlerContext';
 import { buildRouter } from './handlers';
 import { Logger, nopLogger, tagged } from './logger';
-import { MetadataImage, PartitionState, TopicState } from './metadata';
+import { applyDelta, MetadataDelta, MetadataImage, PartitionState, TopicState } from './metadata';
 import { Partition } from './partition';
 import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
 import { Router } from './router';
@@ -65,6 +66,10 @@ export class Broker {
   image: MetadataImage;
   /** Incremental fetch sessions (KIP-227) of followers and consumers fetching from this broker. */
   readonly fetchSessions: FetchSessionCache;
+  /** The image's topics by name: lookups per request must not scan thousands of topics. */
+  private topicsByName = new Map<string, TopicState>();
+  /** A whole image was asked for (a delta arrived that does not follow ours) and has not come yet. */
+  private fullImageRequested = false;
   private server: Server | undefined;
   private internalServer: Server | undefined;
   private boundInternalPort = 0;
@@ -218,43 +223,108 @@ export class Broker {
 
   // ---- metadata --------------------------------------------------------------------------------------------
 
-  /** Apply a metadata image from the controller (ignored if older than what we have). */
+  /** Apply a whole metadata image from the controller (ignored if older than what we have). */
   applyMetadata(image: MetadataImage): void {
     if (image.epoch <= this.image.epoch) return;
     this.image = image;
+    this.topicsByName = new Map(image.topics.map((t) => [t.name, t]));
     const wanted = new Set<string>();
-    for (const topic of image.topics) {
-      for (const p of topic.partitions) {
-        if (!p.replicas.includes(this.nodeId)) continue;
-        const key = `${topic.name}-${p.partition}`;
-        wanted.add(key);
-        const existing = this.partitions.get(key);
-        const config = effectiveTopicConfig(topic.configs, this.config);
-        if (existing && existing.topicId === topic.id) {
-          existing.config = config;
-          existing.log.updateConfig(logConfigOf(config));
-          existing.applyState(p);
-        } else {
-          if (existing) this.dropPartition(key, true);
-          this.openPartition(topic, p, config);
-        }
-      }
-    }
+    for (const topic of image.topics) this.reconcileTopic(topic, wanted);
     for (const [key, p] of [...this.partitions]) {
       if (wanted.has(key)) continue;
-      const why = this.whyRemove(p.topic, p.topicId);
-      if (!why) this.logger.warn(`closing ${key} without deleting its data: the cluster metadata (epoch ${image.epoch}) does not know topic id ${p.topicId}`);
-      this.dropPartition(key, why !== null);
+      this.closeUnwanted(key, p);
     }
     this.removeOrphanDirs(wanted);
-    this.updateFetchers();
+    this.updateFetchers(this.partitions.values());
     this.groups.metadataChanged();
     this.txns.metadataChanged();
   }
 
-  /** Every followed partition fetches from its current leader; leaders and offline partitions fetch nothing. */
-  private updateFetchers(): void {
-    for (const p of this.partitions.values()) {
+  /**
+   * Apply a delta (see MetadataDelta): only the topics it names are looked at. One that does not follow our image
+   * (we missed one: a reconnect, a new supervisor) is dropped and the whole image asked for.
+   */
+  applyMetadataDelta(delta: MetadataDelta): void {
+    if (delta.epoch <= this.image.epoch) return;
+    if (delta.baseEpoch > this.image.epoch) return this.requestFullMetadata();
+    const before = this.topicsByName;
+    this.image = applyDelta(this.image, delta);
+    this.topicsByName = new Map(before);
+    for (const name of delta.removedTopics) this.topicsByName.delete(name);
+    for (const t of delta.topics) this.topicsByName.set(t.name, t);
+    const touched: Partition[] = [];
+    const names = new Set([...delta.removedTopics, ...delta.topics.map((t) => t.name)]);
+    for (const name of names) {
+      const wanted = new Set<string>();
+      const topic = this.topicsByName.get(name);
+      if (topic) this.reconcileTopic(topic, wanted);
+      const count = Math.max(before.get(name)?.partitions.length ?? 0, topic?.partitions.length ?? 0);
+      for (let i = 0; i < count; i++) {
+        const key = `${name}-${i}`;
+        const p = this.partitions.get(key);
+        if (!p) continue;
+        if (wanted.has(key)) touched.push(p);
+        else this.closeUnwanted(key, p);
+      }
+    }
+    // A broker fenced or back changes who every follower may fetch from; otherwise only the touched partitions move.
+    this.updateFetchers(delta.brokers ? this.partitions.values() : touched);
+    this.groups.metadataChanged();
+    this.txns.metadataChanged();
+  }
+
+  /** Opens, re-roles or replaces this broker's replicas of one topic; adds their keys to `wanted`. */
+  private reconcileTopic(topic: TopicState, wanted: Set<string>): void {
+    let config: Record<string, string> | undefined;
+    for (const p of topic.partitions) {
+      if (!p.replicas.includes(this.nodeId)) continue;
+      const key = `${topic.name}-${p.partition}`;
+      wanted.add(key);
+      const existing = this.partitions.get(key);
+      config ??= effectiveTopicConfig(topic.configs, this.config);
+      if (existing && existing.topicId === topic.id) {
+        existing.config = config;
+        existing.log.updateConfig(logConfigOf(config));
+        existing.applyState(p);
+      } else {
+        if (existing) this.dropPartition(key, true);
+        this.openPartition(topic, p, config);
+      }
+    }
+  }
+
+  /** A local replica the image no longer places here: deleted when the controller says why, else closed. */
+  private closeUnwanted(key: string, p: Partition): void {
+    const why = this.whyRemove(p.topic, p.topicId);
+    if (!why) this.logger.warn(`closing ${key} without deleting its data: the cluster metadata (epoch ${this.image.epoch}) does not know topic id ${p.topicId}`);
+    this.dropPartition(key, why !== null);
+  }
+
+  private requestFullMetadata(): void {
+    if (this.fullImageRequested) return;
+    this.fullImageRequested = true;
+    void this.controller
+      .metadata()
+      .then(
+        (image) => this.applyMetadata(image),
+        (err) => this.logger.warn(`metadata image not available: ${(err as Error).message}`),
+      )
+      .finally(() => (this.fullImageRequested = false));
+  }
+
+  /**
+   * Makes this broker's image as current as the controller's (a handler that changed metadata answers only then):
+   * the controller answers with its epoch after sending the deltas up to it, so normally nothing else moves; the
+   * whole image only if we are still behind (a delta was lost with a connection).
+   */
+  async syncMetadata(): Promise<void> {
+    const epoch = await this.controller.metadataEpoch();
+    if (this.image.epoch < epoch) this.applyMetadata(await this.controller.metadata());
+  }
+
+  /** Every followed partition among `partitions` fetches from its current leader; leaders and offline partitions fetch nothing. */
+  private updateFetchers(partitions: Iterable<Partition>): void {
+    for (const p of partitions) {
       const leader = p.state.leader;
       const follows = !p.isLeader && leader >= 0 && this.image.brokers.some((b) => b.id === leader && !b.fenced);
       for (const [id, f] of this.fetchers) if (id !== leader || !follows) f.remove(p);
@@ -274,21 +344,17 @@ export class Broker {
     }
   }
 
-  /** Re-read metadata from the controller (a fetcher learnt that leadership moved). */
+  /** Catch up with the controller (a fetcher learnt that leadership moved). */
   requestMetadataRefresh(): void {
-    // Coalesced: many partitions asking at once (a leader move, a burst of ISR changes) cost one image fetch in
-    // flight and at most one more after it, not one full image each.
+    // Coalesced: many partitions asking at once (a leader move, a burst of ISR changes) cost one sync in flight
+    // and at most one more after it.
     if (this.metadataRefresh !== 'idle') {
       this.metadataRefresh = 'again';
       return;
     }
     this.metadataRefresh = 'running';
-    void this.controller
-      .metadata()
-      .then(
-        (image) => this.applyMetadata(image),
-        (err) => this.logger.warn(`metadata refresh failed: ${(err as Error).message}`),
-      )
+    void this.syncMetadata()
+      .catch((err: Error) => this.logger.warn(`metadata refresh failed: ${err.message}`))
       .finally(() => {
         const again = this.metadataRefresh === 'again';
         this.metadataRefresh = 'idle';
@@ -376,7 +442,7 @@ export class Broker {
   /** Why the controller's image says a replica of `topic` (this topic id) no longer belongs here, or null if it does not say. */
   private whyRemove(topic: string, id: string): string | null {
     if ((this.image.deletedTopics ?? []).some((t) => t.id === id)) return 'its topic was deleted';
-    const live = this.image.topics.find((t) => t.name === topic);
+    const live = this.topicsByName.get(topic);
     if (live && live.id !== id) return `topic ${topic} was deleted and created again (id ${live.id}, this data ${id})`;
     if (live) return 'the partition no longer has a replica on this broker';
     return null;
@@ -402,7 +468,7 @@ export class Broker {
   private topicNames = new Map<string, string>();
 
   topicState(name: string): TopicState | undefined {
-    return this.image.topics.find((t) => t.name === name);
+    return this.topicsByName.get(name);
   }
 
   topicConfig(name: string): Record<string, string> | undefined {

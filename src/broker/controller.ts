@@ -10,7 +10,7 @@ import { collisionKey, normalizeTopicConfigValue, topicNameProblem, validateTopi
 import { Logger, nopLogger } from './logger';
 import { readMetadata, writeFileDurably } from './metadataStore';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
-import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
+import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataDelta, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
 
 export interface CreateTopicSpec {
   name: string;
@@ -41,15 +41,30 @@ export interface ControllerOptions {
 
 const PRODUCER_ID_BLOCK = 1000;
 
+/** One topic's outcome in createTopics(): the topic as created, or why not. */
+export type CreateTopicResult = { topic: TopicState; error?: undefined } | { topic?: undefined; error: { code: number; message: string } };
+
 export class Controller extends EventEmitter {
   private image: MetadataImage;
   private readonly logger: Logger;
   /** While the cluster starts, brokers register one by one: electing then would pile every leader on the first. */
   private electionsHeld = false;
   private readonly defaults: ControllerDefaults;
-  private pendingWrite: NodeJS.Immediate | undefined;
+  /** The end-of-tick flush (publish the delta, write the file), when changes are waiting for it. */
+  private pendingFlush: NodeJS.Immediate | undefined;
   private writtenEpoch = -1;
   private readonly durableWaiters: Array<() => void> = [];
+  /** Topics by name and by collision key (Kafka's '.'/'_' rule): lookups per request must not scan every topic. */
+  private readonly topicsByName = new Map<string, TopicState>();
+  private readonly topicsByCollisionKey = new Map<string, string>();
+  /** The epoch of the last delta published ('change'); what changed since then: */
+  private publishedEpoch: number;
+  private readonly dirtyTopics = new Set<string>();
+  private readonly removedTopics = new Set<string>();
+  private dirtyBrokers = false;
+  private dirtyAcls = false;
+  private dirtyTombstones = false;
+  private readonly reasons: string[] = [];
 
   constructor(private readonly opts: ControllerOptions = {}) {
     super();
@@ -65,6 +80,28 @@ export class Controller extends EventEmitter {
       deletedTopics: [],
     };
     this.writtenEpoch = this.opts.metadataFile && this.image.epoch > 0 ? this.image.epoch : -1;
+    this.publishedEpoch = this.image.epoch;
+    for (const t of this.image.topics) this.indexTopic(t);
+  }
+
+  private indexTopic(t: TopicState): void {
+    this.topicsByName.set(t.name, t);
+    this.topicsByCollisionKey.set(collisionKey(t.name), t.name);
+  }
+
+  /** The current epoch, once every change made so far is published (brokers get the deltas before this answer). */
+  metadataEpoch(): number {
+    this.publish();
+    return this.image.epoch;
+  }
+
+  isFenced(id: number): boolean {
+    return this.image.brokers.find((b) => b.id === id)?.fenced ?? true;
+  }
+
+  /** Marks a topic as changed: the next delta carries it whole. */
+  private touch(topic: TopicState): void {
+    this.dirtyTopics.add(topic.name);
   }
 
   /** A deep copy of the current image (safe to hand to another component or process). */
@@ -82,42 +119,78 @@ export class Controller extends EventEmitter {
   }
 
   /**
-   * Every change bumps the epoch and reaches the brokers at once (the 'change' event), but the file is written
-   * (fsync of file and directory) once per tick: the changes of one request, or of several requests that arrived
-   * together (a CreateTopics of 100 topics), cost one durable write. Callers that acknowledge a change to a client
-   * wait for whenDurable() first.
+   * Every change bumps the epoch; at the end of the tick the changes are published as one delta (the 'change'
+   * event: a MetadataDelta, which the supervisor pushes to the brokers) and the file is written (fsync of file and
+   * directory) once: the changes of one request, or of several requests that arrived together (a CreateTopics of
+   * 100 topics), cost one delta and one durable write. Callers that acknowledge a change to a client wait for
+   * whenDurable() first, by which time the delta is out.
    */
   private commit(reason: string): void {
     this.image.epoch++;
-    if (this.opts.metadataFile && !this.pendingWrite) {
-      this.pendingWrite = setImmediate(() => this.flush());
-    }
+    this.reasons.push(reason);
+    if (!this.pendingFlush) this.pendingFlush = setImmediate(() => this.flush());
     this.logger.debug(`metadata epoch ${this.image.epoch}: ${reason}`);
-    this.emit('change', this.snapshot(), reason);
   }
 
-  /** Writes a pending change now (also called before the process exits). */
+  /** Emits the changes made since the last delta as one delta ('change'). */
+  private publish(): void {
+    if (this.publishedEpoch === this.image.epoch) return;
+    const removedTopics = [...this.removedTopics];
+    const topics: TopicState[] = [];
+    for (const name of this.dirtyTopics) {
+      const t = this.topicsByName.get(name);
+      if (t) topics.push(structuredClone(t));
+    }
+    // A name deleted and created again goes to the end of the image: send it after the topics changed in place.
+    topics.sort((a, b) => Number(this.removedTopics.has(a.name)) - Number(this.removedTopics.has(b.name)));
+    const delta: MetadataDelta = {
+      baseEpoch: this.publishedEpoch,
+      epoch: this.image.epoch,
+      clusterId: this.image.clusterId,
+      controllerId: this.image.controllerId,
+      nextProducerId: this.image.nextProducerId,
+      topics,
+      removedTopics,
+    };
+    if (this.dirtyBrokers) delta.brokers = structuredClone(this.image.brokers);
+    if (this.dirtyTombstones) delta.deletedTopics = structuredClone(this.image.deletedTopics ?? []);
+    if (this.dirtyAcls) delta.acls = structuredClone(this.image.acls ?? []);
+    const reasons = this.reasons.splice(0);
+    this.dirtyTopics.clear();
+    this.removedTopics.clear();
+    this.dirtyBrokers = this.dirtyAcls = this.dirtyTombstones = false;
+    this.publishedEpoch = this.image.epoch;
+    this.emit('change', delta, reasons);
+  }
+
+  /** Publishes and writes pending changes now (also called before the process exits). */
   flush(): void {
-    if (this.pendingWrite) clearImmediate(this.pendingWrite);
-    this.pendingWrite = undefined;
+    if (this.pendingFlush) clearImmediate(this.pendingFlush);
+    this.pendingFlush = undefined;
+    this.publish();
     const file = this.opts.metadataFile;
     if (!file || this.writtenEpoch === this.image.epoch) return this.settleDurable();
-    writeFileDurably(file, JSON.stringify(this.image, null, 1));
+    writeFileDurably(file, JSON.stringify(this.image));
     this.writtenEpoch = this.image.epoch;
     this.settleDurable();
   }
 
   /**
    * Makes the next epoch higher than `epoch`: a broker that outlived the previous controller may have applied an
-   * image that never reached the file, and it ignores images whose epoch is not newer than what it has.
+   * image that never reached the file, and it ignores images whose epoch is not newer than what it has. Deltas
+   * published from then on start above `epoch`, so such a broker takes a whole image instead of applying a delta
+   * to an image this controller never had.
    */
   advanceEpochPast(epoch: number): void {
-    if (this.image.epoch < epoch) this.image.epoch = epoch;
+    if (this.image.epoch >= epoch) return;
+    this.publish();
+    this.image.epoch = epoch + 1;
+    this.publishedEpoch = this.image.epoch;
   }
 
-  /** Resolves once every change made so far is on disk. */
+  /** Resolves once every change made so far is published and on disk. */
   whenDurable(): Promise<void> {
-    if (!this.pendingWrite) return Promise.resolve();
+    if (!this.pendingFlush) return Promise.resolve();
     return new Promise((resolve) => this.durableWaiters.push(resolve));
   }
 
@@ -134,6 +207,7 @@ export class Controller extends EventEmitter {
     if (existing) Object.assign(existing, info, { fenced: false });
     else this.image.brokers.push({ ...info, fenced: false });
     this.image.brokers.sort((a, b) => a.id - b.id);
+    this.dirtyBrokers = true;
     this.pickControllerId();
     if (!this.electionsHeld) this.electOfflinePartitions();
     this.commit(`broker ${info.id} registered at ${info.host}:${info.port}`);
@@ -153,12 +227,14 @@ export class Controller extends EventEmitter {
     const broker = this.image.brokers.find((b) => b.id === id);
     if (!broker || broker.fenced) return;
     broker.fenced = true;
+    this.dirtyBrokers = true;
     for (const topic of this.image.topics) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(id)) continue;
         if (p.isr.includes(id) && p.isr.length > 1) {
           p.isr = p.isr.filter((r) => r !== id);
           p.partitionEpoch++;
+          this.touch(topic);
         }
         if (p.leader === id) this.electLeader(topic, p);
       }
@@ -197,6 +273,7 @@ export class Controller extends EventEmitter {
     }
     p.leaderEpoch++;
     p.partitionEpoch++;
+    this.touch(topic);
   }
 
   private electOfflinePartitions(): void {
@@ -204,11 +281,13 @@ export class Controller extends EventEmitter {
       for (const p of topic.partitions) {
         if (p.leader === -1 || !this.isLive(p.leader)) {
           const before = p.leader;
+          const touched = this.dirtyTopics.has(topic.name);
           this.electLeader(topic, p);
           if (p.leader === -1 && before === -1) {
             // nothing changed: undo the epoch bumps so idle partitions do not churn
             p.leaderEpoch--;
             p.partitionEpoch--;
+            if (!touched) this.dirtyTopics.delete(topic.name);
           }
         }
       }
@@ -223,14 +302,14 @@ export class Controller extends EventEmitter {
     if (spec.name.startsWith('__') && !spec.internal && spec.name === OFFSETS_TOPIC) {
       throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic ${spec.name} is reserved for internal use`);
     }
-    if (this.image.topics.some((t) => t.name === spec.name)) {
+    if (this.topicsByName.has(spec.name)) {
       throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${spec.name}' already exists.`);
     }
-    const clash = this.image.topics.find((t) => collisionKey(t.name) === collisionKey(spec.name));
-    if (clash) {
+    const clash = this.topicsByCollisionKey.get(collisionKey(spec.name));
+    if (clash !== undefined) {
       throw new KafkaError(
         ErrorCode.INVALID_TOPIC_EXCEPTION,
-        `Topic '${spec.name}' collides with existing topic: ${clash.name}. Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide.`,
+        `Topic '${spec.name}' collides with existing topic: ${clash}. Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide.`,
       );
     }
     const configs: Record<string, string> = {};
@@ -251,8 +330,25 @@ export class Controller extends EventEmitter {
     };
     if (validateOnly) return topic;
     this.image.topics.push(topic);
+    this.indexTopic(topic);
+    this.touch(topic);
     this.commit(`created topic ${spec.name}`);
     return structuredClone(topic);
+  }
+
+  /**
+   * CreateTopics of many topics in one call (one message from a broker, one delta and one durable write for all);
+   * each topic succeeds or fails on its own, as in Kafka.
+   */
+  createTopics(specs: CreateTopicSpec[], validateOnly = false): CreateTopicResult[] {
+    return specs.map((spec) => {
+      try {
+        return { topic: this.createTopic(spec, validateOnly) };
+      } catch (err) {
+        if (!(err instanceof KafkaError)) this.logger.error(`create topic ${spec.name} failed: ${(err as Error).stack}`);
+        return { error: { code: err instanceof KafkaError ? err.code : ErrorCode.UNKNOWN_SERVER_ERROR, message: (err as Error).message } };
+      }
+    });
   }
 
   private planAssignment(spec: CreateTopicSpec): number[][] {
@@ -302,9 +398,13 @@ export class Controller extends EventEmitter {
   }
 
   deleteTopic(name: string): void {
-    const idx = this.image.topics.findIndex((t) => t.name === name);
-    if (idx < 0) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    const [deleted] = this.image.topics.splice(idx, 1);
+    const topic = this.topicsByName.get(name);
+    if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    const [deleted] = this.image.topics.splice(this.image.topics.indexOf(topic), 1);
+    this.topicsByName.delete(name);
+    this.topicsByCollisionKey.delete(collisionKey(name));
+    this.removedTopics.add(name);
+    this.dirtyTombstones = true;
     const tombstones = (this.image.deletedTopics ??= []);
     tombstones.push({ name: deleted.name, id: deleted.id });
     if (tombstones.length > MAX_DELETED_TOPICS) tombstones.splice(0, tombstones.length - MAX_DELETED_TOPICS);
@@ -312,7 +412,7 @@ export class Controller extends EventEmitter {
   }
 
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly = false): void {
-    const topic = this.image.topics.find((t) => t.name === name);
+    const topic = this.topicsByName.get(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const current = topic.partitions.length;
     if (count <= current) {
@@ -335,12 +435,13 @@ export class Controller extends EventEmitter {
       const isr = replicas.filter((r) => this.isLive(r));
       topic.partitions.push({ partition: current + i, replicas, isr, leader: isr[0] ?? -1, leaderEpoch: 0, partitionEpoch: 0, addingReplicas: [], removingReplicas: [] });
     });
+    this.touch(topic);
     this.commit(`topic ${name} now has ${count} partitions`);
   }
 
   /** Applies config changes: a string sets, null deletes (reverts to the default). */
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace = false, validateOnly = false): void {
-    const topic = this.image.topics.find((t) => t.name === name);
+    const topic = this.topicsByName.get(name);
     if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     for (const [k, val] of Object.entries(changes)) validateTopicConfig(k, val);
     if (validateOnly) return;
@@ -350,6 +451,7 @@ export class Controller extends EventEmitter {
       else next[k] = normalizeTopicConfigValue(k, val);
     }
     topic.configs = next;
+    this.touch(topic);
     // As Kafka's controller does when unclean.leader.election.enable is turned on: offline partitions of the
     // topic get a leader now (a live out-of-sync replica), instead of waiting for their last ISR member.
     if ('unclean.leader.election.enable' in changes && !this.electionsHeld) this.electOfflinePartitions();
@@ -358,7 +460,7 @@ export class Controller extends EventEmitter {
 
   /** A leader reports a new ISR (shrink or expand). Stale epochs are refused, as Kafka's AlterPartition does. */
   alterIsr(topicName: string, partition: number, leaderEpoch: number, isr: number[]): PartitionState {
-    const topic = this.image.topics.find((t) => t.name === topicName);
+    const topic = this.topicsByName.get(topicName);
     const p = topic?.partitions[partition];
     if (!topic || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     if (p.leaderEpoch !== leaderEpoch) throw new KafkaError(ErrorCode.FENCED_LEADER_EPOCH, `leader epoch ${leaderEpoch} is not current (${p.leaderEpoch})`);
@@ -367,6 +469,7 @@ export class Controller extends EventEmitter {
     if (next.length !== p.isr.length || next.some((r) => !p.isr.includes(r))) {
       p.isr = p.replicas.filter((r) => next.includes(r));
       p.partitionEpoch++;
+      this.touch(topic);
       this.maybeCompleteReassignment(topic, p);
       this.commit(`ISR of ${topicName}-${partition} is now [${p.isr.join(',')}]`);
     }
@@ -389,10 +492,12 @@ export class Controller extends EventEmitter {
           p.isr = p.isr.filter((r) => r !== id);
           p.leaderEpoch++;
           p.partitionEpoch++;
+          this.touch(topic);
           moved++;
         } else if (p.isr.includes(id) && p.isr.length > 1) {
           p.isr = p.isr.filter((r) => r !== id);
           p.partitionEpoch++;
+          this.touch(topic);
         }
       }
     }
@@ -406,7 +511,7 @@ export class Controller extends EventEmitter {
   electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Array<{ topic: string; partition: number; errorCode: number; message: string | null }> {
     const targets = partitions ?? this.image.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition })));
     const results = targets.map(({ topic, partition }) => {
-      const t = this.image.topics.find((x) => x.name === topic);
+      const t = this.topicsByName.get(topic);
       const p = t?.partitions[partition];
       const result = (errorCode: number, message: string | null = null) => ({ topic, partition, errorCode, message });
       if (!t || !p) return result(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -425,6 +530,7 @@ export class Controller extends EventEmitter {
       }
       p.leaderEpoch++;
       p.partitionEpoch++;
+      this.touch(t);
       return result(0);
     });
     if (results.some((r) => r.errorCode === 0)) this.commit(`elected leaders (${type === 0 ? 'preferred' : 'unclean'})`);
@@ -437,9 +543,10 @@ export class Controller extends EventEmitter {
    * the removing ones are dropped and, if needed, leadership moves into the target set.
    */
   reassignPartition(topic: string, partition: number, target: number[] | null): void {
-    const t = this.image.topics.find((x) => x.name === topic);
+    const t = this.topicsByName.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    this.touch(t);
     if (target === null) {
       if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) throw new KafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
       p.replicas = p.replicas.filter((r) => !p.addingReplicas.includes(r));
@@ -508,7 +615,10 @@ export class Controller extends EventEmitter {
       }
       return { errorCode: 0, errorMessage: null };
     });
-    if (added > 0) this.commit(`created ${added} ACL binding(s)`);
+    if (added > 0) {
+      this.dirtyAcls = true;
+      this.commit(`created ${added} ACL binding(s)`);
+    }
     return results;
   }
 
@@ -524,7 +634,10 @@ export class Controller extends EventEmitter {
       removed += deleted.length;
       return { errorCode: 0, errorMessage: null, deleted };
     });
-    if (removed > 0) this.commit(`deleted ${removed} ACL binding(s)`);
+    if (removed > 0) {
+      this.dirtyAcls = true;
+      this.commit(`deleted ${removed} ACL binding(s)`);
+    }
     return results;
   }
 }

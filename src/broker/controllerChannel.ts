@@ -2,12 +2,14 @@
 // in the mini-cluster it lives in the supervisor and this interface is carried over IPC. Every method is
 // async so both look the same to the handlers.
 
-import type { Controller, CreateTopicSpec } from './controller';
+import type { Controller, CreateTopicResult, CreateTopicSpec } from './controller';
 import type { MetadataImage, PartitionState, TopicState } from './metadata';
 import type { AclBinding, AclFilter } from './security/authorizer';
 
 export interface ControllerChannel {
   createTopic(spec: CreateTopicSpec, validateOnly: boolean): Promise<TopicState>;
+  /** Many topics in one call: one delta and one durable write for all (CreateTopics). */
+  createTopics(specs: CreateTopicSpec[], validateOnly: boolean): Promise<CreateTopicResult[]>;
   deleteTopic(name: string): Promise<void>;
   createPartitions(name: string, count: number, assignments: number[][] | null, validateOnly: boolean): Promise<void>;
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
@@ -18,14 +20,20 @@ export interface ControllerChannel {
   listReassignments(): Promise<Array<{ topic: string; partition: number; replicas: number[]; addingReplicas: number[]; removingReplicas: number[] }>>;
   createAcls(bindings: AclBinding[]): Promise<Array<{ errorCode: number; errorMessage: string | null }>>;
   deleteAcls(filters: AclFilter[]): Promise<Array<{ errorCode: number; errorMessage: string | null; deleted: AclBinding[] }>>;
-  /** The newest metadata image (brokers apply it before answering when they need to be current). */
+  /** The newest metadata image, whole (a broker that missed a delta). */
   metadata(): Promise<MetadataImage>;
+  /**
+   * The controller's current epoch, answered after every delta up to it was sent: a broker whose image is at that
+   * epoch when the answer arrives is current (Broker.syncMetadata), without moving the whole image.
+   */
+  metadataEpoch(): Promise<number>;
 }
 
 /** A channel to a controller living in this process. */
 export function localControllerChannel(controller: Controller): ControllerChannel {
   return {
     createTopic: async (spec, validateOnly) => controller.createTopic(spec, validateOnly),
+    createTopics: async (specs, validateOnly) => controller.createTopics(specs, validateOnly),
     deleteTopic: async (name) => controller.deleteTopic(name),
     createPartitions: async (name, count, assignments, validateOnly) => controller.createPartitions(name, count, assignments, validateOnly),
     alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
@@ -37,5 +45,6 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     createAcls: async (bindings) => controller.createAcls(bindings),
     deleteAcls: async (filters) => controller.deleteAcls(filters),
     metadata: async () => controller.snapshot(),
+    metadataEpoch: async () => controller.metadataEpoch(),
   };
 }

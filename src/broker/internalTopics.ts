@@ -22,5 +22,5 @@ export async function ensureInternalTopic(broker: Broker, name: string, numParti
   } catch (err) {
     if (!(err instanceof KafkaError && err.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw err;
   }
-  broker.applyMetadata(await broker.controller.metadata());
+  await broker.syncMetadata();
 }

@@ -55,6 +55,62 @@ export interface MetadataImage {
   acls?: AclBinding[];
 }
 
+/**
+ * What changed between two epochs of the controller's image, as KRaft's metadata records carry it: the controller
+ * publishes one per tick (all the changes of a request, or of the requests that arrived together), and brokers apply
+ * it to the image they have. A whole image goes to a broker only when it (re)connects or has missed a delta.
+ * Topics are carried whole (a changed partition sends its topic): upserting a topic is idempotent, so a delta is valid
+ * for any image of the same controller from `baseEpoch` up to `epoch`.
+ */
+export interface MetadataDelta {
+  /** The image this delta applies to must be at least this epoch (older: the receiver missed one, ask for the image). */
+  baseEpoch: number;
+  epoch: number;
+  clusterId: string;
+  controllerId: number;
+  nextProducerId: number;
+  /** Every broker, when any registration or fencing changed (a handful of entries). */
+  brokers?: BrokerInfo[];
+  /** Topics created or changed, whole; a new name goes to the end (the controller's order). */
+  topics: TopicState[];
+  /** Names of topics deleted (applied before `topics`: a topic deleted and created again within one delta is in both). */
+  removedTopics: string[];
+  /** The tombstone list, when it changed. */
+  deletedTopics?: Array<{ name: string; id: string }>;
+  /** The ACL bindings, when they changed. */
+  acls?: AclBinding[];
+}
+
+/**
+ * The image after `delta`. The input image is not modified (its topic objects are shared with the result where
+ * unchanged). Only valid when image.epoch >= delta.baseEpoch (see MetadataDelta).
+ */
+export function applyDelta(image: MetadataImage, delta: MetadataDelta): MetadataImage {
+  const removed = new Set(delta.removedTopics);
+  const changed = new Map(delta.topics.map((t) => [t.name, t]));
+  const topics: TopicState[] = [];
+  for (const t of image.topics) {
+    if (removed.has(t.name) && !changed.has(t.name)) continue;
+    const next = changed.get(t.name);
+    if (next && removed.has(t.name)) continue; // deleted and created again: goes to the end, as in the controller
+    topics.push(next ?? t);
+    if (next) changed.delete(t.name);
+  }
+  for (const t of changed.values()) topics.push(t);
+  const next: MetadataImage = {
+    ...image,
+    clusterId: delta.clusterId,
+    controllerId: delta.controllerId,
+    epoch: delta.epoch,
+    nextProducerId: delta.nextProducerId,
+    brokers: delta.brokers ?? image.brokers,
+    topics,
+  };
+  if (delta.deletedTopics) next.deletedTopics = delta.deletedTopics;
+  if (delta.acls) next.acls = delta.acls;
+  return next;
+}
+
 /** How many deleted topics' ids the image remembers. */
 export const MAX_DELETED_TOPICS = 1000;
 

@@ -6,6 +6,7 @@ import { Broker } from './broker';
 import { BrokerConfig } from './configs';
 import { Controller } from './controller';
 import { localControllerChannel } from './controllerChannel';
+import type { MetadataDelta } from './metadata';
 import { Logger, nopLogger } from './logger';
 import type { ListenerSecurity } from './security/listener';
 
@@ -50,7 +51,9 @@ export async function startSingleNode(opts: SingleNodeOptions): Promise<SingleNo
     security: opts.security,
   });
   await broker.start();
-  const onChange = (image: ReturnType<Controller['snapshot']>) => broker.applyMetadata(image);
+  // The whole image once, then the controller's deltas as it publishes them.
+  broker.applyMetadata(controller.snapshot());
+  const onChange = (delta: MetadataDelta) => broker.applyMetadataDelta(delta);
   controller.on('change', onChange);
   controller.registerBroker({ id: nodeId, host: broker.host, port: broker.port, internalPort: broker.internalPort, rack: null });
   return {

@@ -154,8 +154,8 @@ class SupervisorConnection {
 
 function controllerChannel(conn: SupervisorConnection): ControllerChannel {
   const methods: ControllerMethod[] = [
-    'createTopic', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterIsr', 'allocateProducerIds',
-    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'metadata',
+    'createTopic', 'createTopics', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterIsr', 'allocateProducerIds',
+    'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'metadata', 'metadataEpoch',
   ];
   return Object.fromEntries(methods.map((m) => [m, (...args: unknown[]) => conn.call(m, args)])) as unknown as ControllerChannel;
 }
@@ -209,6 +209,7 @@ async function main(): Promise<void> {
   conn.onOrphaned = () => void stop('the data dir and the supervisor are gone');
   conn.onMessage = (msg) => {
     if (msg.type === 'metadata') broker.applyMetadata(msg.image);
+    else if (msg.type === 'metadata-delta') broker.applyMetadataDelta(msg.delta);
     else if (msg.type === 'shutdown') void stop('asked by the supervisor');
   };
   // SIGTERM is how Kafka's own scripts stop a broker, and Kafka then shuts down in a controlled way: leadership

@@ -63,7 +63,9 @@ export class ControlServer {
       for (const s of this.streams) s.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
     };
     this.supervisor.on('event', (e: ClusterEvent) => push('cluster', e));
-    this.supervisor.on('metadata', () => push('state', this.supervisor.state()));
+    // Once per metadata delta (the controller publishes one per tick), and only for someone listening: the state
+    // holds every topic, which is not something to serialize for nobody thousands of times.
+    this.supervisor.on('metadata', () => this.streams.size > 0 && push('state', this.supervisor.state()));
     return info;
   }
 

@@ -54,12 +54,22 @@ export class LineLink<In, Out> extends EventEmitter {
   }
 
   send(msg: Out): boolean {
+    return this.sendEncoded(encodeLine(msg));
+  }
+
+  /** Sends a message already encoded with encodeLine (one encoding for a message that goes to every broker). */
+  sendEncoded(line: string): boolean {
     if (!this.connected) return false;
-    this.socket.write(`${JSON.stringify(msg)}\n`);
+    this.socket.write(line);
     return true;
   }
 
   close(): void {
     this.socket.destroy();
   }
+}
+
+/** A message as it travels on the link: one line of JSON. */
+export function encodeLine(msg: unknown): string {
+  return `${JSON.stringify(msg)}\n`;
 }

@@ -3,7 +3,7 @@
 
 import type { BrokerConfig } from '../configs';
 import type { ControllerChannel } from '../controllerChannel';
-import type { MetadataImage } from '../metadata';
+import type { MetadataDelta, MetadataImage } from '../metadata';
 import type { ListenerSecurity } from '../security/listener';
 
 export interface BrokerProcessOptions {
@@ -50,7 +50,10 @@ export type BrokerToSupervisor =
   | { type: 'call'; id: number; method: ControllerMethod; args: unknown[] };
 
 export type SupervisorToBroker =
+  /** The whole image: when a broker (re)connects, or asks after missing a delta. */
   | { type: 'metadata'; image: MetadataImage }
+  /** What changed (KRaft's metadata records): every change after the whole image. */
+  | { type: 'metadata-delta'; delta: MetadataDelta }
   | { type: 'reply'; id: number; result?: unknown; error?: { code: number; message: string } }
   | { type: 'shutdown' };
 

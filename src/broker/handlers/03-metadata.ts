@@ -51,7 +51,7 @@ export async function handleMetadata(req: RequestOf<typeof Metadata>, ctx: Handl
         // UNKNOWN_TOPIC_OR_PARTITION whatever the controller says; clients retry Metadata and see the topic ready.
         try {
           await broker.controller.createTopic({ name: lookupName, numPartitions: -1, replicationFactor: -1 }, false);
-          broker.applyMetadata(await broker.controller.metadata());
+          await broker.syncMetadata();
         } catch (err) {
           if (!(err instanceof KafkaError)) throw err;
         }

@@ -52,7 +52,7 @@ export async function handleCreateAcls(req: RequestOf<typeof CreateAcls>, ctx: H
     permissionType: c.permissionType,
   }));
   const results = await ctx.broker.controller.createAcls(bindings);
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return { throttleTimeMs: 0, results };
 }
 
@@ -70,7 +70,7 @@ export async function handleDeleteAcls(req: RequestOf<typeof DeleteAcls>, ctx: H
     permissionType: f.permissionType,
   }));
   const results = await ctx.broker.controller.deleteAcls(filters);
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return {
     throttleTimeMs: 0,
     filterResults: results.map((r) => ({

@@ -119,7 +119,7 @@ export async function handleAlterConfigs(req: RequestOf<typeof AlterConfigs>, ct
     } else if (res.resourceType === RESOURCE_BROKER) responses.push({ ...head, ...BROKER_STATIC });
     else responses.push({ ...head, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${res.resourceType}` });
   }
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return { throttleTimeMs: 0, responses };
 }
 
@@ -180,6 +180,6 @@ export async function handleIncrementalAlterConfigs(req: RequestOf<typeof Increm
     if (problem) responses.push({ ...head, errorCode: ErrorCode.INVALID_CONFIG, errorMessage: problem });
     else responses.push({ ...head, ...(await alterTopic(ctx, res.resourceName, changes, false, req.validateOnly)) });
   }
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return { throttleTimeMs: 0, responses };
 }

@@ -13,7 +13,7 @@ export async function handleElectLeaders(req: RequestOf<typeof ElectLeaders>, ct
   if (!mayOnCluster(ctx, Op.ALTER)) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, replicaElectionResults: [] };
   const wanted = req.topicPartitions?.flatMap((t) => t.partitionId.map((partition) => ({ topic: t.topic, partition }))) ?? null;
   const results = await ctx.broker.controller.electLeaders(ctx.version === 0 ? 0 : req.electionType, wanted);
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   const byTopic = new Map<string, Array<{ partitionId: number; errorCode: number; errorMessage: string | null }>>();
   for (const r of results) {
     if (!byTopic.has(r.topic)) byTopic.set(r.topic, []);
@@ -37,7 +37,7 @@ export async function handleAlterPartitionReassignments(req: RequestOf<typeof Al
     }
     responses.push({ name: t.name, partitions });
   }
-  ctx.broker.applyMetadata(await ctx.broker.controller.metadata());
+  await ctx.broker.syncMetadata();
   return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, responses };
 }
 

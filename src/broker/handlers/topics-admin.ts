@@ -33,7 +33,7 @@ export async function handleDeleteTopics(req: RequestOf<typeof DeleteTopics>, ct
     }
     responses.push(res);
   }
-  broker.applyMetadata(await broker.controller.metadata());
+  await broker.syncMetadata();
   return { throttleTimeMs: 0, responses };
 }
 
@@ -49,7 +49,7 @@ export async function handleCreatePartitions(req: RequestOf<typeof CreatePartiti
       results.push({ name: t.name, errorCode: codeOf(err), errorMessage: (err as Error).message });
     }
   }
-  broker.applyMetadata(await broker.controller.metadata());
+  await broker.syncMetadata();
   return { throttleTimeMs: 0, results };
 }
 

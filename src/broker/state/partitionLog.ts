@@ -293,10 +293,19 @@ export class PartitionLog {
     }
     this.hw = Math.min(Math.max(checkpoint?.highWatermark ?? 0, this.startOffset), this.logEndOffset);
     this.loadLeaderEpochs();
+    // No checkpoint reads as log start 0 and HW 0: a new log need not write (and fsync) that.
+    if (checkpoint === null && this.startOffset === 0 && this.hw === 0 && !fs.existsSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE))) {
+      this.checkpointed = { logStartOffset: 0, highWatermark: 0 };
+    }
     this.writeOffsetsCheckpoint();
     this.loadProducerState();
     this.loadAbortedTxns();
-    this.takeSnapshot();
+    if (!this.isEmpty) this.takeSnapshot();
+  }
+
+  /** No records at all (a new or idle partition): no producer state worth a snapshot. */
+  private get isEmpty(): boolean {
+    return this.logEndOffset === this.startOffset && this.startOffset === 0;
   }
 
   /**
@@ -480,7 +489,10 @@ export class PartitionLog {
   private loadSegment(segment: LogSegment, nextBase: number | null, fullScan: boolean): boolean {
     if (!fullScan) {
       const problem = segment.loadAndVerify(nextBase);
-      if (problem === null) return true;
+      if (problem === null) {
+        segment.markFlushed();
+        return true;
+      }
       this.logger.warn(`${this.dir}: ${segment.name}: ${problem}; rebuilding it from the log`);
     }
     const sizeBefore = segment.size;
@@ -500,7 +512,9 @@ export class PartitionLog {
     if (!this.leaderEpochs.load()) {
       const hasData = this.logEndOffset > this.segments[0].baseOffset;
       if (hasData) this.logger.warn(`${this.dir}: ${LEADER_EPOCH_CHECKPOINT_FILE} missing or corrupt; rebuilding it from batch headers`);
-      this.leaderEpochs.replaceAll(hasData ? this.epochsFromBatchHeaders() : []);
+      // An empty log has no history to keep: no file is the same as an empty one (thousands of new partitions
+      // each wrote and fsynced one).
+      if (hasData) this.leaderEpochs.replaceAll(this.epochsFromBatchHeaders());
     }
     this.leaderEpochs.truncateFromEnd(this.logEndOffset);
     this.leaderEpochs.truncateFromStart(this.startOffset);
@@ -918,7 +932,7 @@ export class PartitionLog {
   close(): void {
     if (this.closed) return;
     this.flush();
-    this.takeSnapshot();
+    if (!this.isEmpty) this.takeSnapshot();
     for (const segment of this.segments) {
       segment.finishBackgroundFlush();
       segment.close();

@@ -1,0 +1,390 @@
+// Scale benchmark: `npm run bench:scale` (or `node esbuild.mjs && node dist/bench/scale.js [options]`).
+//
+// What many idle partitions cost a 3-broker mini-cluster (`minikafka start --brokers 3` as real processes):
+//   1. baseline, in the same run: a fresh cluster with no other topics; produce/consume throughput of one hot
+//      RF 3 partition (acks=all, 100 B × 1000 per batch, 32 requests in flight; then Fetch from 0 to the end);
+//   2. a second fresh cluster; creates --topics topics × --partitions partitions, RF 3, in CreateTopics requests of
+//      --batch topics (our own wire client), and times it until every partition has a leader in Metadata;
+//   3. idle for --idle-seconds: CPU of the supervisor and of each broker from /proc/<pid>/stat (utime + stime, so
+//      process CPU time, not wall time: other work on the machine does not inflate it), RSS from /proc/<pid>/status,
+//      and partition changes while idle (the sum of every partition epoch, which the controller bumps on each leader
+//      or ISR change, before and after);
+//   4. the same hot-partition throughput as in 1 (the ratio is what the idle partitions cost);
+//   5. failover: kill -9 of the hot partition's leader (which also leads about a third of all partitions) until a
+//      surviving broker's Metadata names a live leader for every partition, and until an acks=all produce succeeds;
+//   6. controlled stop of the whole cluster (SIGTERM to `minikafka start` until it exits), then restart on the same
+//      data dir until `bootstrap:` and until every partition has a leader again.
+// Prints a table and writes bench/results/scale.json.
+//
+// Options: --topics N (default 1000), --partitions N per topic (3), --partitions-total N (sets --topics to
+// N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --no-baseline.
+
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { ControlClient } from '../src/broker/cluster/controlClient';
+import { WireClient } from '../src/broker/wireClient';
+import { CreateTopics, Fetch, Metadata, Produce } from '../src/protocol/apis';
+import { ErrorCode, errorName } from '../src/protocol/errorCode';
+import { buildBatch } from '../src/protocol/records/recordBatch';
+import { Cli, fmtMs, machineInfo, machineLine, pipelinedProduce, renderTable, runBench, sleep, startCli, tempDir, withTimeout, writeResults, createTopic, MB } from './lib';
+
+// ------------------------------------------------------------------------------------------------ options
+
+function option(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const PARTITIONS = option('partitions', 3);
+const TOPICS = process.argv.includes('--partitions-total') ? Math.ceil(option('partitions-total', 3000) / PARTITIONS) : option('topics', 1000);
+const BATCH = option('batch', 100);
+const IDLE_SECONDS = option('idle-seconds', 30);
+const BASELINE = !process.argv.includes('--no-baseline');
+const CASE_MS = Number(process.env.BENCH_CASE_MS ?? 3000);
+const BROKERS = 3;
+const WINDOW = 32;
+const CLK_TCK = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+const WATCHDOG_MS = Number(process.env.BENCH_WATCHDOG_MS ?? 30 * 60_000);
+
+// ------------------------------------------------------------------------------------------------ /proc
+
+/** utime + stime of a process, in seconds of CPU. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // fields 14 and 15 of stat(5), counted from state (3)
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? (Number(m[1]) * 1024) / MB : NaN;
+}
+
+// ------------------------------------------------------------------------------------------------ cluster helpers
+
+interface Cluster {
+  cli: Cli;
+  dir: string;
+  control: ControlClient;
+  clients: Map<number, WireClient>;
+}
+
+async function startCluster(dir: string, timeoutMs = 120_000): Promise<{ cluster: Cluster; bootstrapMs: number }> {
+  const t = performance.now();
+  const cli = await startCli(['start', '--brokers', String(BROKERS), '--port', '0', '--dir', dir, '--log-level', 'warn'], timeoutMs);
+  const bootstrapMs = performance.now() - t;
+  return { cluster: { cli, dir, control: ControlClient.forDir(dir), clients: new Map() }, bootstrapMs };
+}
+
+async function client(c: Cluster, id: number): Promise<WireClient> {
+  const open = c.clients.get(id);
+  if (open?.isOpen) return open;
+  const state = await c.control.state();
+  const b = state.brokers.find((x) => x.id === id);
+  if (!b) throw new Error(`no broker ${id}`);
+  const wc = new WireClient('127.0.0.1', b.port, 'bench-scale');
+  await wc.connect(5000);
+  c.clients.set(id, wc);
+  return wc;
+}
+
+function closeClients(c: Cluster): void {
+  for (const wc of c.clients.values()) wc.close();
+  c.clients.clear();
+}
+
+/** Every topic's partitions as the broker behind `wc` sees them (Metadata v9 of all topics). */
+async function allPartitions(wc: WireClient) {
+  const md = await wc.request(Metadata, 9, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false }, 30000);
+  return md.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, errorCode: t.errorCode || p.errorCode, leader: p.leaderId, isr: p.isrNodes })));
+}
+
+/** Polls until the broker behind `wc` names a leader (not in `notLeaders`) for `expected` partitions of bench topics. */
+async function waitAllLed(wc: () => Promise<WireClient>, expected: number, timeoutMs: number, notLeaders: number[] = []): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      const ps = (await allPartitions(await wc())).filter((p) => (p.topic ?? '').startsWith('scale-'));
+      const led = ps.filter((p) => p.errorCode === 0 && p.leader >= 0 && !notLeaders.includes(p.leader)).length;
+      if (ps.length >= expected && led === expected) return;
+      last = `${led} of ${expected} led`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await sleep(20);
+  }
+  throw new Error(`not every partition had a leader within ${timeoutMs} ms (${last})`);
+}
+
+// ------------------------------------------------------------------------------------------------ measurements
+
+async function createTopics(c: Cluster): Promise<{ seconds: number; createdSeconds: number; requests: number; slowestRequestMs: number }> {
+  const wc = await client(c, 1);
+  const t0 = performance.now();
+  let slowest = 0;
+  let requests = 0;
+  for (let start = 0; start < TOPICS; start += BATCH) {
+    const names = Array.from({ length: Math.min(BATCH, TOPICS - start) }, (_, i) => `scale-${String(start + i).padStart(5, '0')}`);
+    const t = performance.now();
+    const res = await wc.request(
+      CreateTopics,
+      5,
+      { topics: names.map((name) => ({ name, numPartitions: PARTITIONS, replicationFactor: 3, assignments: [], configs: [] })), timeoutMs: 120_000, validateOnly: false },
+      180_000,
+    );
+    slowest = Math.max(slowest, performance.now() - t);
+    requests++;
+    const bad = res.topics.find((x) => x.errorCode !== 0);
+    if (bad) throw new Error(`CreateTopics ${bad.name}: ${errorName(bad.errorCode)} ${bad.errorMessage ?? ''}`);
+    if (requests % 5 === 0) console.log(`  created ${start + names.length} topics after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const createdSeconds = (performance.now() - t0) / 1000;
+  await waitAllLed(() => client(c, 1), TOPICS * PARTITIONS, 300_000);
+  return { seconds: (performance.now() - t0) / 1000, createdSeconds, requests, slowestRequestMs: slowest };
+}
+
+interface ProcessFigures {
+  name: string;
+  pid: number;
+  cpuPct: number;
+  rssMB: number;
+}
+
+async function idle(c: Cluster): Promise<{ processes: ProcessFigures[]; totalCpuPct: number; partitionChanges: number; metadataEpochs: number; seconds: number }> {
+  const state = await c.control.state();
+  const pids = [{ name: 'supervisor', pid: state.supervisor!.pid }, ...state.brokers.map((b) => ({ name: `broker ${b.id}`, pid: b.pid! }))];
+  const epochSum = (s: typeof state) => s.topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.partitionEpoch, 0), 0);
+  const before = pids.map((p) => cpuSeconds(p.pid));
+  const t0 = performance.now();
+  await sleep(IDLE_SECONDS * 1000);
+  const after = pids.map((p) => cpuSeconds(p.pid));
+  const seconds = (performance.now() - t0) / 1000;
+  const end = await c.control.state();
+  const processes = pids.map((p, i) => ({ ...p, cpuPct: (100 * (after[i] - before[i])) / seconds, rssMB: rssMB(p.pid) }));
+  return {
+    processes,
+    totalCpuPct: processes.reduce((n, p) => n + p.cpuPct, 0),
+    partitionChanges: epochSum(end) - epochSum(state),
+    metadataEpochs: end.metadataEpoch - state.metadataEpoch,
+    seconds,
+  };
+}
+
+/** Fetches from offset 0 up to endOffset, one request in flight, 32 MiB per response; returns records/s and MB/s. */
+async function consumeAll(wc: WireClient, topic: string, endOffset: number, valueSize: number): Promise<{ recordsPerSec: number; mbPerSec: number }> {
+  let offset = 0;
+  let records = 0;
+  const t0 = performance.now();
+  while (offset < endOffset) {
+    const res = await wc.request(Fetch, 12, {
+      clusterId: null,
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 1,
+      maxBytes: 32 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{ topic, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: 32 << 20 }] }],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    const p = res.responses[0].partitions[0];
+    if (p.errorCode !== 0) throw new Error(`fetch ${topic}@${offset}: ${errorName(p.errorCode)}`);
+    const data = p.records;
+    if (!data || data.length === 0) throw new Error(`fetch ${topic}@${offset}: no data below ${endOffset}`);
+    let pos = 0;
+    // Batch headers only: BaseOffset int64 @0, Length int32 @8, LastOffsetDelta @23, RecordsCount @57.
+    while (pos + 61 <= data.length) {
+      const size = data.readInt32BE(pos + 8) + 12;
+      if (pos + size > data.length) break;
+      records += data.readInt32BE(pos + 57);
+      offset = Number(data.readBigInt64BE(pos)) + data.readInt32BE(pos + 23) + 1;
+      pos += size;
+    }
+    if (pos === 0) throw new Error(`fetch ${topic}@${offset}: no whole batch`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { recordsPerSec: records / seconds, mbPerSec: (records * valueSize) / MB / seconds };
+}
+
+interface HotFigures {
+  produceRecordsPerSec: number;
+  produceMBs: number;
+  produceP50Ms: number;
+  consumeRecordsPerSec: number;
+  consumeMBs: number;
+}
+
+async function leaderOf(c: Cluster, topic: string, ask = 1): Promise<number> {
+  const ps = (await allPartitions(await client(c, ask))).filter((p) => p.topic === topic);
+  return ps[0]?.leader ?? -1;
+}
+
+async function hotPartition(c: Cluster): Promise<HotFigures> {
+  await createTopic(await client(c, 1), 'hot', 3, { 'min.insync.replicas': '2' }, { fullIsr: true, timeoutMs: 60_000 });
+  const leader = await leaderOf(c, 'hot');
+  const wc = await client(c, leader);
+  const value = Buffer.alloc(100, 0x61);
+  const batch = buildBatch({ records: Array.from({ length: 1000 }, () => ({ value })) });
+  const run = await withTimeout(pipelinedProduce(wc, 'hot', batch, 1000, 100_000, -1, CASE_MS, WINDOW), CASE_MS + 60_000, 'hot produce');
+  const sorted = [...run.latencies].sort((a, b) => a - b);
+  const consumed = await withTimeout(consumeAll(wc, 'hot', run.records, 100), 120_000, 'hot consume');
+  return {
+    produceRecordsPerSec: run.records / run.seconds,
+    produceMBs: run.valueBytes / MB / run.seconds,
+    produceP50Ms: sorted[sorted.length >> 1],
+    consumeRecordsPerSec: consumed.recordsPerSec,
+    consumeMBs: consumed.mbPerSec,
+  };
+}
+
+/** One acks=all produce to `topic` partition 0, retried (with fresh metadata) until it succeeds. */
+async function produceUntilAcked(c: Cluster, topic: string, askIds: number[], deadline: number): Promise<void> {
+  let last = '';
+  while (performance.now() < deadline) {
+    try {
+      let leader = -1;
+      for (const id of askIds) {
+        leader = await leaderOf(c, topic, id).catch(() => -1);
+        if (leader >= 0) break;
+      }
+      if (leader >= 0) {
+        const wc = await client(c, leader);
+        const res = await wc.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 10000, topicData: [{ name: topic, partitionData: [{ index: 0, records: buildBatch({ records: [{ value: Buffer.alloc(100, 0x66) }] }) }] }] }, 15000);
+        const code = res.responses[0].partitionResponses[0].errorCode;
+        if (code === 0) return;
+        last = errorName(code);
+        if (code !== ErrorCode.NOT_LEADER_OR_FOLLOWER && code !== ErrorCode.NOT_ENOUGH_REPLICAS && code !== ErrorCode.LEADER_NOT_AVAILABLE && code !== ErrorCode.FENCED_LEADER_EPOCH && code !== ErrorCode.REQUEST_TIMED_OUT) throw new Error(`produce: ${last}`);
+      } else last = 'no leader';
+    } catch (err) {
+      if ((err as Error).message.startsWith('produce:')) throw err;
+      last = (err as Error).message;
+    }
+    await sleep(5);
+  }
+  throw new Error(`no acks=all produce to ${topic} succeeded in time (${last})`);
+}
+
+async function failover(c: Cluster): Promise<{ killed: number; allLedMs: number; produceMs: number; rejoinMs: number }> {
+  const killed = await leaderOf(c, 'hot');
+  const survivors = [1, 2, 3].filter((id) => id !== killed);
+  for (const id of survivors) await client(c, id);
+  const t0 = performance.now();
+  await c.control.broker(killed, 'kill');
+  c.clients.get(killed)?.close();
+  c.clients.delete(killed);
+  const produced = produceUntilAcked(c, 'hot', survivors, t0 + 60_000).then(() => performance.now() - t0);
+  await waitAllLed(() => client(c, survivors[0]), TOPICS * PARTITIONS, 60_000, [killed]);
+  const allLedMs = performance.now() - t0;
+  const produceMs = await produced;
+  const t1 = performance.now();
+  await withTimeout(c.control.broker(killed, 'restart'), 120_000, `restart of broker ${killed}`);
+  return { killed, allLedMs, produceMs, rejoinMs: performance.now() - t1 };
+}
+
+/** SIGTERM to `minikafka start` until the process is gone (the supervisor stops every broker first). */
+async function stopCluster(c: Cluster): Promise<number> {
+  closeClients(c);
+  const exited = new Promise<void>((resolve) => (c.cli.child.exitCode !== null ? resolve() : c.cli.child.once('exit', () => resolve())));
+  const t0 = performance.now();
+  process.kill(c.cli.child.pid!, 'SIGTERM');
+  await withTimeout(exited, 120_000, 'controlled stop of the cluster');
+  const ms = performance.now() - t0;
+  await c.cli.stop(0);
+  return ms;
+}
+
+// ------------------------------------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  console.log(machineLine(machine));
+  console.log(`scale: ${TOPICS} topics × ${PARTITIONS} partitions (${TOPICS * PARTITIONS}), RF 3, ${BATCH} topics per CreateTopics, idle ${IDLE_SECONDS} s`);
+  const started = performance.now();
+
+  let baseline: HotFigures | undefined;
+  let baselineIdle: Awaited<ReturnType<typeof idle>> | undefined;
+  if (BASELINE) {
+    const { cluster } = await startCluster(tempDir('minikafka-bench-scale0-'));
+    try {
+      baseline = await hotPartition(cluster);
+      console.log(`baseline (no other topics): produce ${Math.round(baseline.produceRecordsPerSec)} records/s, consume ${Math.round(baseline.consumeRecordsPerSec)} records/s`);
+      baselineIdle = await idle(cluster);
+      console.log(`baseline idle: ${baselineIdle.totalCpuPct.toFixed(2)} % of one core`);
+    } finally {
+      closeClients(cluster);
+      await cluster.cli.stop();
+    }
+  }
+
+  const dir = tempDir('minikafka-bench-scale-');
+  let { cluster: c, bootstrapMs: firstStartMs } = await startCluster(dir);
+  try {
+    console.log(`cluster up after ${Math.round(firstStartMs)} ms; creating topics`);
+    const created = await createTopics(c);
+    console.log(`created ${TOPICS} topics in ${created.createdSeconds.toFixed(2)} s; all led after ${created.seconds.toFixed(2)} s`);
+    await sleep(3000); // settle: followers' first fetches, ISR bookkeeping
+    const idleFigures = await idle(c);
+    console.log(`idle: ${idleFigures.totalCpuPct.toFixed(2)} % of one core; ${idleFigures.partitionChanges} partition changes`);
+    const hot = await hotPartition(c);
+    console.log(`hot partition among ${TOPICS * PARTITIONS}: produce ${Math.round(hot.produceRecordsPerSec)} records/s, consume ${Math.round(hot.consumeRecordsPerSec)} records/s`);
+    const fo = await failover(c);
+    console.log(`failover of broker ${fo.killed}: all led ${fmtMs(fo.allLedMs)}, acks=all ${fmtMs(fo.produceMs)}, restart ${fmtMs(fo.rejoinMs)}`);
+    const stopMs = await stopCluster(c);
+    console.log(`controlled stop: ${fmtMs(stopMs)}`);
+    const t = performance.now();
+    ({ cluster: c } = await startCluster(dir, 300_000));
+    const restartBootstrapMs = performance.now() - t;
+    await waitAllLed(() => client(c, 1), TOPICS * PARTITIONS, 300_000);
+    const restartAllLedMs = performance.now() - t;
+    console.log(`restart: bootstrap ${fmtMs(restartBootstrapMs)}, all led ${fmtMs(restartAllLedMs)}`);
+    const stop2Ms = await stopCluster(c);
+
+    const loadEnd = machineInfo().loadavg;
+    const pct = (x: number) => `${x.toFixed(2)} %`;
+    const rows: string[][] = [
+      ['create topics (CreateTopics of ' + BATCH + ')', `${(TOPICS / created.createdSeconds).toFixed(1)} topics/s`, `${created.createdSeconds.toFixed(2)} s for ${TOPICS}; every partition led after ${created.seconds.toFixed(2)} s; slowest request ${fmtMs(created.slowestRequestMs)}`],
+      ...idleFigures.processes.map((p) => [`idle CPU, ${p.name} (pid ${p.pid})`, pct(p.cpuPct), `RSS ${p.rssMB.toFixed(0)} MB`]),
+      ['idle CPU, whole cluster', pct(idleFigures.totalCpuPct), baselineIdle ? `no other topics: ${pct(baselineIdle.totalCpuPct)}` : ''],
+      ['partition changes while idle', String(idleFigures.partitionChanges), `${idleFigures.metadataEpochs} metadata epochs in ${idleFigures.seconds.toFixed(0)} s`],
+      ['hot partition produce, acks=all', `${Math.round(hot.produceRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.produceRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.produceRecordsPerSec / baseline.produceRecordsPerSec).toFixed(2)})` : ''],
+      ['hot partition consume', `${Math.round(hot.consumeRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.consumeRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.consumeRecordsPerSec / baseline.consumeRecordsPerSec).toFixed(2)})` : ''],
+      [`failover: kill -9 of broker ${fo.killed}, every partition led`, fmtMs(fo.allLedMs), `acks=all produce after ${fmtMs(fo.produceMs)}; restart of the broker ${fmtMs(fo.rejoinMs)}`],
+      ['controlled stop of the cluster', fmtMs(stopMs), `second stop (after restart): ${fmtMs(stop2Ms)}`],
+      ['restart: until bootstrap', fmtMs(restartBootstrapMs), `first start of the empty cluster: ${fmtMs(firstStartMs)}`],
+      ['restart: until every partition is led', fmtMs(restartAllLedMs), ''],
+    ];
+    console.log('');
+    console.log(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadavg.join(' ')} at start, ${loadEnd.join(' ')} at end`);
+    console.log(`${TOPICS} topics × ${PARTITIONS} partitions = ${TOPICS * PARTITIONS} partitions, RF 3, 3 brokers`);
+    console.log(renderTable(['measure', 'value', 'detail'], rows, [false, true, false]));
+    const out = {
+      name: 'scale',
+      date: new Date().toISOString(),
+      machine: { ...machine, loadavgEnd: loadEnd },
+      settings: { topics: TOPICS, partitionsPerTopic: PARTITIONS, partitions: TOPICS * PARTITIONS, batch: BATCH, idleSeconds: IDLE_SECONDS, caseMs: CASE_MS, brokers: BROKERS },
+      create: { ...created, topicsPerSec: TOPICS / created.createdSeconds },
+      idle: idleFigures,
+      baselineIdle,
+      hot,
+      baseline,
+      failover: fo,
+      stopMs,
+      stop2Ms,
+      restart: { bootstrapMs: restartBootstrapMs, allLedMs: restartAllLedMs },
+      firstStartMs,
+      rows,
+      totalSeconds: (performance.now() - started) / 1000,
+    };
+    console.log(`wrote ${writeResults(process.env.BENCH_SCALE_RESULT ?? 'scale', out)} (${out.totalSeconds.toFixed(0)} s)`);
+  } catch (err) {
+    console.error(`cluster output:\n${c.cli.output().slice(-5000)}`);
+    throw err;
+  } finally {
+    closeClients(c);
+    await c.cli.stop();
+  }
+}
+
+runBench('scale', WATCHDOG_MS, main);
