@@ -1,10 +1,10 @@
 // Broker data path at scale: what idle partitions cost the brokers. `node esbuild.mjs && node dist/bench/idle-fetch.js`
 //
-// Starts a 3-broker cluster (`minikafka start --brokers 3`, info log so ISR changes are visible), measures the produce
+// Starts a 3-broker cluster (`minikafka start --brokers 3`), measures the produce
 // throughput of one hot RF 3 partition (acks=all) with no other topics (the baseline, same run), creates
 // IDLE_TOPICS topics × IDLE_PARTITIONS partitions RF 3 in batched CreateTopics requests, waits for every ISR to be
 // full, then for IDLE_S seconds with no traffic samples each process's CPU (utime+stime from /proc/<pid>/stat) and
-// counts the ISR changes the supervisor logs. Finally the hot partition's throughput again, next to 1,000 idle topics.
+// counts partition changes (leader or ISR: the sum of partition epochs, which the controller bumps on each). Finally the hot partition's throughput again, next to 1,000 idle topics.
 // Environment: IDLE_TOPICS (1000), IDLE_PARTITIONS (3), IDLE_S (30), HOT_MS (3000), BATCH_TOPICS (100).
 // Prints a table and writes bench/results/idle-fetch.json.
 
@@ -36,7 +36,7 @@ function rssMB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-const isrChangeLines = (out: string) => out.split('\n').filter((l) => /: ISR \[[\d,]*\] -> \[/.test(l)).length;
+const partitionEpochSum = (s: ClusterState) => s.topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.partitionEpoch, 0), 0);
 
 function allFull(s: ClusterState, expectedPartitions: number): boolean {
   let n = 0;
@@ -65,7 +65,7 @@ async function hotThroughput(bootstrap: string, topic: string): Promise<number> 
 
 runBench('idle-fetch', 30 * 60_000, async () => {
   const dir = tempDir('minikafka-idle-fetch-');
-  const cli = await startCli(['start', '--brokers', '3', '--port', '0', '--dir', dir, '--log-level', 'info']);
+  const cli = await startCli(['start', '--brokers', '3', '--port', '0', '--dir', dir, '--log-level', 'warn']);
   try {
     const control = ControlClient.forDir(dir);
     const [host, port] = cli.bootstrap.split(',')[0].split(':');
@@ -100,20 +100,20 @@ runBench('idle-fetch', 30 * 60_000, async () => {
     await sleep(3000); // let the creation's aftermath (metadata pushes, first fetches) settle
 
     const pids = [{ name: 'supervisor', pid: cli.child.pid! }, ...state.brokers.map((b) => ({ name: `broker ${b.id}`, pid: b.pid! }))];
-    const isrBefore = isrChangeLines(cli.output());
+    const epochsBefore = partitionEpochSum(await control.state());
     const cpu0 = pids.map((p) => cpuSeconds(p.pid));
     const w0 = Date.now();
     await sleep(IDLE_S * 1000);
     const wall = (Date.now() - w0) / 1000;
     const cpu = pids.map((p, i) => (cpuSeconds(p.pid) - cpu0[i]) / wall);
-    const isrIdle = isrChangeLines(cli.output()) - isrBefore;
+    const isrIdle = partitionEpochSum(await control.state()) - epochsBefore;
     const rss = pids.map((p) => rssMB(p.pid));
 
     const hotAfter = await hotThroughput(cli.bootstrap.split(',')[0], 'hot');
 
     console.log(machineLine(machineInfo()));
     console.log(`${IDLE_TOPICS} topics × ${IDLE_PARTITIONS} partitions RF 3 (${fmtInt(expected - 1)} idle partitions): created in ${(created / 1000).toFixed(1)} s, every ISR full after ${(fullAt / 1000).toFixed(1)} s`);
-    console.log(`idle for ${wall.toFixed(1)} s: ${isrIdle} ISR change(s)`);
+    console.log(`idle for ${wall.toFixed(1)} s: ${isrIdle} partition change(s) (leader or ISR)`);
     const rows = pids.map((p, i) => [p.name, `${(cpu[i] * 100).toFixed(1)} %`, `${rss[i].toFixed(0)} MB`]);
     rows.push(['whole cluster', `${(cpu.reduce((a, b) => a + b, 0) * 100).toFixed(1)} %`, `${rss.reduce((a, b) => a + b, 0).toFixed(0)} MB`]);
     console.log(renderTable(['process', 'idle CPU (of one core)', 'RSS'], rows, [false, true, true]));
@@ -135,7 +135,7 @@ runBench('idle-fetch', 30 * 60_000, async () => {
       createdMs: created,
       fullIsrMs: fullAt,
       idleSeconds: wall,
-      isrChangesIdle: isrIdle,
+      partitionChangesIdle: isrIdle,
       idleCpu: Object.fromEntries(pids.map((p, i) => [p.name, cpu[i]])),
       rssMB: Object.fromEntries(pids.map((p, i) => [p.name, rss[i]])),
       hotRecordsPerSec: { baseline: hotBefore, withIdle: hotAfter },

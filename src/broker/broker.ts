@@ -407,6 +407,7 @@ export class Broker {
     const p = this.partitions.get(key);
     if (!p) return;
     this.partitions.delete(key);
+    p.dropped = true;
     for (const f of this.fetchers.values()) f.remove(p);
     this.storageFaults.forget(key);
     p.notifyData();

@@ -15,6 +15,7 @@
 //   (followers' sessions are privileged and only give way to other followers).
 
 import { ErrorCode } from '../protocol/errorCode';
+import type { Partition } from './partition';
 
 /** One partition of a session: the fetcher's last request for it and what the fetcher last heard about it. */
 export interface SessionPartition {
@@ -29,6 +30,8 @@ export interface SessionPartition {
   /** The high watermark and log start offset last sent; -1 after an error so that the next answer includes it. */
   sentHighWatermark: number;
   sentLogStartOffset: number;
+  /** The replica the last full read of this partition found (it tells an idle partition at a glance). */
+  replica?: Partition;
 }
 
 export class FetchSession {

@@ -24,6 +24,9 @@ export class Partition {
   state: PartitionState;
   /** `topic-index`, as logs and the broker's partition map name it (built once: fetches look it up constantly). */
   readonly key: string;
+  /** Set once the broker no longer hosts this replica (fetch sessions keep references to partitions). */
+  dropped = false;
+  private stateApplied = false;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 
@@ -75,7 +78,11 @@ export class Partition {
 
   /** Called when the controller's view of this partition changes. */
   applyState(state: PartitionState): void {
-    const becameLeader = state.leader === this.localBrokerId && (this.state.leader !== this.localBrokerId || state.leaderEpoch !== this.state.leaderEpoch);
+    // The first state applied counts too: a replica created (or reopened) as leader must know its followers, or the
+    // ISR check finds none and drops every follower that has not fetched yet (ISR churn on topic creation).
+    const becameLeader =
+      state.leader === this.localBrokerId && (!this.stateApplied || this.state.leader !== this.localBrokerId || state.leaderEpoch !== this.state.leaderEpoch);
+    this.stateApplied = true;
     this.state = state;
     if (becameLeader) {
       if (this.log.leaderEpochs.latestEpoch() < state.leaderEpoch) {
@@ -130,6 +137,20 @@ export class Partition {
     this.followers.set(replicaId, f);
     this.maybeExpandIsr(replicaId, f);
     this.maybeIncrementHighWatermark();
+  }
+
+  /**
+   * A follower fetched again from the log end where it already was (an idle partition of its fetch session): it
+   * is caught up now, and nothing else changed, unless it is outside the ISR and may rejoin.
+   */
+  noteFollowerAtEnd(replicaId: number, now: number): void {
+    const f = this.followers.get(replicaId);
+    const leo = this.log.logEndOffset;
+    if (!f || f.leo !== leo) return this.updateFollower(replicaId, leo, now);
+    f.lastCaughtUpMs = now;
+    f.lastFetchLeaderLeo = leo;
+    f.lastFetchMs = now;
+    if (!this.state.isr.includes(replicaId)) this.updateFollower(replicaId, leo, now);
   }
 
   /** A follower that reached the HW (and this leader's epoch start) rejoins the ISR (Kafka's isFollowerInSync). */

@@ -30,8 +30,9 @@ function positionOf(p: Partition): Position {
   return { fetchOffset: p.logEndOffset, leaderEpoch: p.leaderEpoch, lastFetchedEpoch: p.log.leaderEpochs.latestEpoch(), logStartOffset: p.logStartOffset };
 }
 
-function samePosition(a: Position, b: Position): boolean {
-  return a.fetchOffset === b.fetchOffset && a.leaderEpoch === b.leaderEpoch && a.lastFetchedEpoch === b.lastFetchedEpoch && a.logStartOffset === b.logStartOffset;
+/** Whether `p` is still where `last` says (compared in place: this runs for every partition on every fetch). */
+function samePosition(last: Position, p: Partition): boolean {
+  return last.fetchOffset === p.logEndOffset && last.leaderEpoch === p.leaderEpoch && last.logStartOffset === p.logStartOffset && last.lastFetchedEpoch === p.log.leaderEpochs.latestEpoch();
 }
 
 export class LeaderFetcher {
@@ -170,7 +171,8 @@ export class LeaderFetcher {
       else nextRetry = Math.min(nextRetry, until);
     }
     if (wanted.length === 0) {
-      await this.sleep(Math.max(10, nextRetry - now));
+      // Every partition is backing off, or none is left (removed while we connected).
+      if (nextRetry !== Infinity) await this.sleep(Math.max(10, nextRetry - now));
       return;
     }
     // A full fetch names every partition; an incremental one only those whose position changed since the leader's
@@ -179,10 +181,9 @@ export class LeaderFetcher {
     if (full) this.sent.clear();
     const byTopic = new Map<string, Partition[]>();
     for (const p of wanted) {
-      const position = positionOf(p);
       const last = this.sent.get(p);
-      if (last && samePosition(last, position)) continue;
-      this.sent.set(p, position);
+      if (last && samePosition(last, p)) continue;
+      this.sent.set(p, positionOf(p));
       let ps = byTopic.get(p.topic);
       if (!ps) byTopic.set(p.topic, (ps = []));
       ps.push(p);

@@ -47,8 +47,6 @@ interface Wanted {
   currentLeaderEpoch: number;
   lastFetchedEpoch: number;
   partitionMaxBytes: number;
-  /** The session's record of this partition, in a session fetch. */
-  session?: SessionPartition;
 }
 
 type FetchPartition = Req['topics'][number]['partitions'][number];
@@ -75,6 +73,8 @@ function updateSessionPartition(sp: SessionPartition, fp: FetchPartition): void 
   sp.lastFetchedEpoch = fp.lastFetchedEpoch;
   sp.logStartOffset = fp.logStartOffset;
   sp.partitionMaxBytes = fp.partitionMaxBytes;
+  // Named again: read it in full this time (its epochs may have moved even where its offset did not).
+  sp.replica = undefined;
 }
 
 const sessionError = (errorCode: number): Res => ({ throttleTimeMs: 0, errorCode, sessionId: 0, responses: [], nodeEndpoints: [] });
@@ -90,6 +90,8 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
 
   // ---- the fetch context: sessionless, a full fetch opening a session, or an incremental fetch of one (KIP-227)
   let wanted: Wanted[] = [];
+  /** The session's record of each wanted partition, in a session fetch (same index as `wanted`). */
+  let sessionParts: Array<SessionPartition | undefined> = [];
   let session: FetchSession | undefined;
   let incremental = false;
   const sessionId = version >= 7 ? req.sessionId : 0;
@@ -108,7 +110,9 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
         else session.partitions.set(key, sessionPartitionOf(wantedOf(t.topic, t.topicId, fp), fp));
       }
     }
-    wanted = [...session.partitions.values()].map((sp) => ({ ...sp, session: sp }));
+    // A session's partitions are what this fetch wants, as they are (no copy: thousands of them, every fetch).
+    wanted = [...session.partitions.values()];
+    sessionParts = wanted as SessionPartition[];
   } else {
     if (sessionId !== 0) broker.fetchSessions.remove(sessionId);
     if (sessionEpoch === 0) session = broker.fetchSessions.create(isFollower);
@@ -118,9 +122,10 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
         if (session) {
           const key = keyOf(t.topic, t.topicId, fp.partition);
           if (session.partitions.has(key)) continue;
-          w.session = sessionPartitionOf(w, fp);
-          session.partitions.set(key, w.session);
-        }
+          const sp = sessionPartitionOf(w, fp);
+          session.partitions.set(key, sp);
+          sessionParts.push(sp);
+        } else sessionParts.push(undefined);
         wanted.push(w);
       }
     }
@@ -139,7 +144,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
   const readCommitted = !isFollower && req.isolationLevel === 1;
 
   /** Reads one partition within `budget` bytes (`first`: nothing read yet, so one batch may exceed it). */
-  const readOne = (w: Wanted, budget: number, first: boolean): { res: PartitionRes; error: boolean } => {
+  const readOne = (w: Wanted, sp: SessionPartition | undefined, budget: number, first: boolean): { res: PartitionRes; error: boolean } => {
     const name = nameOf(w);
     if (name === undefined) return { res: partitionResult(w.partition, ErrorCode.UNKNOWN_TOPIC_ID), error: true };
     if (!authorized(name)) {
@@ -150,6 +155,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
       const known = broker.topicState(name)?.partitions.some((x) => x.partition === w.partition);
       return { res: partitionResult(w.partition, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), error: true };
     }
+    if (sp) sp.replica = p;
     if (!p.isLeader) {
       const res = partitionResult(w.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       res.currentLeader = { leaderId: p.state.leader, leaderEpoch: p.state.leaderEpoch };
@@ -193,14 +199,39 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     return { res, error: false };
   };
 
+  /**
+   * In an incremental fetch, a partition with nothing new for this fetcher: it fetches at the end of what it may
+   * read, and was last told the high watermark and log start offset that still hold. It needs no read and no
+   * answer; a follower's fetch still counts as caught up (Kafka updates lastCaughtUpTimeMs on every fetch that reads
+   * to the log end). This keeps each fetch of a session with thousands of idle partitions a few property reads each.
+   */
+  const now = Date.now();
+  const idle = (sp: SessionPartition | undefined): boolean => {
+    const p = sp?.replica;
+    if (!incremental || !sp || !p || p.dropped || !p.isLeader) return false;
+    if (sp.currentLeaderEpoch !== -1 && sp.currentLeaderEpoch !== p.leaderEpoch) return false;
+    if (sp.sentHighWatermark !== p.highWatermark || sp.sentLogStartOffset !== p.logStartOffset) return false;
+    const end = isFollower ? p.logEndOffset : readCommitted ? p.log.lastStableOffset : p.highWatermark;
+    if (sp.fetchOffset !== end || !authorized(p.topic)) return false;
+    if (isFollower) p.noteFollowerAtEnd(replicaId, now);
+    return true;
+  };
+
   // ---- the reads: every wanted partition once, then (in a long poll) only the partitions that had news
-  const results: PartitionRes[] = new Array(wanted.length);
+  /** Each wanted partition's answer; undefined for an idle partition of an incremental fetch (nothing to say). */
+  const results: Array<PartitionRes | undefined> = new Array(wanted.length);
   let bytes = 0;
   let hasError = false;
   const read = (i: number) => {
     bytes -= results[i]?.records?.length ?? 0;
+    const w = wanted[i];
+    const sp = sessionParts[i];
+    if (idle(sp)) {
+      results[i] = undefined;
+      return;
+    }
     // The first partition with data may exceed the budget by one batch; later ones only use what is left.
-    const { res, error } = readOne(wanted[i], req.maxBytes - bytes, bytes === 0);
+    const { res, error } = readOne(w, sp, req.maxBytes - bytes, bytes === 0);
     results[i] = res;
     bytes += res.records?.length ?? 0;
     if (error) hasError = true;
@@ -213,7 +244,9 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     for (let i = 0; i < wanted.length; i++) {
       const w = wanted[i];
       const res = results[i];
-      if (w.session && !mustRespond(w.session, res, true) && incremental) continue;
+      if (!res) continue;
+      const sp = sessionParts[i];
+      if (sp && !mustRespond(sp, res, true) && incremental) continue;
       const key = byId ? w.topicId : w.topic;
       let t = topics.get(key);
       if (!t) topics.set(key, (t = { topic: w.topic, topicId: w.topicId, partitions: [] }));
