@@ -56,6 +56,8 @@ export type SessionLookup = { session: FetchSession } | { errorCode: number };
 
 export class FetchSessionCache {
   private readonly sessions = new Map<number, FetchSession>();
+  /** Sessions opened since start (diagnostics and tests: did a client use sessions at all?). */
+  opened = 0;
 
   constructor(
     private readonly maxSlots: () => number,
@@ -90,6 +92,7 @@ export class FetchSessionCache {
     if (this.sessions.size >= this.maxSlots() && !this.evictOne(privileged)) return undefined;
     const session = new FetchSession(this.newId(), privileged, this.now());
     this.sessions.set(session.id, session);
+    this.opened++;
     return session;
   }
 
