@@ -25,7 +25,7 @@ import { GroupCoordinator } from './groups/coordinator';
 import { nextProducerId } from './handlers/misc';
 import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
-import { FetchSessionCache } from './fetchSessions';
+import { DataJournal, FetchSessionCache } from './fetchSessions';
 import { StorageFaults, storageErrorCode } from './storageFaults';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
@@ -66,6 +66,8 @@ export class Broker {
   image: MetadataImage;
   /** Incremental fetch sessions (KIP-227) of followers and consumers fetching from this broker. */
   readonly fetchSessions: FetchSessionCache;
+  /** Partitions with news, for incremental fetches and waiting fetches (see DataJournal). */
+  readonly dataJournal = new DataJournal();
   /** The image's topics by name: lookups per request must not scan thousands of topics. */
   private topicsByName = new Map<string, TopicState>();
   /** A whole image was asked for (a delta arrived that does not follow ours) and has not come yet. */
@@ -398,6 +400,7 @@ export class Broker {
     } as Parameters<typeof PartitionLog.open>[2]);
     writePartitionTopicId(dir, topic.id);
     const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr), this.storageFaults);
+    partition.onAnyData = (part) => this.dataJournal.record(part);
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
     return partition;

@@ -37,6 +37,12 @@ export interface SessionPartition {
 export class FetchSession {
   /** Keyed by `${topic}\0${partition}`, in the order the fetcher added them (responses keep that order). */
   readonly partitions = new Map<string, SessionPartition>();
+  /** The session's partitions by the replica their last full read found (to map the data journal onto them). */
+  readonly byReplica = new Map<Partition, SessionPartition>();
+  /** How far this session has looked into the broker's data journal (-1: not yet). */
+  journalSeq = -1;
+  /** When every partition of the session was last looked at (idle followers must be noted caught up now and then). */
+  lastFullPassMs = 0;
   /** The epoch the next incremental request must carry. */
   nextEpoch = 1;
   lastUsedMs: number;
@@ -136,4 +142,40 @@ export function mustRespond(sp: SessionPartition, res: { errorCode: number; high
     if (update) sp.sentHighWatermark = -1;
   }
   return must;
+}
+
+/**
+ * The partitions of this broker that had news (appends, high watermark moves, leadership changes), in order, in a
+ * bounded ring: an incremental fetch looks only at the partitions that had news since its previous fetch, not at all
+ * of its session's (thousands, idle), except for a full pass now and then. Waiting fetches listen here too: one
+ * listener per fetch instead of one per partition.
+ */
+export class DataJournal {
+  private readonly ring: Partition[];
+  /** Entries written so far (the next entry's number). */
+  seq = 0;
+  private readonly listeners = new Set<(p: Partition) => void>();
+
+  constructor(private readonly capacity = 8192) {
+    this.ring = new Array<Partition>(capacity);
+  }
+
+  record(p: Partition): void {
+    this.ring[this.seq % this.capacity] = p;
+    this.seq++;
+    for (const l of this.listeners) l(p);
+  }
+
+  /** The partitions recorded since entry `seq`, or undefined when the ring no longer holds them all. */
+  since(seq: number): Partition[] | undefined {
+    if (seq < 0 || this.seq - seq > this.capacity) return undefined;
+    const out: Partition[] = [];
+    for (let i = seq; i < this.seq; i++) out.push(this.ring[i % this.capacity]);
+    return out;
+  }
+
+  listen(listener: (p: Partition) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
 }

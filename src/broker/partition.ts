@@ -200,8 +200,12 @@ export class Partition {
   }
 
   notifyData(): void {
+    this.onAnyData?.(this);
     for (const l of [...this.dataListeners]) l();
   }
+
+  /** The broker's data journal (fetch sessions look there for partitions with news). */
+  onAnyData: ((p: Partition) => void) | undefined;
 
   /** Resolves once the HW reaches `offset`, or rejects on timeout / leadership loss / ISR below min. */
   waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {

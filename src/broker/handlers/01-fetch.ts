@@ -13,6 +13,7 @@ import { Partition } from '../partition';
 import { OffsetOutOfRangeError } from '../state/partitionLog';
 import { iterateBatchHeaders } from '../../protocol/records/recordBatch';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
+import { num } from '../configs';
 import { FetchSession, mustRespond, SessionPartition, sessionKey } from '../fetchSessions';
 
 type Req = RequestOf<typeof Fetch>;
@@ -94,6 +95,8 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
   let sessionParts: Array<SessionPartition | undefined> = [];
   let session: FetchSession | undefined;
   let incremental = false;
+  const now = Date.now();
+  const fullPassMs = Math.min(1000, num(broker.config, 'replica.lag.time.max.ms') / 8);
   const sessionId = version >= 7 ? req.sessionId : 0;
   const sessionEpoch = version >= 7 ? req.sessionEpoch : -1;
   if (sessionEpoch > 0) {
@@ -101,21 +104,49 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     if ('errorCode' in found) return sessionError(found.errorCode);
     session = found.session;
     incremental = true;
-    for (const ft of req.forgottenTopicsData) for (const i of ft.partitions) session.partitions.delete(keyOf(ft.topic, ft.topicId, i));
+    for (const ft of req.forgottenTopicsData) {
+      for (const i of ft.partitions) {
+        const key = keyOf(ft.topic, ft.topicId, i);
+        const sp = session.partitions.get(key);
+        if (sp?.replica) session.byReplica.delete(sp.replica);
+        session.partitions.delete(key);
+      }
+    }
+    const named: SessionPartition[] = [];
     for (const t of req.topics) {
       for (const fp of t.partitions) {
         const key = keyOf(t.topic, t.topicId, fp.partition);
-        const sp = session.partitions.get(key);
-        if (sp) updateSessionPartition(sp, fp);
-        else session.partitions.set(key, sessionPartitionOf(wantedOf(t.topic, t.topicId, fp), fp));
+        let sp = session.partitions.get(key);
+        if (sp) {
+          if (sp.replica) session.byReplica.delete(sp.replica);
+          updateSessionPartition(sp, fp);
+        } else session.partitions.set(key, (sp = sessionPartitionOf(wantedOf(t.topic, t.topicId, fp), fp)));
+        named.push(sp);
       }
     }
-    // A session's partitions are what this fetch wants, as they are (no copy: thousands of them, every fetch).
-    wanted = [...session.partitions.values()];
+    // Only the partitions named now and those with news since the session's previous fetch (the data journal), but
+    // all of them (idle ones too: a follower fetching them counts as caught up) at least every fullPassMs.
+    const changed = now - session.lastFullPassMs < fullPassMs ? broker.dataJournal.since(session.journalSeq) : undefined;
+    session.journalSeq = broker.dataJournal.seq;
+    if (changed) {
+      const subset = new Set(named);
+      for (const p of changed) {
+        const sp = session.byReplica.get(p);
+        if (sp) subset.add(sp);
+      }
+      wanted = [...subset];
+    } else {
+      session.lastFullPassMs = now;
+      wanted = [...session.partitions.values()]; // as they are: no copy of thousands of partitions per fetch
+    }
     sessionParts = wanted as SessionPartition[];
   } else {
     if (sessionId !== 0) broker.fetchSessions.remove(sessionId);
     if (sessionEpoch === 0) session = broker.fetchSessions.create(isFollower);
+    if (session) {
+      session.journalSeq = broker.dataJournal.seq;
+      session.lastFullPassMs = now;
+    }
     for (const t of req.topics) {
       for (const fp of t.partitions) {
         const w = wantedOf(t.topic, t.topicId, fp);
@@ -155,7 +186,10 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
       const known = broker.topicState(name)?.partitions.some((x) => x.partition === w.partition);
       return { res: partitionResult(w.partition, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), error: true };
     }
-    if (sp) sp.replica = p;
+    if (sp) {
+      sp.replica = p;
+      session?.byReplica.set(p, sp);
+    }
     if (!p.isLeader) {
       const res = partitionResult(w.partition, ErrorCode.NOT_LEADER_OR_FOLLOWER);
       res.currentLeader = { leaderId: p.state.leader, leaderEpoch: p.state.leaderEpoch };
@@ -205,7 +239,6 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
    * answer; a follower's fetch still counts as caught up (Kafka updates lastCaughtUpTimeMs on every fetch that reads
    * to the log end). This keeps each fetch of a session with thousands of idle partitions a few property reads each.
    */
-  const now = Date.now();
   const idle = (sp: SessionPartition | undefined): boolean => {
     const p = sp?.replica;
     if (!incremental || !sp || !p || p.dropped || !p.isLeader) return false;
@@ -219,7 +252,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
 
   // ---- the reads: every wanted partition once, then (in a long poll) only the partitions that had news
   /** Each wanted partition's answer; undefined for an idle partition of an incremental fetch (nothing to say). */
-  const results: Array<PartitionRes | undefined> = new Array(wanted.length);
+  const results: Array<PartitionRes | undefined> = new Array<PartitionRes | undefined>(wanted.length).fill(undefined);
   let bytes = 0;
   let hasError = false;
   const read = (i: number) => {
@@ -255,7 +288,9 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     return { throttleTimeMs: 0, errorCode: 0, sessionId: session?.id ?? 0, responses: [...topics.values()], nodeEndpoints: [] };
   };
 
-  if (bytes >= Math.max(req.minBytes, 1) || req.maxWaitMs <= 0 || hasError || wanted.length === 0) return respond();
+  // A session fetch may have read none of its partitions (none had news), yet waits for any of them.
+  const nothingToWaitFor = session ? session.partitions.size === 0 : wanted.length === 0;
+  if (bytes >= Math.max(req.minBytes, 1) || req.maxWaitMs <= 0 || hasError || nothingToWaitFor) return respond();
 
   return new Promise<Res>((resolve) => {
     const unsubscribes: Array<() => void> = [];
@@ -276,18 +311,37 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
       dirty.clear();
       if (bytes >= Math.max(req.minBytes, 1) || hasError) finish();
     };
-    for (let i = 0; i < wanted.length; i++) {
-      const name = nameOf(wanted[i]);
-      const p = name === undefined ? undefined : broker.partition(name, wanted[i].partition);
-      if (!p) continue;
+    // Re-read on the next tick, and only the partitions that had news, so that a burst of appends to one partition
+    // is one read of that partition, not of every partition of the fetch.
+    const markDirty = (i: number) => {
+      if (dirty.size === 0) setImmediate(reread);
+      dirty.add(i);
+    };
+    if (session) {
+      // One listener on the broker's data journal: any partition of the session with news joins this fetch.
+      const s = session;
+      const indexOf = new Map<SessionPartition, number>();
+      sessionParts.forEach((sp, i) => sp && indexOf.set(sp, i));
       unsubscribes.push(
-        p.onData(() => {
-          // Re-read on the next tick, and only the partitions that had news, so that a burst of appends to one
-          // partition is one read of that partition, not of every partition of the fetch.
-          if (dirty.size === 0) setImmediate(reread);
-          dirty.add(i);
+        broker.dataJournal.listen((p) => {
+          const sp = s.byReplica.get(p);
+          if (!sp) return;
+          let i = indexOf.get(sp);
+          if (i === undefined) {
+            i = wanted.push(sp) - 1;
+            sessionParts.push(sp);
+            results.push(undefined);
+            indexOf.set(sp, i);
+          }
+          markDirty(i);
         }),
       );
+    } else {
+      for (let i = 0; i < wanted.length; i++) {
+        const name = nameOf(wanted[i]);
+        const p = name === undefined ? undefined : broker.partition(name, wanted[i].partition);
+        if (p) unsubscribes.push(p.onData(() => markDirty(i)));
+      }
     }
     // Partitions without news since the first read need no second one: their answer (and, for a follower, the
     // position it reported) stands.
