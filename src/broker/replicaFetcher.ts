@@ -17,6 +17,8 @@ const FETCH_VERSION = 12;
 const RETRY_BACKOFF_MS = 200;
 /** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
 const STORAGE_RETRY_BACKOFF_MS = 2000;
+/** How often a fetcher compares every partition's position with what its fetch session last sent. */
+const FULL_DIFF_MS = 1000;
 
 /** A follower's fetch position for one partition, as a fetch request states it. */
 interface Position {
@@ -48,6 +50,9 @@ export class LeaderFetcher {
   private nextEpoch = 0;
   /** What the leader's session holds for each partition: the position last sent. */
   private readonly sent = new Map<Partition, Position>();
+  /** Partitions whose position may have moved since the last fetch; the rest are looked at every FULL_DIFF_MS. */
+  private readonly touched = new Set<Partition>();
+  private lastFullDiffMs = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -60,6 +65,7 @@ export class LeaderFetcher {
 
   add(p: Partition): void {
     this.partitions.add(p);
+    this.touched.add(p);
     if (!this.running) void this.loop();
     this.wake?.();
   }
@@ -67,6 +73,7 @@ export class LeaderFetcher {
   remove(p: Partition): void {
     this.partitions.delete(p);
     this.backoffUntil.delete(p);
+    this.touched.add(p);
   }
 
   has(p: Partition): boolean {
@@ -163,24 +170,47 @@ export class LeaderFetcher {
   private async fetchOnce(): Promise<void> {
     const client = await this.connection();
     const now = Date.now();
-    const wanted: Partition[] = [];
+    // Partitions backing off are not fetched (and are forgotten by the leader's session); expired ones come back.
+    let backingOff = 0;
     let nextRetry = Infinity;
-    for (const p of this.partitions) {
-      const until = this.backoffUntil.get(p) ?? 0;
-      if (until <= now) wanted.push(p);
-      else nextRetry = Math.min(nextRetry, until);
+    for (const [p, until] of this.backoffUntil) {
+      if (until <= now) {
+        this.backoffUntil.delete(p);
+        this.touched.add(p);
+      } else if (this.partitions.has(p)) {
+        backingOff++;
+        nextRetry = Math.min(nextRetry, until);
+      }
     }
-    if (wanted.length === 0) {
+    if (this.partitions.size - backingOff <= 0) {
       // Every partition is backing off, or none is left (removed while we connected).
       if (nextRetry !== Infinity) await this.sleep(Math.max(10, nextRetry - now));
       return;
     }
     // A full fetch names every partition; an incremental one only those whose position changed since the leader's
-    // session last heard of them, and forgets those no longer fetched (left, or backing off).
+    // session last heard of them, and forgets those no longer fetched (left, or backing off). Which ones to look at:
+    // those touched since the last fetch (answered, added, removed, out of backoff), and all of them now and then
+    // (a leader epoch can move under a partition without an answer saying so).
     const full = this.nextEpoch === 0;
     if (full) this.sent.clear();
+    const lookAtAll = full || now - this.lastFullDiffMs >= FULL_DIFF_MS;
+    let candidates: Iterable<Partition>;
+    if (lookAtAll) {
+      this.lastFullDiffMs = now;
+      candidates = new Set([...this.partitions, ...this.sent.keys()]);
+    } else candidates = this.touched;
     const byTopic = new Map<string, Partition[]>();
-    for (const p of wanted) {
+    const forgotten = new Map<string, number[]>();
+    for (const p of candidates) {
+      const fetching = this.partitions.has(p) && !this.backoffUntil.has(p);
+      if (!fetching) {
+        if (!full && this.sent.delete(p)) {
+          let ps = forgotten.get(p.topic);
+          if (!ps) forgotten.set(p.topic, (ps = []));
+          ps.push(p.index);
+        }
+        continue;
+      }
       const last = this.sent.get(p);
       if (last && samePosition(last, p)) continue;
       this.sent.set(p, positionOf(p));
@@ -188,17 +218,7 @@ export class LeaderFetcher {
       if (!ps) byTopic.set(p.topic, (ps = []));
       ps.push(p);
     }
-    const forgotten = new Map<string, number[]>();
-    if (!full && this.sent.size > wanted.length) {
-      const wantedSet = new Set(wanted);
-      for (const p of this.sent.keys()) {
-        if (wantedSet.has(p)) continue;
-        this.sent.delete(p);
-        let ps = forgotten.get(p.topic);
-        if (!ps) forgotten.set(p.topic, (ps = []));
-        ps.push(p.index);
-      }
-    }
+    this.touched.clear();
     const maxWaitMs = Number(this.broker.config['replica.fetch.wait.max.ms'] ?? 500);
     const res = await client.request(
       Fetch,
@@ -251,6 +271,7 @@ export class LeaderFetcher {
       for (const pr of t.partitions) {
         const p = this.broker.partition(t.topic, pr.partitionIndex);
         if (!p || !this.partitions.has(p) || p.isLeader) continue;
+        this.touched.add(p);
         if (pr.errorCode !== 0) {
           this.handleError(p, pr.errorCode, pr.logStartOffset);
           continue;
