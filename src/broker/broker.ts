@@ -27,6 +27,7 @@ import { GroupCoordinator } from './groups/coordinator';
 import { nextProducerId } from './handlers/misc';
 import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
+import { DataJournal, FetchSessionCache } from './fetchSessions';
 import { StorageFaults, storageErrorCode } from './storageFaults';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
@@ -75,6 +76,10 @@ export class Broker {
   /** Partitions whose log writes fail (disk full...): warned once each, recoveries told once. */
   readonly storageFaults: StorageFaults;
   image: MetadataImage;
+  /** Incremental fetch sessions (KIP-227) of followers and consumers fetching from this broker. */
+  readonly fetchSessions: FetchSessionCache;
+  /** Partitions with news, for incremental fetches and waiting fetches (see DataJournal). */
+  readonly dataJournal = new DataJournal();
   /** The image's topics by name: lookups per request must not scan thousands of topics. */
   private topicsByName = new Map<string, TopicState>();
   /** A whole image was asked for (a delta arrived that does not follow ours) and has not come yet. */
@@ -114,6 +119,11 @@ export class Broker {
     this.router = buildRouter();
     this.quotaRates = new QuotaRates(num(this.config, 'quota.window.num'), num(this.config, 'quota.window.size.seconds') * 1000, this.now);
     this.image = { clusterId: '', controllerId: -1, epoch: -1, brokers: [], topics: [], nextProducerId: 0 };
+    this.fetchSessions = new FetchSessionCache(
+      () => num(this.config, 'max.incremental.fetch.session.cache.slots'),
+      () => num(this.config, 'min.incremental.fetch.session.eviction.ms'),
+      this.now,
+    );
     this.groups = new GroupCoordinator(this);
     this.txns = new TransactionCoordinator(this, () => nextProducerId(this));
     if (opts.security?.tls || opts.security?.sasl) {
@@ -419,8 +429,23 @@ export class Broker {
 
   /** Catch up with the controller (a fetcher learnt that leadership moved). */
   requestMetadataRefresh(): void {
-    void this.syncMetadata().catch((err: Error) => this.logger.warn(`metadata refresh failed: ${err.message}`));
+    // Coalesced: many partitions asking at once (a leader move, a burst of ISR changes) cost one sync in flight
+    // and at most one more after it.
+    if (this.metadataRefresh !== 'idle') {
+      this.metadataRefresh = 'again';
+      return;
+    }
+    this.metadataRefresh = 'running';
+    void this.syncMetadata()
+      .catch((err: Error) => this.logger.warn(`metadata refresh failed: ${err.message}`))
+      .finally(() => {
+        const again = this.metadataRefresh === 'again';
+        this.metadataRefresh = 'idle';
+        if (again) this.requestMetadataRefresh();
+      });
   }
+
+  private metadataRefresh: 'idle' | 'running' | 'again' = 'idle';
 
   private requestIsrChange(p: Partition, isr: number[]): void {
     if (this.pendingIsrChanges.has(p.key)) return;
@@ -457,6 +482,7 @@ export class Broker {
     } as Parameters<typeof PartitionLog.open>[2]);
     writePartitionTopicId(dir, topic.id);
     const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr), this.storageFaults);
+    partition.onAnyData = (part) => this.dataJournal.record(part);
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
     return partition;
@@ -466,6 +492,7 @@ export class Broker {
     const p = this.partitions.get(key);
     if (!p) return;
     this.partitions.delete(key);
+    p.dropped = true;
     for (const f of this.fetchers.values()) f.remove(p);
     this.storageFaults.forget(key);
     p.notifyData();
@@ -510,6 +537,21 @@ export class Broker {
   partition(topic: string, index: number): Partition | undefined {
     return this.partitions.get(`${topic}-${index}`);
   }
+
+  /** The name of the topic with this id (Fetch v13+ names topics by id), from a map kept per metadata image. */
+  topicNameById(id: string): string | undefined {
+    let name = this.topicNamesImage === this.image ? this.topicNames.get(id) : undefined;
+    if (name === undefined) {
+      // A new image, or one changed in place: rebuild (an unknown id costs what the linear search used to).
+      this.topicNamesImage = this.image;
+      this.topicNames = new Map(this.image.topics.map((t) => [t.id, t.name]));
+      name = this.topicNames.get(id);
+    }
+    return name;
+  }
+
+  private topicNamesImage: MetadataImage | undefined;
+  private topicNames = new Map<string, string>();
 
   topicState(name: string): TopicState | undefined {
     return this.topicsByName.get(name);

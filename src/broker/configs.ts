@@ -180,6 +180,10 @@ export function defaultBrokerConfig(brokerId: number): BrokerConfig {
     'producer.id.expiration.ms': '86400000',
     'producer.id.expiration.check.interval.ms': '600000',
     'transactional.id.expiration.ms': '604800000',
+    // Incremental fetch sessions (KIP-227): Kafka's defaults for how many sessions a broker keeps and how long an
+    // unused one is safe from eviction.
+    'max.incremental.fetch.session.cache.slots': '1000',
+    'min.incremental.fetch.session.eviction.ms': '120000',
     // The transaction coordinator's: __transaction_state mirrors __consumer_offsets here (10 partitions where
     // Kafka has 50), RF min(3, live brokers); Kafka's timeout bound and timed-out transaction check interval.
     'transaction.state.log.num.partitions': '10',

@@ -22,6 +22,11 @@ export type IsrChangeRequester = (p: Partition, isr: number[]) => void;
 
 export class Partition {
   state: PartitionState;
+  /** `topic-index`, as logs and the broker's partition map name it (built once: fetches look it up constantly). */
+  readonly key: string;
+  /** Set once the broker no longer hosts this replica (fetch sessions keep references to partitions). */
+  dropped = false;
+  private stateApplied = false;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 
@@ -37,11 +42,9 @@ export class Partition {
     private readonly storageFaults?: StorageFaults,
   ) {
     this.state = state;
+    this.key = `${topic}-${index}`;
   }
 
-  get key(): string {
-    return `${this.topic}-${this.index}`;
-  }
 
   get isLeader(): boolean {
     return this.state.leader === this.localBrokerId;
@@ -75,7 +78,11 @@ export class Partition {
 
   /** Called when the controller's view of this partition changes. */
   applyState(state: PartitionState): void {
-    const becameLeader = state.leader === this.localBrokerId && (this.state.leader !== this.localBrokerId || state.leaderEpoch !== this.state.leaderEpoch);
+    // The first state applied counts too: a replica created (or reopened) as leader must know its followers, or the
+    // ISR check finds none and drops every follower that has not fetched yet (ISR churn on topic creation).
+    const becameLeader =
+      state.leader === this.localBrokerId && (!this.stateApplied || this.state.leader !== this.localBrokerId || state.leaderEpoch !== this.state.leaderEpoch);
+    this.stateApplied = true;
     this.state = state;
     if (becameLeader) {
       if (this.log.leaderEpochs.latestEpoch() < state.leaderEpoch) {
@@ -133,6 +140,20 @@ export class Partition {
     this.maybeIncrementHighWatermark();
   }
 
+  /**
+   * A follower fetched again from the log end where it already was (an idle partition of its fetch session): it
+   * is caught up now, and nothing else changed, unless it is outside the ISR and may rejoin.
+   */
+  noteFollowerAtEnd(replicaId: number, now: number): void {
+    const f = this.followers.get(replicaId);
+    const leo = this.log.logEndOffset;
+    if (!f || f.leo !== leo) return this.updateFollower(replicaId, leo, now);
+    f.lastCaughtUpMs = now;
+    f.lastFetchLeaderLeo = leo;
+    f.lastFetchMs = now;
+    if (!this.state.isr.includes(replicaId)) this.updateFollower(replicaId, leo, now);
+  }
+
   /** A follower that reached the HW (and this leader's epoch start) rejoins the ISR (Kafka's isFollowerInSync). */
   private maybeExpandIsr(replicaId: number, f: FollowerState): void {
     if (!this.isLeader || this.state.isr.includes(replicaId)) return;
@@ -180,8 +201,12 @@ export class Partition {
   }
 
   notifyData(): void {
+    this.onAnyData?.(this);
     for (const l of [...this.dataListeners]) l();
   }
+
+  /** The broker's data journal (fetch sessions look there for partitions with news). */
+  onAnyData: ((p: Partition) => void) | undefined;
 
   /** Resolves once the HW reaches `offset`, or rejects on timeout / leadership loss / ISR below min. */
   waitForHighWatermark(offset: number, timeoutMs: number): Promise<void> {

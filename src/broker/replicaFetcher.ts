@@ -1,7 +1,9 @@
 // Follower replication: for every partition this broker follows, fetch from the leader over the Kafka
 // protocol (Fetch v12 with our replica id, as Kafka's ReplicaFetcherThread does), append what arrives, take
 // the leader's high watermark and log start offset, and truncate when the leader reports that our log
-// diverged from its epoch history. One fetcher per leader broker, each a long-poll loop.
+// diverged from its epoch history. One fetcher per leader broker, each a long-poll loop over one incremental fetch
+// session (KIP-227, as Kafka's FetchSessionHandler): a full fetch first, then only partitions whose position moved,
+// and the leader answers only partitions with news, so idle partitions cost next to nothing per fetch.
 
 import { Fetch } from '../protocol/apis/01-fetch';
 import { ErrorCode, errorName } from '../protocol/errorCode';
@@ -15,6 +17,25 @@ const FETCH_VERSION = 12;
 const RETRY_BACKOFF_MS = 200;
 /** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
 const STORAGE_RETRY_BACKOFF_MS = 2000;
+/** How often a fetcher compares every partition's position with what its fetch session last sent. */
+const FULL_DIFF_MS = 1000;
+
+/** A follower's fetch position for one partition, as a fetch request states it. */
+interface Position {
+  fetchOffset: number;
+  leaderEpoch: number;
+  lastFetchedEpoch: number;
+  logStartOffset: number;
+}
+
+function positionOf(p: Partition): Position {
+  return { fetchOffset: p.logEndOffset, leaderEpoch: p.leaderEpoch, lastFetchedEpoch: p.log.leaderEpochs.latestEpoch(), logStartOffset: p.logStartOffset };
+}
+
+/** Whether `p` is still where `last` says (compared in place: this runs for every partition on every fetch). */
+function samePosition(last: Position, p: Partition): boolean {
+  return last.fetchOffset === p.logEndOffset && last.leaderEpoch === p.leaderEpoch && last.logStartOffset === p.logStartOffset && last.lastFetchedEpoch === p.log.leaderEpochs.latestEpoch();
+}
 
 export class LeaderFetcher {
   private readonly partitions = new Set<Partition>();
@@ -24,6 +45,14 @@ export class LeaderFetcher {
   private running = false;
   private stopped = false;
   private wake: (() => void) | undefined;
+  /** The leader's fetch session (KIP-227): its id (0 = none) and the epoch of the next request (0 = a full fetch). */
+  private sessionId = 0;
+  private nextEpoch = 0;
+  /** What the leader's session holds for each partition: the position last sent. */
+  private readonly sent = new Map<Partition, Position>();
+  /** Partitions whose position may have moved since the last fetch; the rest are looked at every FULL_DIFF_MS. */
+  private readonly touched = new Set<Partition>();
+  private lastFullDiffMs = 0;
 
   constructor(
     private readonly broker: Broker,
@@ -36,6 +65,7 @@ export class LeaderFetcher {
 
   add(p: Partition): void {
     this.partitions.add(p);
+    this.touched.add(p);
     if (!this.running) void this.loop();
     this.wake?.();
   }
@@ -43,6 +73,7 @@ export class LeaderFetcher {
   remove(p: Partition): void {
     this.partitions.delete(p);
     this.backoffUntil.delete(p);
+    this.touched.add(p);
   }
 
   has(p: Partition): boolean {
@@ -78,7 +109,6 @@ export class LeaderFetcher {
       while (!this.stopped && this.partitions.size > 0) {
         try {
           await this.fetchOnce();
-          for (const p of this.partitions) this.broker.storageFaults.noteLogEndOffset(p.key, p.logEndOffset);
         } catch (err) {
           if (this.stopped) break;
           const failedReplica = this.replicaWithFailedWrite(err);
@@ -87,9 +117,12 @@ export class LeaderFetcher {
             // this partition wait while the others go on replicating.
             this.broker.storageFaults.failed(failedReplica.key, failedReplica.log.dir, err, 'follower', failedReplica.logEndOffset);
             this.backoffUntil.set(failedReplica, Date.now() + STORAGE_RETRY_BACKOFF_MS);
+            // The rest of that answer went unapplied, while the leader's session believes it was heard: start over.
+            this.resetSession();
             continue;
           }
           this.broker.logger.debug(`fetch from leader ${this.leaderId} failed: ${(err as Error).message}`);
+          this.resetSession();
           this.client?.close();
           this.client = undefined;
           await this.sleep(RETRY_BACKOFF_MS);
@@ -128,19 +161,64 @@ export class LeaderFetcher {
     return c;
   }
 
+  /** Starts the next fetch over with a full one that opens a new session (and closes the old one, if any). */
+  private resetSession(): void {
+    this.nextEpoch = 0;
+    this.sent.clear();
+  }
+
   private async fetchOnce(): Promise<void> {
     const client = await this.connection();
     const now = Date.now();
-    const parts = [...this.partitions].filter((p) => (this.backoffUntil.get(p) ?? 0) <= now);
-    if (parts.length === 0) {
-      await this.sleep(Math.max(10, Math.min(...this.backoffUntil.values()) - now));
+    // Partitions backing off are not fetched (and are forgotten by the leader's session); expired ones come back.
+    let backingOff = 0;
+    let nextRetry = Infinity;
+    for (const [p, until] of this.backoffUntil) {
+      if (until <= now) {
+        this.backoffUntil.delete(p);
+        this.touched.add(p);
+      } else if (this.partitions.has(p)) {
+        backingOff++;
+        nextRetry = Math.min(nextRetry, until);
+      }
+    }
+    if (this.partitions.size - backingOff <= 0) {
+      // Every partition is backing off, or none is left (removed while we connected).
+      if (nextRetry !== Infinity) await this.sleep(Math.max(10, nextRetry - now));
       return;
     }
+    // A full fetch names every partition; an incremental one only those whose position changed since the leader's
+    // session last heard of them, and forgets those no longer fetched (left, or backing off). Which ones to look at:
+    // those touched since the last fetch (answered, added, removed, out of backoff), and all of them now and then
+    // (a leader epoch can move under a partition without an answer saying so).
+    const full = this.nextEpoch === 0;
+    if (full) this.sent.clear();
+    const lookAtAll = full || now - this.lastFullDiffMs >= FULL_DIFF_MS;
+    let candidates: Iterable<Partition>;
+    if (lookAtAll) {
+      this.lastFullDiffMs = now;
+      candidates = new Set([...this.partitions, ...this.sent.keys()]);
+    } else candidates = this.touched;
     const byTopic = new Map<string, Partition[]>();
-    for (const p of parts) {
-      if (!byTopic.has(p.topic)) byTopic.set(p.topic, []);
-      byTopic.get(p.topic)!.push(p);
+    const forgotten = new Map<string, number[]>();
+    for (const p of candidates) {
+      const fetching = this.partitions.has(p) && !this.backoffUntil.has(p);
+      if (!fetching) {
+        if (!full && this.sent.delete(p)) {
+          let ps = forgotten.get(p.topic);
+          if (!ps) forgotten.set(p.topic, (ps = []));
+          ps.push(p.index);
+        }
+        continue;
+      }
+      const last = this.sent.get(p);
+      if (last && samePosition(last, p)) continue;
+      this.sent.set(p, positionOf(p));
+      let ps = byTopic.get(p.topic);
+      if (!ps) byTopic.set(p.topic, (ps = []));
+      ps.push(p);
     }
+    this.touched.clear();
     const maxWaitMs = Number(this.broker.config['replica.fetch.wait.max.ms'] ?? 500);
     const res = await client.request(
       Fetch,
@@ -152,41 +230,61 @@ export class LeaderFetcher {
         minBytes: 1,
         maxBytes: 10 * 1024 * 1024,
         isolationLevel: 0,
-        sessionId: 0,
-        sessionEpoch: -1,
+        sessionId: this.sessionId,
+        sessionEpoch: this.nextEpoch,
         topics: [...byTopic].map(([topic, ps]) => ({
           topic,
           topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-          partitions: ps.map((p) => ({
-            partition: p.index,
-            currentLeaderEpoch: p.leaderEpoch,
-            fetchOffset: p.logEndOffset,
-            lastFetchedEpoch: p.log.leaderEpochs.latestEpoch(),
-            logStartOffset: p.logStartOffset,
-            partitionMaxBytes: 1024 * 1024,
-          })),
+          partitions: ps.map((p) => {
+            const pos = this.sent.get(p)!;
+            return {
+              partition: p.index,
+              currentLeaderEpoch: pos.leaderEpoch,
+              fetchOffset: pos.fetchOffset,
+              lastFetchedEpoch: pos.lastFetchedEpoch,
+              logStartOffset: pos.logStartOffset,
+              partitionMaxBytes: 1024 * 1024,
+            };
+          }),
         })),
-        forgottenTopicsData: [],
+        forgottenTopicsData: [...forgotten].map(([topic, partitions]) => ({ topic, topicId: 'AAAAAAAAAAAAAAAAAAAAAA', partitions })),
         rackId: '',
       },
       maxWaitMs + 10000,
     );
-    let progressed = false;
+    if (res.errorCode !== ErrorCode.NONE) {
+      // FETCH_SESSION_ID_NOT_FOUND (the leader restarted, or evicted the session), INVALID_FETCH_SESSION_EPOCH: the
+      // next fetch is a full one.
+      this.broker.logger.debug(`fetch session ${this.sessionId} with leader ${this.leaderId}: ${errorName(res.errorCode)}; starting a new one`);
+      this.resetSession();
+      return;
+    }
+    if (full) {
+      // Session 0: the leader had no slot; every fetch stays a full one that asks again.
+      this.sessionId = res.sessionId;
+      this.nextEpoch = res.sessionId === 0 ? 0 : 1;
+    } else {
+      this.nextEpoch = this.nextEpoch >= 0x7fffffff ? 1 : this.nextEpoch + 1;
+    }
+    // An incremental answer holds only the partitions with news; matched by name, not by scanning.
     for (const t of res.responses) {
       for (const pr of t.partitions) {
-        const p = parts.find((x) => x.topic === t.topic && x.index === pr.partitionIndex);
+        const p = this.broker.partition(t.topic, pr.partitionIndex);
         if (!p || !this.partitions.has(p) || p.isLeader) continue;
+        this.touched.add(p);
         if (pr.errorCode !== 0) {
           this.handleError(p, pr.errorCode, pr.logStartOffset);
           continue;
         }
+        let progressed = false;
         if (pr.divergingEpoch.epoch >= 0) {
           this.truncateOnDivergence(p, pr.divergingEpoch.epoch, pr.divergingEpoch.endOffset);
-          progressed = true;
+          p.notifyData();
           continue;
         }
         if (pr.records && pr.records.length > 0) {
           p.log.appendAsFollower(pr.records);
+          this.broker.storageFaults.noteLogEndOffset(p.key, p.logEndOffset);
           progressed = true;
         }
         if (pr.logStartOffset > p.logStartOffset && pr.logStartOffset <= p.logEndOffset) p.log.deleteRecordsBefore(pr.logStartOffset);

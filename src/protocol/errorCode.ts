@@ -72,6 +72,8 @@ const table = [
   [67, 'KAFKA_STORAGE_ERROR_67', false, ''],
   [68, 'NON_EMPTY_GROUP', false, 'The group is not empty.'],
   [69, 'GROUP_ID_NOT_FOUND', false, 'The group id does not exist.'],
+  [70, 'FETCH_SESSION_ID_NOT_FOUND', true, 'The fetch session ID was not found.'],
+  [71, 'INVALID_FETCH_SESSION_EPOCH', true, 'The fetch session epoch is invalid.'],
   [72, 'LISTENER_NOT_FOUND', true, 'There is no listener on the leader broker that matches the listener on which metadata request was processed.'],
   [73, 'TOPIC_DELETION_DISABLED', false, 'Topic deletion is disabled.'],
   [74, 'FENCED_LEADER_EPOCH', true, 'The leader epoch in the request is older than the epoch on the broker.'],

@@ -1,7 +1,7 @@
 // Fetch (key 1), versions 4-17, flexible from 12. v13+ address topics by id (Metadata v10+ gives stable ids);
 // v15 moves the replica id into the ReplicaState tag; v16 adds NodeEndpoints; v17 ReplicaDirectoryId.
 // v4 isolation level, last stable offset and aborted transactions; v5 log start offset; v7 fetch sessions
-// (we always answer session id 0: sessionless, full responses); v9 current leader epoch fencing; v11 rack id
+// (KIP-227 incremental sessions, kept in src/broker/fetchSessions.ts); v9 current leader epoch fencing; v11 rack id
 // and PreferredReadReplica, which must be -1; v12 LastFetchedEpoch and the DivergingEpoch tag used by
 // follower truncation. Empty partitions get empty (not null) record bytes; librdkafka needs that.
 

@@ -1,0 +1,181 @@
+// Incremental fetch sessions (KIP-227), the leader's side. A fetcher (a follower, or a consumer such as librdkafka
+// or the Java client) sends its whole partition list once (session id 0, epoch 0) and gets a session id back; from
+// then on each request names only the partitions whose fetch position changed (plus forgotten ones), and each
+// response carries only the partitions with something new: records, a moved high watermark or log start offset,
+// or an error. With thousands of idle partitions this keeps every idle fetch a few bytes each way.
+//
+// Kafka's rules (FetchSession.scala / FetchManager.newContext), which this follows:
+// - epoch -1 (FINAL): a sessionless full fetch; with a session id, that session is closed first.
+// - epoch 0 (INITIAL): a full fetch that opens a new session (closing the one named, if any); the response names
+//   the new id, or 0 when the cache has no slot to give (the client then fetches sessionless).
+// - epoch > 0: an incremental fetch of the named session; an unknown id is FETCH_SESSION_ID_NOT_FOUND, an epoch
+//   other than the session's next one INVALID_FETCH_SESSION_EPOCH (both top-level, with no partitions).
+// - At most max.incremental.fetch.session.cache.slots sessions. A new session may evict the least recently used
+//   one idle for min.incremental.fetch.session.eviction.ms, or any one of a client when the newcomer is a follower
+//   (followers' sessions are privileged and only give way to other followers).
+
+import { ErrorCode } from '../protocol/errorCode';
+import type { Partition } from './partition';
+
+/** One partition of a session: the fetcher's last request for it and what the fetcher last heard about it. */
+export interface SessionPartition {
+  readonly topic: string;
+  topicId: string;
+  readonly partition: number;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  lastFetchedEpoch: number;
+  logStartOffset: number;
+  partitionMaxBytes: number;
+  /** The high watermark and log start offset last sent; -1 after an error so that the next answer includes it. */
+  sentHighWatermark: number;
+  sentLogStartOffset: number;
+  /** The replica the last full read of this partition found (it tells an idle partition at a glance). */
+  replica?: Partition;
+}
+
+export class FetchSession {
+  /** Keyed by `${topic}\0${partition}`, in the order the fetcher added them (responses keep that order). */
+  readonly partitions = new Map<string, SessionPartition>();
+  /** The session's partitions by the replica their last full read found (to map the data journal onto them). */
+  readonly byReplica = new Map<Partition, SessionPartition>();
+  /** How far this session has looked into the broker's data journal (-1: not yet). */
+  journalSeq = -1;
+  /** When every partition of the session was last looked at (idle followers must be noted caught up now and then). */
+  lastFullPassMs = 0;
+  /** The epoch the next incremental request must carry. */
+  nextEpoch = 1;
+  lastUsedMs: number;
+
+  constructor(
+    readonly id: number,
+    readonly privileged: boolean,
+    now: number,
+  ) {
+    this.lastUsedMs = now;
+  }
+}
+
+export const sessionKey = (topic: string, partition: number): string => `${topic}\0${partition}`;
+
+export type SessionLookup = { session: FetchSession } | { errorCode: number };
+
+export class FetchSessionCache {
+  private readonly sessions = new Map<number, FetchSession>();
+  /** Sessions opened since start (diagnostics and tests: did a client use sessions at all?). */
+  opened = 0;
+
+  constructor(
+    private readonly maxSlots: () => number,
+    private readonly evictionMs: () => number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  remove(id: number): void {
+    this.sessions.delete(id);
+  }
+
+  /** The session an incremental request (epoch > 0) names, checked against its epoch; the epoch then moves on. */
+  incremental(id: number, epoch: number): SessionLookup {
+    const session = this.sessions.get(id);
+    if (!session) return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
+    if (session.nextEpoch !== epoch) return { errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH };
+    session.nextEpoch = epoch >= 0x7fffffff ? 1 : epoch + 1;
+    session.lastUsedMs = this.now();
+    // Most recently used last, so that eviction finds the least recently used first.
+    this.sessions.delete(id);
+    this.sessions.set(id, session);
+    return { session };
+  }
+
+  /** A new session for a full fetch (epoch 0), or undefined when no slot can be had (the answer says session 0). */
+  create(privileged: boolean): FetchSession | undefined {
+    if (this.maxSlots() <= 0) return undefined;
+    if (this.sessions.size >= this.maxSlots() && !this.evictOne(privileged)) return undefined;
+    const session = new FetchSession(this.newId(), privileged, this.now());
+    this.sessions.set(session.id, session);
+    this.opened++;
+    return session;
+  }
+
+  private evictOne(forPrivileged: boolean): boolean {
+    const staleBefore = this.now() - this.evictionMs();
+    for (const [id, s] of this.sessions) {
+      // Least recently used first: a stale session goes, and a follower's newcomer may take a client's slot.
+      if (s.lastUsedMs < staleBefore || (forPrivileged && !s.privileged)) {
+        this.sessions.delete(id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private newId(): number {
+    for (;;) {
+      const id = 1 + Math.floor(Math.random() * 0x7ffffffe);
+      if (!this.sessions.has(id)) return id;
+    }
+  }
+}
+
+/**
+ * Whether a partition's answer must go into an incremental response (Kafka's CachedPartition.maybeUpdateResponseData),
+ * and the session's memory of what the fetcher knows, updated when `update`.
+ */
+export function mustRespond(sp: SessionPartition, res: { errorCode: number; highWatermark: number; logStartOffset: number; records: Buffer | null }, update: boolean): boolean {
+  let must = (res.records?.length ?? 0) > 0;
+  if (sp.sentHighWatermark !== res.highWatermark) {
+    must = true;
+    if (update) sp.sentHighWatermark = res.highWatermark;
+  }
+  if (sp.sentLogStartOffset !== res.logStartOffset) {
+    must = true;
+    if (update) sp.sentLogStartOffset = res.logStartOffset;
+  }
+  if (res.errorCode !== ErrorCode.NONE) {
+    must = true;
+    // Forget what was sent, so that the partition is answered again once the error clears.
+    if (update) sp.sentHighWatermark = -1;
+  }
+  return must;
+}
+
+/**
+ * The partitions of this broker that had news (appends, high watermark moves, leadership changes), in order, in a
+ * bounded ring: an incremental fetch looks only at the partitions that had news since its previous fetch, not at all
+ * of its session's (thousands, idle), except for a full pass now and then. Waiting fetches listen here too: one
+ * listener per fetch instead of one per partition.
+ */
+export class DataJournal {
+  private readonly ring: Partition[];
+  /** Entries written so far (the next entry's number). */
+  seq = 0;
+  private readonly listeners = new Set<(p: Partition) => void>();
+
+  constructor(private readonly capacity = 8192) {
+    this.ring = new Array<Partition>(capacity);
+  }
+
+  record(p: Partition): void {
+    this.ring[this.seq % this.capacity] = p;
+    this.seq++;
+    for (const l of this.listeners) l(p);
+  }
+
+  /** The partitions recorded since entry `seq`, or undefined when the ring no longer holds them all. */
+  since(seq: number): Partition[] | undefined {
+    if (seq < 0 || this.seq - seq > this.capacity) return undefined;
+    const out: Partition[] = [];
+    for (let i = seq; i < this.seq; i++) out.push(this.ring[i % this.capacity]);
+    return out;
+  }
+
+  listen(listener: (p: Partition) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+}
