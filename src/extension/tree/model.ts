@@ -34,6 +34,8 @@ export class ClusterTreeModel implements TreeContext {
   /** Folder and topic nodes handed out, by id: kept across refreshes for the same reason, updated in place. */
   private readonly folderNodes = new Map<string, FolderNode>();
   private readonly topicNodes = new Map<string, TopicNode>();
+  /** Per cluster: what Filter Topics… narrowed the Topics folder to. */
+  private readonly topicFilters = new Map<string, string>();
   /** Per cluster: the control state and status the rows on screen were drawn from. */
   private readonly drawn = new Map<string, { status: string; state: ClusterState | undefined }>();
 
@@ -90,6 +92,18 @@ export class ClusterTreeModel implements TreeContext {
       case 'placeholder':
         return [];
     }
+  }
+
+  topicFilter(clusterId: string): string | undefined {
+    return this.topicFilters.get(clusterId);
+  }
+
+  /** Sets (or, with '', clears) a cluster's topic filter; returns its Topics folder node to redraw, if shown. */
+  setTopicFilter(clusterId: string, text: string): FolderNode | undefined {
+    const t = text.trim();
+    if (t) this.topicFilters.set(clusterId, t);
+    else this.topicFilters.delete(clusterId);
+    return this.folderNodes.get(`${nodeIdOf(clusterId)}/topics`);
   }
 
   /** The node handed out before under the same id (updated to this one's data), or this one, remembered. */
@@ -157,7 +171,7 @@ export class ClusterTreeModel implements TreeContext {
       case 'cluster':
         return clusterItem(node);
       case 'folder':
-        return folderItem(node);
+        return folderItem(node, this);
       case 'broker':
         return brokerItem(node);
       case 'controller':

@@ -101,7 +101,7 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
   }
 
   /** Redraws these nodes of a cluster (merged into a refresh already waiting). */
-  private refreshNodes(clusterId: string, nodes: TreeNode[]): void {
+  refreshNodes(clusterId: string, nodes: TreeNode[]): void {
     if (nodes.length > 0) this.queue(clusterId, nodes);
   }
 

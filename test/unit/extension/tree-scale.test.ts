@@ -234,4 +234,24 @@ describe('explorer at 1,000 topics × 3 partitions: what one event redraws', () 
     console.log(`      stateChanges over 3,000 partitions: ${ms.toFixed(2)} ms`);
     assert.ok(ms < 50, `${ms} ms`);
   });
+
+  it('Filter Topics… narrows the 1,000 rows by name, says so on the folder, and offers to clear a filter nothing matches', async () => {
+    const f = fixture();
+    await redraw(f.model, undefined, (n) => n.kind === 'cluster');
+    const folder = f.model.setTopicFilter('embedded', ' T-09 ');
+    assert.equal(folder?.id, 'embedded/topics');
+    const rows = await f.model.children(folder);
+    assert.equal(rows.length, 100, 't-0900 … t-0999');
+    assert.ok(rows.every((r) => r.kind === 'topic' && r.topic.startsWith('t-09')));
+    assert.equal(f.model.item(folder!).description, '1000 topics · filter "T-09"');
+    f.model.setTopicFilter('embedded', 'nope');
+    const none = await f.model.children(folder);
+    assert.equal(none.length, 1);
+    const it0 = f.model.item(none[0]);
+    assert.match(it0.label, /No topic name contains "nope" \(of 1000 topics\)/);
+    assert.deepEqual(it0.command?.arguments, [{ clusterId: 'embedded' }, { filter: '' }]);
+    f.model.setTopicFilter('embedded', '');
+    assert.equal((await f.model.children(folder)).length, 1000);
+    assert.equal(f.model.item(folder!).description, '1000 topics');
+  });
 });
