@@ -109,6 +109,22 @@ describe('cluster explorer (embedded mini-cluster)', function () {
     }
   });
 
+  it('filters the Topics folder by name through Filter Topics…, and clears the filter', async () => {
+    const res = (await vscode.commands.executeCommand(Commands.filterTopics, { clusterId: C }, { filter: 'NO-SUCH' })) as { filter?: string };
+    assert.equal(res.filter, 'NO-SUCH');
+    const { value: none } = await eventually(() => snap([]), (t) => byId(t, `${C}/topics`)?.children?.length === 1, 5000, 'the filtered folder');
+    const folder = byId(none, `${C}/topics`)!;
+    assert.match(folder.description!, /filter "NO-SUCH"$/);
+    assert.match(folder.children![0].label, /^No topic name contains "NO-SUCH" \(of 1 topic\)/);
+    await vscode.commands.executeCommand(Commands.filterTopics, { clusterId: C }, { filter: TOPIC.slice(2, 6).toUpperCase() });
+    const { value: one } = await eventually(() => snap([]), (t) => byId(t, `${C}/topics`)?.children?.[0]?.label === TOPIC, 5000, 'the matching topic');
+    assert.equal(byId(one, `${C}/topics`)!.children!.length, 1);
+    const cleared = (await vscode.commands.executeCommand(Commands.filterTopics, { clusterId: C }, { filter: '' })) as { filter?: string };
+    assert.equal(cleared.filter, undefined);
+    const { value: all } = await eventually(() => snap([]), (t) => !/filter/.test(byId(t, `${C}/topics`)?.description ?? ''), 5000, 'the filter cleared');
+    assert.equal(byId(all, `${C}/topics`)!.children!.length, 1);
+  });
+
   it('shows a consumer group with its member, then its lag', async () => {
     const producer = new RecordProducer({ bootstrapServers: bootstrap });
     await producer.connect();
