@@ -60,8 +60,8 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
   private viewVisible = true;
   /** Counts refreshes per cluster id ('' = roots), scoped ones included; the test API reads it. */
   readonly refreshCount = new Map<string, number>();
-  /** Counts the nodes refreshed per cluster id (a whole-cluster refresh counts its cluster node). */
-  readonly refreshedNodes = new Map<string, number>();
+  /** Per cluster id: the ids of the nodes its last refresh redrew; the test API reads it. */
+  readonly lastRefreshed = new Map<string, string[]>();
 
   constructor(private readonly registry: ClusterRegistry) {
     super();
@@ -100,6 +100,10 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
     this.queue(key, 'all');
   }
 
+  refreshPending(clusterId: string): boolean {
+    return this.pending.has(clusterId) || this.queued.has(clusterId);
+  }
+
   /** Redraws these nodes of a cluster (merged into a refresh already waiting). */
   refreshNodes(clusterId: string, nodes: TreeNode[]): void {
     if (nodes.length > 0) this.queue(clusterId, nodes);
@@ -128,12 +132,13 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
     this.activityOf(key).lastRefresh = Date.now();
     this.refreshCount.set(key, (this.refreshCount.get(key) ?? 0) + 1);
     if (what === 'all') {
+      const node = key === '' ? undefined : this.model.clusterNode(key);
       if (key !== '') this.model.drewAll(key);
-      this.refreshedNodes.set(key, (this.refreshedNodes.get(key) ?? 0) + 1);
-      this._onDidChangeTreeData.fire(key === '' ? undefined : this.model.clusterNode(key));
+      this.lastRefreshed.set(key, node ? [node.id] : []);
+      this._onDidChangeTreeData.fire(node);
       return;
     }
-    this.refreshedNodes.set(key, (this.refreshedNodes.get(key) ?? 0) + what.size);
+    this.lastRefreshed.set(key, [...what].map((n) => n.id));
     this._onDidChangeTreeData.fire([...what]);
   }
 
