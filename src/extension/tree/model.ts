@@ -67,7 +67,6 @@ export class ClusterTreeModel implements TreeContext {
     if (!node) return this.roots();
     switch (node.kind) {
       case 'cluster':
-        this.drewAll(node.clusterId);
         return (await clusterChildren(node, this)).map((n) => this.keep(n));
       case 'folder': {
         const kids = await folderChildren(node, this);
@@ -160,7 +159,10 @@ export class ClusterTreeModel implements TreeContext {
     return out;
   }
 
-  /** A full refresh (or first draw) of the cluster draws everything from the current state. */
+  /**
+   * A full refresh of the cluster draws everything from the current state. Not recorded on a read of the cluster's
+   * children: a read outside a refresh (the test API's snapshots) does not redraw what the view shows.
+   */
   drewAll(clusterId: string): void {
     const c = this.clusters().find((x) => x.id === clusterId);
     this.drawn.set(clusterId, { status: c?.status() ?? 'gone', state: c?.controlState?.() });
@@ -272,6 +274,8 @@ export async function redraw(model: ClusterTreeModel, nodes: readonly TreeNode[]
     const kids = await model.children(n);
     await Promise.all(kids.map((k) => walk(k)));
   };
+  // As the provider does when it fires a refresh of a whole cluster (or of the roots).
+  for (const c of nodes === undefined ? model.roots() : nodes.filter((n) => n.kind === 'cluster')) model.drewAll(c.clusterId);
   if (nodes === undefined) await walk(undefined);
   else await Promise.all(nodes.map((n) => walk(n)));
   return count;

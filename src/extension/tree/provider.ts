@@ -133,7 +133,7 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
     this.refreshCount.set(key, (this.refreshCount.get(key) ?? 0) + 1);
     if (what === 'all') {
       const node = key === '' ? undefined : this.model.clusterNode(key);
-      if (key !== '') this.model.drewAll(key);
+      for (const c of node ? [node] : this.model.roots()) this.model.drewAll(c.clusterId);
       this.lastRefreshed.set(key, node ? [node.id] : []);
       this._onDidChangeTreeData.fire(node);
       return;
