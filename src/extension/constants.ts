@@ -15,6 +15,7 @@ export const Commands = {
   removeConnection: 'minikafka.removeConnection',
   refresh: 'minikafka.refresh',
   createTopic: 'minikafka.createTopic',
+  filterTopics: 'minikafka.filterTopics',
   deleteTopic: 'minikafka.deleteTopic',
   editTopicConfig: 'minikafka.editTopicConfig',
   describeTopic: 'minikafka.describeTopic',

@@ -31,6 +31,10 @@ export interface MiniKafkaTestApi {
   treeNode(pred: (node: TreeNode) => boolean): Promise<TreeNode | undefined>;
   /** How many refreshes the tree fired for a cluster id ('' = the roots). */
   refreshCount(clusterId?: string): number;
+  /** The ids of the nodes the tree's last refresh of a cluster redrew (the cluster's own id: all of it). */
+  lastRefreshed(clusterId: string): string[];
+  /** Whether a refresh of a cluster is waiting (debounced events, or for the workbench's fetches to settle). */
+  refreshPending(clusterId: string): boolean;
   activation: { activateMs: number; moduleLoadMs: number };
 }
 
@@ -95,6 +99,8 @@ export function createTestApi(
       return walk(undefined);
     },
     refreshCount: (id = '') => provider.refreshCount.get(id) ?? 0,
+    lastRefreshed: (id) => provider.lastRefreshed.get(id) ?? [],
+    refreshPending: (id) => provider.refreshPending(id),
     activation,
   };
 }

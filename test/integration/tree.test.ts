@@ -76,7 +76,7 @@ describe('cluster explorer (embedded mini-cluster)', function () {
     assert.equal(controllerRow.contextValue, 'controller.embedded');
     assert.equal(controllerRow.description, `supervisor · pid ${api.embedded.state()!.supervisor!.pid}`);
     assert.ok(brokers.children.every((b) => b.contextValue === 'broker.up'), JSON.stringify(brokers.children));
-    assert.equal(brokers.children.filter((b) => /controller/.test(b.description ?? '')).length, 1);
+    assert.equal(brokers.children.filter((b) => / · listed as controller · /.test(b.description ?? '')).length, 1);
     assert.deepEqual(
       brokers.children.map((b) => b.description!.split(' · ')[0]),
       bootstrap,
@@ -107,6 +107,22 @@ describe('cluster explorer (embedded mini-cluster)', function () {
       assert.match(p.description!, /^leader [123] · replicas [123],[123],[123] · isr [123],[123],[123] · offsets 0–0$/);
       assert.equal(p.contextValue, 'partition.embedded');
     }
+  });
+
+  it('filters the Topics folder by name through Filter Topics…, and clears the filter', async () => {
+    const res = (await vscode.commands.executeCommand(Commands.filterTopics, { clusterId: C }, { filter: 'NO-SUCH' })) as { filter?: string };
+    assert.equal(res.filter, 'NO-SUCH');
+    const { value: none } = await eventually(() => snap([]), (t) => byId(t, `${C}/topics`)?.children?.length === 1, 5000, 'the filtered folder');
+    const folder = byId(none, `${C}/topics`)!;
+    assert.match(folder.description!, /filter "NO-SUCH"$/);
+    assert.match(folder.children![0].label, /^No topic name contains "NO-SUCH" \(of 1 topic\)/);
+    await vscode.commands.executeCommand(Commands.filterTopics, { clusterId: C }, { filter: TOPIC.slice(2, 6).toUpperCase() });
+    const { value: one } = await eventually(() => snap([]), (t) => byId(t, `${C}/topics`)?.children?.[0]?.label === TOPIC, 5000, 'the matching topic');
+    assert.equal(byId(one, `${C}/topics`)!.children!.length, 1);
+    const cleared = (await vscode.commands.executeCommand(Commands.filterTopics, { clusterId: C }, { filter: '' })) as { filter?: string };
+    assert.equal(cleared.filter, undefined);
+    const { value: all } = await eventually(() => snap([]), (t) => !/filter/.test(byId(t, `${C}/topics`)?.description ?? ''), 5000, 'the filter cleared');
+    assert.equal(byId(all, `${C}/topics`)!.children!.length, 1);
   });
 
   it('shows a consumer group with its member, then its lag', async () => {
@@ -250,6 +266,8 @@ describe('cluster explorer (embedded mini-cluster)', function () {
     const before = await snap();
     const p0 = byId(before, `${C}/topics/${TOPIC}/0`)!;
     const oldLeader = Number(/^leader (\d+)/.exec(p0.description!)![1]);
+    // A refresh the previous tests' commands asked for (the whole cluster) would take this event's rows in.
+    await eventually(async () => api.refreshPending(C), (p) => !p, 5000, 'no refresh waiting');
     const refreshesBefore = api.refreshCount(C);
     const killed = (await vscode.commands.executeCommand(Commands.killPartitionLeader, { clusterId: C, topic: TOPIC, partition: 0 }, {})) as { brokerId: number };
     assert.equal(killed.brokerId, oldLeader);
@@ -270,8 +288,12 @@ describe('cluster explorer (embedded mini-cluster)', function () {
     assert.match(p.tooltip!, /UNDER-REPLICATED/);
     assert.equal(byId(tree, `${C}/brokers`)!.description, '2/3 up');
     assert.match(byId(tree, `${C}/brokers/${oldLeader}`)!.description!, /down/);
-    // The view itself is told through onDidChangeTreeData, scoped to the cluster node, after the debounce.
-    await eventually(async () => api.refreshCount(C), (n) => n > refreshesBefore, 2000, 'a refresh of the cluster node from the event stream');
+    // The view itself is told through onDidChangeTreeData after the debounce, scoped to the rows that changed
+    // (the Brokers and Topics folders, or topics), never the whole cluster.
+    await eventually(async () => api.refreshCount(C), (n) => n > refreshesBefore, 2000, 'a refresh from the event stream');
+    const redrawn = api.lastRefreshed(C);
+    assert.ok(redrawn.length > 0 && !redrawn.includes(C), JSON.stringify(redrawn));
+    assert.ok(redrawn.every((id) => id === `${C}/brokers` || id.startsWith(`${C}/topics`)), JSON.stringify(redrawn));
     assert.equal(api.statusBar()?.text, '$(server) MiniKafka 2/3');
     console.log(`      failover visible in the tree after ${ms} ms`);
   });

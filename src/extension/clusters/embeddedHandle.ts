@@ -3,7 +3,7 @@
 
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import type { ClusterEvent } from '../../broker/cluster/supervisor';
+import type { ClusterEvent, ClusterState } from '../../broker/cluster/supervisor';
 import type { ClientLogger, KafkaConnectionOptions } from '../../client/connection';
 import { getConfig } from '../config';
 import { EMBEDDED_CLUSTER_ID, EMBEDDED_DIR_ENV } from '../constants';
@@ -112,6 +112,10 @@ export class EmbeddedHandle extends Disposable implements ClusterHandle, TreeClu
   summary(): ClusterSummary | undefined {
     const s = this.cluster.state;
     return s && this.cluster.status === 'running' ? summarizeState(s, getConfig('tree.showInternalTopics')) : undefined;
+  }
+
+  controlState(): ClusterState | undefined {
+    return this.cluster.status === 'running' ? this.cluster.state : undefined;
   }
 
   /** Live broker ids (running and not fenced). */

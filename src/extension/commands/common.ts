@@ -142,7 +142,7 @@ export async function pickBroker(
     const picked = await vscode.window.showQuickPick(
       brokers.map((b) => ({
         label: `Broker ${b.id}`,
-        description: `${b.host}:${b.port} · ${b.state}${b.fenced ? ' (fenced)' : ''}${b.isController ? ' · controller' : ''}`,
+        description: `${b.host}:${b.port} · ${b.state}${b.fenced ? ' (fenced)' : ''}${b.isController ? ' · listed as controller' : ''}`,
         id: b.id,
       })),
       { placeHolder },

@@ -9,7 +9,7 @@ import type { ClusterRef, TopicRef } from '../contract';
 import { UserError } from '../model/errors';
 import { parseConfigs, validateConfigs, validatePartitions, validateReplicationFactor, validateTopicName } from '../model/validation';
 import type { AnyHandle } from '../clusters/registry';
-import { Cancelled, CommandContext, cluster, confirm, pickTopic, progress, registerCommand, withAdmin } from './common';
+import { ask, Cancelled, CommandContext, cluster, confirm, pickTopic, progress, registerCommand, withAdmin } from './common';
 
 export interface CreateTopicOptions {
   partitions?: number;
@@ -31,8 +31,33 @@ async function liveBrokerCount(handle: AnyHandle): Promise<number | undefined> {
   }
 }
 
+export interface FilterTopicsOptions {
+  /** The text topic names must contain; '' clears the filter. */
+  filter?: string;
+}
+
 export function registerTopicCommands(ctx: CommandContext): vscode.Disposable[] {
   return [
+    // A filter, not pages: VS Code draws only the rows in view, so thousands of rows scroll fine, and its own
+    // find-in-tree searches every loaded row (pages would hide the rest from it); what a long list lacks is a way
+    // to narrow it by name, kept while the tree redraws.
+    registerCommand<ClusterRef, FilterTopicsOptions, { filter: string | undefined }>(ctx, Commands.filterTopics, async (ref, opts) => {
+      const handle = await cluster(ctx, ref, opts);
+      const model = ctx.provider.model;
+      const text =
+        opts?.filter ??
+        (await ask(opts, 'filter', () =>
+          vscode.window.showInputBox({
+            title: `Filter the topics of ${handle.label}`,
+            prompt: 'Show the topics whose name contains this text (case-insensitive); empty shows them all',
+            value: model.topicFilter(handle.id) ?? '',
+          }),
+        ));
+      const folder = model.setTopicFilter(handle.id, text);
+      if (folder) ctx.provider.refreshNodes(handle.id, [folder]);
+      return { filter: model.topicFilter(handle.id) };
+    }),
+
     registerCommand<TopicRef, CreateTopicOptions, TopicRef>(ctx, Commands.createTopic, async (ref, opts) => {
       const handle = await cluster(ctx, ref, opts);
       const source = handle.source();

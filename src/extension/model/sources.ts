@@ -17,6 +17,8 @@ import { ClientError } from '../../client/connection';
 const GROUP_DETAIL_CONCURRENCY = 8;
 /** How long the embedded cluster's partition rows wait for offsets before showing without them. */
 export const OFFSETS_TIMEOUT_MS = 1500;
+/** How long one read of the open transactions answers the Transactions folder's reads. */
+export const TRANSACTIONS_REUSE_MS = 1000;
 
 abstract class AdminBackedSource implements ClusterSource {
   abstract readonly kind: 'embedded' | 'external';
@@ -41,7 +43,25 @@ abstract class AdminBackedSource implements ClusterSource {
     return this.session.use((a) => a.groupOffsets(groupId));
   }
 
-  async transactions(): Promise<TransactionsOverview> {
+  private lastTransactions: { at: number; read: Promise<TransactionsOverview> } | undefined;
+
+  /**
+   * Read when the Transactions folder is expanded (and redrawn), shared by the reads of TRANSACTIONS_REUSE_MS: one
+   * DescribeProducers per leader broker covers every partition, so its cost grows with the brokers, not the
+   * partitions, but a burst of redraws (a refresh while the view re-fetches) must not repeat it.
+   */
+  transactions(): Promise<TransactionsOverview> {
+    const last = this.lastTransactions;
+    if (last && Date.now() - last.at < TRANSACTIONS_REUSE_MS) return last.read;
+    const read = this.readTransactions();
+    this.lastTransactions = { at: Date.now(), read };
+    read.catch(() => {
+      if (this.lastTransactions?.read === read) this.lastTransactions = undefined; // a failure is not reused
+    });
+    return read;
+  }
+
+  private async readTransactions(): Promise<TransactionsOverview> {
     // Every topic's leaders are asked (DescribeProducers), internal ones included: a transactional offset commit
     // holds a transaction open on a __consumer_offsets partition.
     const topics = (await this.topics()).map((t) => t.name);

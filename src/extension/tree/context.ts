@@ -3,4 +3,6 @@ import type { TreeOptions } from './node';
 
 export interface TreeContext {
   options(): TreeOptions;
+  /** The text a cluster's Topics folder is filtered by (Filter Topics…), if any. */
+  topicFilter(clusterId: string): string | undefined;
 }

@@ -1,4 +1,4 @@
-// A broker: id, address, controller mark and (embedded cluster) process state; expands to its log directories
+// A broker: id, address, the metadata controller id mark and (embedded cluster) process state; expands to its log directories
 // with the size of each partition replica (DescribeLogDirs). vscode-free.
 import { describeError } from '../model/errors';
 import type { BrokerRow } from '../model/types';
@@ -61,10 +61,18 @@ export function brokerContextValue(node: BrokerNode): string {
 export function brokerItem(node: BrokerNode): ItemPresentation {
   const b = node.broker;
   const parts = [`${b.host}:${b.port}`];
-  if (b.isController) parts.push('controller');
+  // Not just "controller": on the embedded cluster the controller is the supervisor (its own row under Brokers);
+  // this broker is only the id that Metadata and DescribeCluster answer as controller_id.
+  if (b.isController) parts.push('listed as controller');
   if (node.embedded) parts.push(STATUS_WORDS[b.status] + (b.exit && b.status === 'down' ? ` (${b.exit})` : ''));
   const tooltip = [`Broker ${b.id} at ${b.host}:${b.port}`];
-  if (b.isController) tooltip.push(node.embedded ? 'Reported as controller (the supervisor holds the controller and names this broker).' : 'The active controller.');
+  if (b.isController) {
+    tooltip.push(
+      node.embedded
+        ? 'Metadata controller id: Metadata and DescribeCluster name this broker as the controller, because clients need a broker id there. The controller itself runs in the supervisor process (the Controller row below).'
+        : 'Metadata controller id: the broker that Metadata and DescribeCluster name as the controller.',
+    );
+  }
   if (node.embedded) {
     tooltip.push(STATUS_TOOLTIP[b.status]);
     if (b.pid) tooltip.push(`pid ${b.pid}`);

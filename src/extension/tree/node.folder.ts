@@ -14,14 +14,16 @@ import { aclNode } from './node.acl';
 const LABELS = { brokers: 'Brokers', topics: 'Topics', groups: 'Consumer groups', transactions: 'Transactions', acls: 'ACLs' } as const;
 const ICONS = { brokers: 'server', topics: 'list-tree', groups: 'organization', transactions: 'git-pull-request-draft', acls: 'shield' } as const;
 
-export function folderItem(node: FolderNode): ItemPresentation {
-  const description = folderDescription(node);
+export function folderItem(node: FolderNode, ctx?: TreeContext): ItemPresentation {
+  const filter = node.folder === 'topics' ? ctx?.topicFilter(node.clusterId) : undefined;
+  const description = [folderDescription(node), filter !== undefined ? `filter "${filter}"` : undefined].filter(Boolean).join(' · ');
   return {
     id: node.id,
     label: LABELS[node.folder],
     ...(description ? { description } : {}),
     contextValue: `folder.${node.folder}`,
     icon: { id: ICONS[node.folder] },
+    ...(filter !== undefined ? { tooltip: `Showing the topics whose name contains "${filter}" (case-insensitive). Filter Topics… with an empty text shows them all.` } : {}),
     ...(node.folder === 'transactions' ? { tooltip: 'Open transactions: from the transaction coordinators (ListTransactions, DescribeTransactions) and the partition leaders (DescribeProducers). HANGING: open past transaction.timeout.ms, or held by a leader that no coordinator reports as open.' } : {}),
     collapsible: node.folder === 'brokers' ? 'expanded' : 'collapsed',
   };
@@ -57,7 +59,17 @@ export async function folderChildren(node: FolderNode, ctx: TreeContext): Promis
       }
       case 'topics': {
         const show = ctx.options().showInternalTopics;
-        const topics = (await source.topics()).filter((t) => show || !t.internal);
+        const all = (await source.topics()).filter((t) => show || !t.internal);
+        const filter = ctx.topicFilter(c.id);
+        const topics = filter !== undefined ? all.filter((t) => t.name.toLowerCase().includes(filter.toLowerCase())) : all;
+        if (topics.length === 0 && filter !== undefined) {
+          return [
+            placeholder(node.id, c.id, `No topic name contains "${filter}" (of ${plural(all.length, 'topic')}) — clear the filter`, {
+              key: 'filter',
+              command: { command: Commands.filterTopics, title: 'Filter Topics', arguments: [{ clusterId: c.id }, { filter: '' }] },
+            }),
+          ];
+        }
         if (topics.length === 0) {
           return [placeholder(node.id, c.id, 'No topics — create one', { command: { command: Commands.createTopic, title: 'Create Topic', arguments: [{ clusterId: c.id }] } })];
         }

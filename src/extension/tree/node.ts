@@ -6,6 +6,7 @@
 
 import type { AclBindingInfo, GroupMemberInfo, GroupPartitionOffset, LogDirInfo, LogDirPartition, PartitionInfo } from '../../client/admin';
 import type { OpenTransaction, OrphanTransaction } from '../model/transactions';
+import type { ClusterState } from '../../broker/cluster/supervisor';
 import type { BrokerRow, ClusterSource, ControllerRow, EmbeddedStatus, GroupSummary } from '../model/types';
 
 /** What the tree knows about one cluster (the embedded one or a saved connection). */
@@ -24,6 +25,8 @@ export interface TreeCluster {
   source(): ClusterSource | undefined;
   /** Counts known without a request (embedded cluster: from the control state); topics exclude hidden internal ones. */
   summary?(): ClusterSummary | undefined;
+  /** Embedded: the control state the rows are drawn from, compared between events to refresh only what changed. */
+  controlState?(): ClusterState | undefined;
 }
 
 export interface ClusterSummary {
@@ -88,7 +91,8 @@ export interface TopicNode extends NodeBase {
   readonly kind: 'topic';
   readonly topic: string;
   readonly internal: boolean;
-  readonly partitions: readonly PartitionInfo[];
+  /** Updated in place when only this topic changed: VS Code refreshes a node it knows by object identity. */
+  partitions: readonly PartitionInfo[];
   readonly cluster: TreeCluster;
 }
 

@@ -1,6 +1,7 @@
 // The explorer's vscode.TreeDataProvider: a thin adapter over the vscode-free ClusterTreeModel. Refreshes are
-// scoped: the embedded cluster's state changes (SSE, debounced) refresh its node; saved connections are polled
-// while the view is visible; the list of clusters refreshes the roots.
+// scoped: a burst of the embedded cluster's state changes (SSE, debounced) redraws only the folders and topics
+// whose rows changed (the model compares control states); saved connections are polled while the view is
+// visible; commands refresh their cluster; the list of clusters refreshes the roots.
 
 import * as vscode from 'vscode';
 import { getConfig, onDidChangeConfig } from '../config';
@@ -47,16 +48,20 @@ export function toTreeItem(p: ItemPresentation): vscode.TreeItem {
 
 export class ClusterTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
   readonly model: ClusterTreeModel;
-  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<TreeNode | undefined>());
+  private readonly _onDidChangeTreeData = this._register(new vscode.EventEmitter<TreeNode | TreeNode[] | undefined>());
   readonly onDidChangeTreeData = this._onDidChangeTreeData.event;
   private readonly pending = new Map<string, NodeJS.Timeout>();
   /** Per cluster id ('' = the roots): the workbench's fetches, for refreshes that must not overlap them. */
   private readonly activity = new Map<string, FetchActivity>();
   private readonly deferred = new Map<string, NodeJS.Timeout>();
+  /** Per key: what the deferred refresh will redraw (the whole cluster, or these nodes of it). */
+  private readonly queued = new Map<string, 'all' | Set<TreeNode>>();
   private pollTimer: NodeJS.Timeout | undefined;
   private viewVisible = true;
-  /** Counts refreshes per cluster id ('' = roots); the test API reads it. */
+  /** Counts refreshes per cluster id ('' = roots), scoped ones included; the test API reads it. */
   readonly refreshCount = new Map<string, number>();
+  /** Per cluster id: the ids of the nodes its last refresh redrew; the test API reads it. */
+  readonly lastRefreshed = new Map<string, string[]>();
 
   constructor(private readonly registry: ClusterRegistry) {
     super();
@@ -92,6 +97,22 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
   /** Refreshes one cluster's subtree, or everything when no id is given, once the previous fetches settled. */
   refresh(clusterId?: string): void {
     const key = clusterId !== undefined && this.model.clusterNode(clusterId) ? clusterId : '';
+    this.queue(key, 'all');
+  }
+
+  refreshPending(clusterId: string): boolean {
+    return this.pending.has(clusterId) || this.queued.has(clusterId);
+  }
+
+  /** Redraws these nodes of a cluster (merged into a refresh already waiting). */
+  refreshNodes(clusterId: string, nodes: TreeNode[]): void {
+    if (nodes.length > 0) this.queue(clusterId, nodes);
+  }
+
+  private queue(key: string, what: 'all' | TreeNode[]): void {
+    const waiting = this.queued.get(key);
+    if (what === 'all' || waiting === 'all') this.queued.set(key, 'all');
+    else this.queued.set(key, new Set([...(waiting ?? []), ...what]));
     if (this.deferred.has(key)) return;
     const since = Date.now();
     const attempt = () => {
@@ -100,16 +121,25 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
         return;
       }
       this.deferred.delete(key);
-      this.fire(key);
+      const queued = this.queued.get(key) ?? 'all';
+      this.queued.delete(key);
+      this.fire(key, queued);
     };
     attempt();
   }
 
-  private fire(key: string): void {
-    const node = key === '' ? undefined : this.model.clusterNode(key);
+  private fire(key: string, what: 'all' | Set<TreeNode>): void {
     this.activityOf(key).lastRefresh = Date.now();
     this.refreshCount.set(key, (this.refreshCount.get(key) ?? 0) + 1);
-    this._onDidChangeTreeData.fire(node);
+    if (what === 'all') {
+      const node = key === '' ? undefined : this.model.clusterNode(key);
+      for (const c of node ? [node] : this.model.roots()) this.model.drewAll(c.clusterId);
+      this.lastRefreshed.set(key, node ? [node.id] : []);
+      this._onDidChangeTreeData.fire(node);
+      return;
+    }
+    this.lastRefreshed.set(key, [...what].map((n) => n.id));
+    this._onDidChangeTreeData.fire([...what]);
   }
 
   private activityOf(key: string): FetchActivity {
@@ -133,13 +163,17 @@ export class ClusterTreeProvider extends Disposable implements vscode.TreeDataPr
     });
   }
 
+  /** A burst of state changes becomes one comparison of the state drawn with the state now, after the burst. */
   private refreshSoon(clusterId: string): void {
     if (this.pending.has(clusterId)) return;
     this.pending.set(
       clusterId,
       setTimeout(() => {
         this.pending.delete(clusterId);
-        this.refresh(clusterId);
+        if (!this.model.clusterNode(clusterId)) return this.refresh();
+        const changed = this.model.changedNodes(clusterId);
+        if (changed === 'all') this.refresh(clusterId);
+        else this.refreshNodes(clusterId, changed);
       }, EVENT_DEBOUNCE_MS),
     );
   }

@@ -147,7 +147,7 @@ describe('cluster explorer model', () => {
     assert.deepEqual(
       brokers.children!.map((b) => [b.label, b.description, b.contextValue]),
       [
-        ['Broker 1', '127.0.0.1:1 · controller · up', 'broker.up'],
+        ['Broker 1', '127.0.0.1:1 · listed as controller · up', 'broker.up'],
         ['Broker 2', '127.0.0.1:2 · down (signal SIGKILL)', 'broker.down'],
         ['Broker 3', '127.0.0.1:3 · paused', 'broker.paused'],
       ],
