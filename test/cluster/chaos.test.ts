@@ -18,24 +18,24 @@
 // logs) are read from the environment. A failure names the seed, the executed schedule and the cluster log tail.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { ControlClient, readControlInfo } from '../../src/broker/cluster/controlClient';
 import type { ClusterState } from '../../src/broker/cluster/supervisor';
 import { offsetsPartitionFor } from '../../src/broker/groups/offsetsRecords';
 import { runCli } from '../helpers/cli';
 import { checkChaos, ExecutedFault, Role } from '../helpers/chaos';
 import { fullIsr, startTestCluster, TestCluster } from '../helpers/cluster';
+import { killDrivers, PyProcess, prng, PYTHON, spawnPython } from '../helpers/python';
 
-const PYTHON = '/usr/bin/python3';
 const SEED = Number(process.env.CHAOS_SEED ?? 1);
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 60);
 const KEEP = process.env.CHAOS_KEEP === '1';
 /** Extra broker settings, e.g. CHAOS_EXTRA_CONFIG="log.roll.ms=1000 log.cleaner.backoff.ms=200" to compact __consumer_offsets under the faults. */
 const EXTRA_CONFIG = (process.env.CHAOS_EXTRA_CONFIG ?? '').split(/\s+/).filter(Boolean).flatMap((c) => ['--config', c]);
+/** The Python client drivers (test/helpers/python.ts runs them). */
+const DRIVER = 'chaos_clients.py';
 const TOPIC = 'chaos';
 const PARTITIONS = 6;
 const GROUP = 'chaos-group';
@@ -46,27 +46,8 @@ const SEND_INTERVAL_S = 0.02;
 /** A fault must be healed (broker back, every ISR full) within this long, or the run fails. */
 const HEAL_TIMEOUT_MS = 30000;
 
-function driverPath(): string {
-  const candidates = [join(__dirname, '..', '..', '..', 'test', 'cluster', 'chaos_clients.py'), join(process.cwd(), 'test', 'cluster', 'chaos_clients.py')];
-  const found = candidates.find((c) => existsSync(c));
-  if (!found) throw new Error(`chaos_clients.py not found in ${candidates.join(', ')}`);
-  return found;
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // The seeded schedule
-
-/** mulberry32: a small, seedable PRNG (same seed, same plan). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Action = 'kill' | 'pause' | 'stop';
 
@@ -114,87 +95,6 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Child processes: every one is killed on every exit path
-
-const children = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-interface PyProcess {
-  child: ChildProcess;
-  events: Array<Record<string, any>>;
-  stderr: () => string;
-  /** Resolves on the first event that matches (or rejects after timeoutMs). */
-  waitEvent(match: (e: Record<string, any>) => boolean, timeoutMs: number, what: string): Promise<Record<string, any>>;
-  send(line: string): void;
-  exited: Promise<number | null>;
-  kill(): void;
-}
-
-function spawnPython(mode: string, params: Record<string, unknown>, logFile?: string): PyProcess {
-  const child = spawn(PYTHON, [driverPath(), mode, JSON.stringify(params)], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONPATH: '' } });
-  children.add(child);
-  const events: Array<Record<string, any>> = [];
-  const waiters: Array<{ match: (e: Record<string, any>) => boolean; resolve: (e: Record<string, any>) => void }> = [];
-  let stderr = '';
-  const raw: string[] = [];
-  child.stderr!.on('data', (d) => {
-    stderr += d;
-    if (stderr.length > 200000) stderr = stderr.slice(-100000);
-  });
-  child.stdin!.on('error', () => {});
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    if (logFile) raw.push(line);
-    let e: Record<string, any>;
-    try {
-      e = JSON.parse(line);
-    } catch {
-      e = { e: 'garbage', line };
-    }
-    events.push(e);
-    for (let i = waiters.length - 1; i >= 0; i--) {
-      if (waiters[i].match(e)) {
-        waiters[i].resolve(e);
-        waiters.splice(i, 1);
-      }
-    }
-  });
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      children.delete(child);
-      if (logFile) writeFileSync(logFile, raw.join('\n') + '\n');
-      resolve(code);
-    }),
-  );
-  return {
-    child,
-    events,
-    stderr: () => stderr,
-    waitEvent(match, timeoutMs, what) {
-      const seen = events.find(match);
-      if (seen) return Promise.resolve(seen);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${mode}: no ${what} within ${timeoutMs} ms\n--- stderr (tail) ---\n${stderr.slice(-3000)}`)), timeoutMs);
-        const w = { match, resolve: (e: Record<string, any>) => (clearTimeout(timer), resolve(e)) };
-        waiters.push(w);
-        void exited.then((code) => {
-          clearTimeout(timer);
-          reject(new Error(`${mode} exited with ${code} before ${what}\n--- stderr (tail) ---\n${stderr.slice(-3000)}`));
-        });
-      });
-    },
-    send(line) {
-      if (child.stdin!.writable) child.stdin!.write(line + '\n');
-    },
-    exited,
-    kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -270,7 +170,7 @@ function coordinatorOf(s: ClusterState): number {
 
 async function cleanup(): Promise<void> {
   const started = Date.now();
-  for (const c of [...children]) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killDrivers();
   if (!cluster) return;
   const verbose = process.env.CHAOS_VERBOSE === '1';
   try {
@@ -326,7 +226,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       await waitState((s) => fullIsr(s, TOPIC), 20000, 'full ISR of the topic');
 
       // The group first (it creates __consumer_offsets), then the producers.
-      const consumers = spawnPython('consume', { bootstrap, topic: TOPIC, group: GROUP, members: 2, partitions: PARTITIONS }, logDir && join(logDir, 'consume.jsonl'));
+      const consumers = spawnPython(DRIVER, 'consume', { bootstrap, topic: TOPIC, group: GROUP, members: 2, partitions: PARTITIONS }, logDir && join(logDir, 'consume.jsonl'));
       const assigned = new Set<number>();
       await consumers.waitEvent((e) => {
         if (e.e === 'assign' && e.parts.length > 0) assigned.add(e.m);
@@ -334,7 +234,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       }, 60000, 'assignment to both members');
       await waitState((s) => healthy(s) && coordinatorOf(s) >= 0, 20000, 'the offsets topic with a full ISR');
       note(`group assigned; coordinator is broker ${coordinatorOf(await stateNow())}`);
-      const producers = spawnPython('produce', { bootstrap, topic: TOPIC, producers: PRODUCERS, interval: SEND_INTERVAL_S, messageTimeoutMs: 120000, flushSeconds: 90 }, logDir && join(logDir, 'produce.jsonl'));
+      const producers = spawnPython(DRIVER, 'produce', { bootstrap, topic: TOPIC, producers: PRODUCERS, interval: SEND_INTERVAL_S, messageTimeoutMs: 120000, flushSeconds: 90 }, logDir && join(logDir, 'produce.jsonl'));
       await producers.waitEvent((e) => e.e === 'dr' && e.err === null, 30000, 'a first acknowledgement');
       const produceStart = Date.now();
       note('producers acknowledged; chaos starts');
@@ -417,7 +317,7 @@ describe(`chaos: idempotent acks=all producers and a consumer group under a seed
       await producers.exited;
       note('producers flushed');
 
-      const reader = spawnPython('read', { bootstrap, topic: TOPIC, partitions: PARTITIONS, timeoutSeconds: 60 }, logDir && join(logDir, 'read.jsonl'));
+      const reader = spawnPython(DRIVER, 'read', { bootstrap, topic: TOPIC, partitions: PARTITIONS, timeoutSeconds: 60 }, logDir && join(logDir, 'read.jsonl'));
       const readDone = await reader.waitEvent((e) => e.e === 'done', 90000, 'the end of the read');
       await reader.exited;
       const hi = new Map<number, number>();

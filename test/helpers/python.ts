@@ -1,6 +1,5 @@
 // Python client drivers (test/cluster/*_clients.py) as child processes printing one JSON event per line, and the
-// seeded PRNG the fault schedules use. The chaos test (test/cluster/chaos.test.ts) has its own copy of these from
-// before this file existed; test/cluster/eos.test.ts uses this one.
+// seeded PRNG the fault schedules use (test/cluster/chaos.test.ts and eos.test.ts).
 import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
