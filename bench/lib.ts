@@ -93,7 +93,9 @@ export interface Cli {
 
 /** Like test/helpers/cli.ts spawnCli: runs `minikafka <args>` and resolves on its `bootstrap:` line. */
 export function startCli(args: string[], timeoutMs = 15000): Promise<Cli> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // BENCH_CLI_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the CLI (the supervisor, for `start`).
+  const execArgv = (process.env.BENCH_CLI_EXEC_ARGV ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...execArgv, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   children.add(child);
   let out = '';
   child.stdout!.on('data', (d) => (out += d));

@@ -4,7 +4,7 @@
 // replicas to match, touching only the topics a delta names.
 
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { join } from 'node:path';
@@ -22,6 +22,7 @@ import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetad
 import { QuotaRates } from './quotas';
 import { Router } from './router';
 import { CleanerStep, LogConfig, PartitionLog } from './state/partitionLog';
+import { fsyncDirectory } from './state/checkpointFile';
 import { LogCleaner } from './logCleaner';
 import { GroupCoordinator } from './groups/coordinator';
 import { nextProducerId } from './handlers/misc';
@@ -97,6 +98,10 @@ export class Broker {
   private offsetsExpiryTimer: NodeJS.Timeout | undefined;
   /** Compacts the logs of compacted topics (log.cleaner.enable). */
   readonly cleaner: LogCleaner;
+  /** The log directory's clean-shutdown marker was there at start (see takeCleanShutdownMarker). */
+  private readonly cleanAtStart: boolean;
+  /** Partition logs opened by this process (a reopened one is not covered by the marker found at start). */
+  private readonly openedLogs = new Set<string>();
   private readonly fetchers = new Map<number, LeaderFetcher>();
   /** ISR changes sent to the controller and not yet answered, by partition key. */
   private readonly pendingIsrChanges = new Set<string>();
@@ -130,6 +135,7 @@ export class Broker {
       this.interBrokerCredentials = { username: INTER_BROKER_USER, password: opts.interBrokerSecret ?? randomBytes(24).toString('base64url') };
     }
     mkdirSync(opts.logDir, { recursive: true });
+    this.cleanAtStart = takeCleanShutdownMarker(opts.logDir);
     this.cleaner = new LogCleaner({
       logDir: opts.logDir,
       partitions: () => this.partitions.values(),
@@ -268,6 +274,14 @@ export class Broker {
     await new Promise<void>((resolve) => (this.internalServer ? this.internalServer.close(() => resolve()) : resolve()));
     for (const p of this.partitions.values()) p.log.close();
     this.partitions.clear();
+    // Every log is closed: one marker for the directory, so that the next start trusts every active segment.
+    try {
+      writeFileSync(join(this.opts.logDir, LOG_DIR_CLEAN_SHUTDOWN_FILE), '');
+      fsyncDirectory(this.opts.logDir);
+    } catch (err) {
+      // Without it the next start scans each active segment (recovery), nothing worse.
+      this.logger.warn(`clean-shutdown marker not written: ${(err as Error).message}`);
+    }
   }
 
   // ---- metadata --------------------------------------------------------------------------------------------
@@ -479,8 +493,11 @@ export class Broker {
       producerIdExpirationMs: num(this.config, 'producer.id.expiration.ms'),
       onCleanerStep: this.opts.onCleanerStep,
       topicId: topic.id,
+      // The directory's marker vouches for a log only as the last process closed it, not once this one reopens it.
+      cleanShutdown: this.cleanAtStart && !this.openedLogs.has(key),
     } as Parameters<typeof PartitionLog.open>[2]);
-    writePartitionTopicId(dir, topic.id);
+    this.openedLogs.add(key);
+    writePartitionTopicId(dir, topic.id, log.createdDir);
     const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr), this.storageFaults);
     partition.onAnyData = (part) => this.dataJournal.record(part);
     partition.applyState(p);
@@ -612,4 +629,20 @@ export function logConfigOf(config: Record<string, string>): LogConfig {
     indexIntervalBytes: num(config, 'index.interval.bytes'),
     fileDeleteDelayMs: 0,
   };
+}
+
+/**
+ * One clean-shutdown marker for the whole log directory (Kafka's .kafka_cleanshutdown), written by stop() once every
+ * log is closed: a restart after a clean stop then skips the full scan of every active segment, and the stop does not
+ * create a marker file per partition (thousands of file creations at 3,000 partitions).
+ */
+export const LOG_DIR_CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+
+/** Whether the last stop was clean; the marker is removed (durably) so that a crash from here on is not. */
+function takeCleanShutdownMarker(logDir: string): boolean {
+  const marker = join(logDir, LOG_DIR_CLEAN_SHUTDOWN_FILE);
+  if (!existsSync(marker)) return false;
+  unlinkSync(marker);
+  fsyncDirectory(logDir);
+  return true;
 }

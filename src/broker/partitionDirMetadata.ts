@@ -18,7 +18,8 @@ export function readPartitionTopicId(dir: string): string | null {
   }
 }
 
-export function writePartitionTopicId(dir: string, topicId: string): void {
-  if (readPartitionTopicId(dir) === topicId) return;
+/** Records `topicId` in `dir` unless it is there already (`newDir`: the directory was just made, nothing to read). */
+export function writePartitionTopicId(dir: string, topicId: string, newDir = false): void {
+  if (!newDir && readPartitionTopicId(dir) === topicId) return;
   writeFileSync(join(dir, PARTITION_METADATA_FILE), `version: 0\ntopic_id: ${topicId}\n`);
 }

@@ -620,10 +620,19 @@ export class Supervisor extends EventEmitter {
 
   // ---- metadata and events ---------------------------------------------------------------------------------
 
-  /** A delta from the controller: to every broker (once encoded), then turned into cluster events. */
+  /**
+   * A delta from the controller: to every broker (once encoded), then turned into cluster events. The events come in
+   * the next turn of the event loop: a broker's failure changes every partition it held (thousands of events and log
+   * lines), and a delta that large does not fit the socket buffers at once, so its tail reaches the brokers only once
+   * this process is back in the event loop: the new leaders must not wait for the event log.
+   */
   private onMetadata(delta: MetadataDelta): void {
     if (!this.pushesHeld) this.pushToAll({ type: 'metadata-delta', delta });
-    this.diff(this.lastImage, delta);
+    const before = this.lastImage;
+    const oldTopics = new Map<string, TopicState | undefined>();
+    for (const name of delta.removedTopics) oldTopics.set(name, this.lastTopics.get(name));
+    for (const t of delta.topics) if (!oldTopics.has(t.name)) oldTopics.set(t.name, this.lastTopics.get(t.name));
+    setImmediate(() => this.diff(before, delta, oldTopics));
     this.lastImage = applyDelta(this.lastImage, delta);
     for (const name of delta.removedTopics) this.lastTopics.delete(name);
     for (const t of delta.topics) this.lastTopics.set(t.name, t);
@@ -640,7 +649,7 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Events for what a delta changes; only the topics it carries are compared (nothing per idle partition). */
-  private diff(before: MetadataImage, delta: MetadataDelta): void {
+  private diff(before: MetadataImage, delta: MetadataDelta, oldTopics: Map<string, TopicState | undefined>): void {
     for (const b of delta.brokers ?? []) {
       const old = before.brokers.find((x) => x.id === b.id);
       if (old && old.fenced !== b.fenced) {
@@ -651,12 +660,12 @@ export class Supervisor extends EventEmitter {
       this.event({ type: 'controller-changed', from: before.controllerId, to: delta.controllerId, message: `controller is now broker ${delta.controllerId}` });
     }
     for (const name of delta.removedTopics) {
-      const old = this.lastTopics.get(name);
+      const old = oldTopics.get(name);
       if (old && !old.internal) this.event({ type: 'topic-deleted', topic: old.name, message: `topic ${old.name} deleted` });
     }
     const removed = new Set(delta.removedTopics);
     for (const t of delta.topics) {
-      const candidate = this.lastTopics.get(t.name);
+      const candidate = oldTopics.get(t.name);
       const old = candidate && candidate.id === t.id && !removed.has(t.name) ? candidate : undefined;
       if (!old) {
         if (!t.internal) this.event({ type: 'topic-created', topic: t.name, message: `topic ${t.name} created with ${t.partitions.length} partition(s)` });

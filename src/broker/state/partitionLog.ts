@@ -133,6 +133,7 @@ export interface AppendInfo {
 }
 
 export interface LogLogger {
+  debug?(msg: string): void;
   info(msg: string): void;
   warn(msg: string): void;
 }
@@ -148,6 +149,12 @@ export interface PartitionLogOptions {
   onWriteError?: (err: Error) => void;
   /** Called between the steps of a segment swap (tests kill the process there). */
   onCleanerStep?: (step: CleanerStep) => void;
+  /**
+   * Whether this log was closed cleanly, when the owner keeps one marker for its whole log directory (the broker, as
+   * Kafka keeps one .kafka_cleanshutdown per log dir); the log then neither reads nor writes a marker of its own.
+   * Unset: the log's own marker file decides.
+   */
+  cleanShutdown?: boolean;
 }
 
 /** Fetch/ListOffsets offset outside [logStartOffset, logEndOffset] (Kafka error OFFSET_OUT_OF_RANGE). */
@@ -251,10 +258,16 @@ export class PartitionLog {
     this.producerIdExpirationMs = opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
     this.onWriteError = opts.onWriteError ?? ((err) => this.logger.warn(`${dir}: checkpoint not written: ${err.message}`));
     this.onCleanerStep = opts.onCleanerStep ?? (() => {});
+    this.ownerCleanShutdown = opts.cleanShutdown;
     this.leaderEpochs = new LeaderEpochCache(path.join(dir, LEADER_EPOCH_CHECKPOINT_FILE), () => this.logEndOffset);
   }
 
   /** Opens the log in `dir`, creating an empty one at offset 0 or recovering what a crash left. */
+  /** True when open() made the directory (a new replica): it held no file the broker wrote before. */
+  createdDir = false;
+  /** See PartitionLogOptions.cleanShutdown: set when the owner keeps the clean-shutdown marker. */
+  private readonly ownerCleanShutdown: boolean | undefined;
+
   static open(dir: string, config: LogConfig, opts: PartitionLogOptions = {}): PartitionLog {
     const log = new PartitionLog(dir, config, opts);
     log.load();
@@ -337,15 +350,20 @@ export class PartitionLog {
   // ---------------------------------------------------------------- opening and recovery
 
   private load(): void {
-    fs.mkdirSync(this.dir, { recursive: true });
-    this.removeLeftoverFiles();
-    this.finishInterruptedClean();
-    const cleanShutdown = fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
+    // A directory made here is empty: none of the reads below could find anything. Skipping them matters when a
+    // broker creates thousands of partitions (a dozen failing file-system calls each, on the broker's only thread).
+    const fresh = (this.createdDir = makeDirectory(this.dir));
+    if (!fresh) {
+      this.removeLeftoverFiles();
+      this.finishInterruptedClean();
+    }
+    const ownMarker = this.ownerCleanShutdown === undefined && !fresh;
+    const cleanShutdown = ownMarker ? fs.existsSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE)) : !fresh && this.ownerCleanShutdown === true;
     // From here on a crash is unclean again.
-    unlinkIfExists(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
-    const checkpoint = this.readOffsetsCheckpoint();
+    if (ownMarker) unlinkIfExists(path.join(this.dir, CLEAN_SHUTDOWN_FILE));
+    const checkpoint = fresh ? null : this.readOffsetsCheckpoint();
 
-    this.loadSegments(cleanShutdown);
+    if (!fresh) this.loadSegments(cleanShutdown);
     if (this.segments.length === 0) {
       this.segments.push(LogSegment.create(this.dir, checkpoint?.logStartOffset ?? 0, this.now()));
     }
@@ -358,14 +376,14 @@ export class PartitionLog {
       this.replaceSegmentsWithEmptyOneAt(this.startOffset);
     }
     this.hw = Math.min(Math.max(checkpoint?.highWatermark ?? 0, this.startOffset), this.logEndOffset);
-    this.loadLeaderEpochs();
+    if (!fresh) this.loadLeaderEpochs();
     // No checkpoint reads as log start 0 and HW 0: a new log need not write (and fsync) that.
-    if (checkpoint === null && this.startOffset === 0 && this.hw === 0 && !fs.existsSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE))) {
+    if (checkpoint === null && this.startOffset === 0 && this.hw === 0 && (fresh || !fs.existsSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE)))) {
       this.checkpointed = { logStartOffset: 0, highWatermark: 0 };
     }
     this.writeOffsetsCheckpoint();
     this.loadProducerState();
-    this.loadAbortedTxns();
+    if (!fresh) this.loadAbortedTxns();
     if (!this.isEmpty) this.takeSnapshot();
     // Until the cleaner has looked at it, all of it may be dirty.
     this.bytesAppendedSinceClean = this.sizeInBytes();
@@ -575,7 +593,10 @@ export class PartitionLog {
           `(log now ends at offset ${segment.nextOffset}): ${problem}`,
       );
     } else if (fullScan) {
-      this.logger.info(`${this.dir}: ${segment.name}: recovered ${segment.size} bytes up to offset ${segment.nextOffset}`);
+      // An empty segment recovers to nothing: at debug, or a restart after kill -9 logs a line per idle partition.
+      const message = `${this.dir}: ${segment.name}: recovered ${segment.size} bytes up to offset ${segment.nextOffset}`;
+      if (segment.size > 0) this.logger.info(message);
+      else this.logger.debug?.(message);
     }
     // A compacted segment may end before the next one starts; a segment cut by recovery has lost data, so the log
     // must end there.
@@ -1256,7 +1277,7 @@ export class PartitionLog {
       segment.finishBackgroundFlush();
       segment.close();
     }
-    fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
+    if (this.ownerCleanShutdown === undefined) fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
     if (wrote) fsyncDirectory(this.dir);
     this.closed = true;
   }
@@ -1293,4 +1314,16 @@ function parseFollowerBatches(data: Buffer): BatchInfo[] {
     expectedBase = check.info.lastOffset + 1;
   }
   return infos;
+}
+
+/** Makes `dir` (and its parents if needed); true if `dir` itself did not exist before. */
+function makeDirectory(dir: string): boolean {
+  try {
+    fs.mkdirSync(dir);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return fs.mkdirSync(dir, { recursive: true }) !== undefined;
 }

@@ -106,10 +106,15 @@ export abstract class SparseIndex {
     return true;
   }
 
-  /** Replaces the file with the in-memory entries (after a rebuild). */
+  /**
+   * Replaces the file with the in-memory entries (after a rebuild), unless it holds exactly them already: recovering
+   * an intact segment (every active segment after a kill -9) then costs a read, not a rename and two fsyncs. Thousands
+   * of idle partitions made a restarted broker spend most of its startup in those fsyncs.
+   */
   writeAll(): void {
     const data = Buffer.allocUnsafe(this.count * this.entrySize);
     for (let i = 0; i < this.count; i++) this.encode(data, i * this.entrySize, this.keys[i], this.values[i]);
+    if (readIfExists(this.path)?.equals(data)) return;
     const wasOpen = this.appendFd !== null;
     this.closeForAppend();
     writeFileAtomically(this.path, data);
@@ -146,5 +151,13 @@ export abstract class SparseIndex {
   deleteFile(): void {
     this.closeForAppend();
     unlinkIfExists(this.path);
+  }
+}
+
+function readIfExists(file: string): Buffer | null {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return null;
   }
 }
