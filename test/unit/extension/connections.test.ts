@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { connectionOptions, newConnectionId, parseSavedConnections, securitySummary, validateBootstrapServers } from '../../../src/extension/model/connections';
@@ -45,5 +45,6 @@ describe('saved connections', () => {
     await assert.rejects(connectionOptions({ ...c, tls: { enabled: true, certFile: join(dir, 'missing.pem') } }, 'pw'), /cannot read the client certificate file .*missing\.pem: ENOENT/);
     assert.equal((await connectionOptions({ id: 'p', name: 'P', bootstrapServers: 'h:1', tls: { enabled: true } }, undefined)).ssl, true);
     assert.equal(securitySummary(c), 'SASL PLAIN as alice · TLS (custom CA, verification off)');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
