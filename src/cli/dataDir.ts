@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { describeStorageError } from '../broker/storageFaults';
 import { CliError } from './errors';
 
-const PROBE_FILE = '.minikafka-write-test';
+/** Named per process: two starts racing on one dir must not unlink each other's probe (ENOENT for the loser). */
+const probeFileName = (): string => `.minikafka-write-test-${process.pid}`;
 
 /**
  * mkdir -p, one level at a time. Node's mkdirSync(..., { recursive: true }) never returns for a path such as /proc/x
@@ -37,7 +38,7 @@ export function ensureWritableDataDir(dir: string): void {
     fail((err as NodeJS.ErrnoException).code === 'EEXIST' ? { code: 'ENOTDIR', message: 'not a directory' } : err);
   }
   if (!statSync(dir).isDirectory()) fail({ code: 'ENOTDIR', message: 'not a directory' });
-  const probe = join(dir, PROBE_FILE);
+  const probe = join(dir, probeFileName());
   try {
     const fd = openSync(probe, 'w');
     try {
