@@ -219,20 +219,7 @@ export class GroupCoordinator {
     } catch (err) {
       return offsets.map(() => (err as KafkaError).code);
     }
-    const now = Date.now();
-    const codes = offsets.map((o) => this.offsetProblem(o));
-    const accepted = offsets.filter((_, i) => codes[i] === 0);
-    if (accepted.length === 0) return codes;
-    const values = accepted.map((o) => ({ offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata ?? '', commitTimestamp: now }));
-    const writeError = await this.append(
-      partition,
-      accepted.map((o, i) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: encodeOffsetValue(values[i]) })),
-    );
-    if (writeError) return codes.map((c) => (c === 0 ? writeError : c));
-    const cache = this.offsetsOf(groupId, true)!;
-    accepted.forEach((o, i) => cache.set(`${o.topic}\u0000${o.partition}`, values[i]));
-    if (!this.groups.has(groupId)) this.group(groupId, true);
-    return codes;
+    return this.writeOffsets(partition, groupId, offsets, () => this.offsetsOf(groupId, true)!);
   }
 
   /**
@@ -249,6 +236,21 @@ export class GroupCoordinator {
     } catch (err) {
       return offsets.map(() => (err as KafkaError).code);
     }
+    return this.writeOffsets(partition, groupId, offsets, () => this.pendingOffsetsOf(producerId, groupId), { producerId, producerEpoch });
+  }
+
+  /**
+   * The write both commits share: each offset validated, the valid ones appended as one batch (a transactional one
+   * for TxnOffsetCommit), then recorded in `into()` (committed, or pending until the marker) once written. One error
+   * code per offset, in order.
+   */
+  private async writeOffsets(
+    partition: Partition,
+    groupId: string,
+    offsets: OffsetToCommit[],
+    into: () => Map<string, CommittedOffset>,
+    txn?: { producerId: number; producerEpoch: number },
+  ): Promise<number[]> {
     const now = Date.now();
     const codes = offsets.map((o) => this.offsetProblem(o));
     const accepted = offsets.filter((_, i) => codes[i] === 0);
@@ -257,10 +259,11 @@ export class GroupCoordinator {
     const writeError = await this.append(
       partition,
       accepted.map((o, i) => ({ key: encodeOffsetKey(groupId, o.topic, o.partition), value: encodeOffsetValue(values[i]) })),
-      { producerId, producerEpoch },
+      txn,
     );
     if (writeError) return codes.map((c) => (c === 0 ? writeError : c));
-    accepted.forEach((o, i) => this.pendingOffsetsOf(producerId, groupId).set(`${o.topic}\u0000${o.partition}`, values[i]));
+    const target = into();
+    accepted.forEach((o, i) => target.set(`${o.topic}\u0000${o.partition}`, values[i]));
     if (!this.groups.has(groupId)) this.group(groupId, true);
     return codes;
   }
