@@ -225,7 +225,7 @@ export class Broker {
     this.retentionTimer.unref();
     const lagMs = num(this.config, 'replica.lag.time.max.ms');
     this.isrTimer = setInterval(() => {
-      for (const p of this.partitions.values()) p.maybeShrinkIsr(lagMs);
+      for (const p of this.partitions.values()) p.checkIsr(lagMs);
     }, Math.max(100, lagMs / 2));
     this.isrTimer.unref();
     // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
@@ -601,6 +601,8 @@ export class Broker {
         if (result.deletedSegments > 0) {
           this.logger.info(`retention deleted ${result.deletedSegments} segment(s) of ${p.key}; log start ${before} -> ${result.newLogStartOffset}`);
         }
+        // A moved log start is news, and only then: fetch sessions answer it (a leader's) or send it (a follower's).
+        if (p.logStartOffset !== before) p.notifyData();
       } catch (err) {
         // A segment roll on a full disk: the same one warning per partition as a failed append.
         if (storageErrorCode(err) !== null) this.storageFaults.failed(p.key, p.log.dir, err, p.isLeader ? 'leader' : 'follower', p.logEndOffset);

@@ -13,9 +13,21 @@
 // - At most max.incremental.fetch.session.cache.slots sessions. A new session may evict the least recently used
 //   one idle for min.incremental.fetch.session.eviction.ms, or any one of a client when the newcomer is a follower
 //   (followers' sessions are privileged and only give way to other followers).
+// Two limits of our own keep the cache from filling with sessions nobody fetches through (a full cache makes every
+// fetch, followers' included, a full fetch of every partition): a follower broker holds at most
+// MAX_SESSIONS_PER_FOLLOWER sessions (one per fetcher thread in Kafka; a follower that restarts or resets its
+// session opens a new one before the old one is stale), and a client connection at most one session it never
+// fetched through incrementally (@platformatic/kafka opens a session with each full fetch and never uses most).
+// A client's newcomer never evicts a follower's session, stale or not.
 
 import { ErrorCode } from '../protocol/errorCode';
-import type { Partition } from './partition';
+import type { FollowerSession, Partition } from './partition';
+
+/** Sessions one follower broker may hold; its oldest gives way to its newest. */
+export const MAX_SESSIONS_PER_FOLLOWER = 4;
+
+/** Who opened a session: a follower broker (by replica id) or a client connection (by connection id). */
+export type SessionOwner = { follower: number } | { connection: number };
 
 /** One partition of a session: the fetcher's last request for it and what the fetcher last heard about it. */
 export interface SessionPartition {
@@ -34,25 +46,42 @@ export interface SessionPartition {
   replica?: Partition;
 }
 
-export class FetchSession {
+export class FetchSession implements FollowerSession {
   /** Keyed by `${topic}\0${partition}`, in the order the fetcher added them (responses keep that order). */
   readonly partitions = new Map<string, SessionPartition>();
   /** The session's partitions by the replica their last full read found (to map the data journal onto them). */
   readonly byReplica = new Map<Partition, SessionPartition>();
   /** How far this session has looked into the broker's data journal (-1: not yet). */
   journalSeq = -1;
-  /** When every partition of the session was last looked at (idle followers must be noted caught up now and then). */
+  /** When every partition of a client's session was last looked at (an ACL change shows in no journal). */
   lastFullPassMs = 0;
   /** The epoch the next incremental request must carry. */
   nextEpoch = 1;
+  /** When the fetcher last fetched through this session (the full fetch that opened it, or an incremental one). */
   lastUsedMs: number;
+  /** Set once the cache no longer holds the session (closed by its fetcher, or evicted). */
+  closed = false;
 
   constructor(
     readonly id: number,
-    readonly privileged: boolean,
+    readonly owner: SessionOwner,
     now: number,
   ) {
     this.lastUsedMs = now;
+  }
+
+  /** Followers' sessions are privileged: only other followers' sessions may evict them. */
+  get privileged(): boolean {
+    return 'follower' in this.owner;
+  }
+
+  /** Whether the fetcher ever fetched through the session after opening it. */
+  get used(): boolean {
+    return this.nextEpoch !== 1;
+  }
+
+  fetchOffsetOf(p: Partition): number | undefined {
+    return this.closed ? undefined : this.byReplica.get(p)?.fetchOffset;
   }
 }
 
@@ -76,6 +105,9 @@ export class FetchSessionCache {
   }
 
   remove(id: number): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    session.closed = true;
     this.sessions.delete(id);
   }
 
@@ -93,21 +125,37 @@ export class FetchSessionCache {
   }
 
   /** A new session for a full fetch (epoch 0), or undefined when no slot can be had (the answer says session 0). */
-  create(privileged: boolean): FetchSession | undefined {
+  create(owner: SessionOwner): FetchSession | undefined {
     if (this.maxSlots() <= 0) return undefined;
-    if (this.sessions.size >= this.maxSlots() && !this.evictOne(privileged)) return undefined;
-    const session = new FetchSession(this.newId(), privileged, this.now());
+    this.retireOwnersSurplus(owner);
+    const session = new FetchSession(this.newId(), owner, this.now());
+    if (this.sessions.size >= this.maxSlots() && !this.evictOne(session.privileged)) return undefined;
     this.sessions.set(session.id, session);
     this.opened++;
     return session;
   }
 
+  /** Makes room for `owner`'s newcomer among its own sessions (see MAX_SESSIONS_PER_FOLLOWER and the header). */
+  private retireOwnersSurplus(owner: SessionOwner): void {
+    const own: FetchSession[] = []; // least recently used first
+    for (const s of this.sessions.values()) {
+      if ('follower' in owner ? 'follower' in s.owner && s.owner.follower === owner.follower : 'connection' in s.owner && s.owner.connection === owner.connection) own.push(s);
+    }
+    if ('follower' in owner) {
+      for (let i = 0; i <= own.length - MAX_SESSIONS_PER_FOLLOWER; i++) this.remove(own[i].id);
+    } else {
+      for (const s of own) if (!s.used) this.remove(s.id);
+    }
+  }
+
   private evictOne(forPrivileged: boolean): boolean {
     const staleBefore = this.now() - this.evictionMs();
     for (const [id, s] of this.sessions) {
-      // Least recently used first: a stale session goes, and a follower's newcomer may take a client's slot.
-      if (s.lastUsedMs < staleBefore || (forPrivileged && !s.privileged)) {
-        this.sessions.delete(id);
+      // Least recently used first: a follower's newcomer may take any client's slot or a stale follower's, a
+      // client's newcomer only a stale client's.
+      const evictable = forPrivileged ? !s.privileged || s.lastUsedMs < staleBefore : !s.privileged && s.lastUsedMs < staleBefore;
+      if (evictable) {
+        this.remove(id);
         return true;
       }
     }

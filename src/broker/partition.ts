@@ -10,11 +10,28 @@ import { StorageFaults, storageErrorCode } from './storageFaults';
 export interface FollowerState {
   /** The follower's log end offset, learnt from its fetch offset. */
   leo: number;
-  /** Last time the follower had fetched up to the leader's LEO (Kafka's lastCaughtUpTimeMs). */
+  /**
+   * Last time the follower was seen fetching up to the leader's LEO on the fetch path (Kafka's lastCaughtUpTimeMs).
+   * While it sits at the log end of an idle partition its fetch session says it is still there: see caughtUpMs.
+   */
   lastCaughtUpMs: number;
   /** The leader's LEO and the time at the follower's previous fetch (Kafka's lastFetchLeaderLogEndOffset). */
   lastFetchLeaderLeo: number;
   lastFetchMs: number;
+  /** The incremental fetch session the follower last fetched this partition through (none: sessionless). */
+  session: FollowerSession | undefined;
+}
+
+/**
+ * An incremental fetch session (fetchSessions.ts) as the ISR check sees it: a follower's session that still holds a
+ * partition at the offset the follower last reported fetches it there on every one of its fetches, though idle
+ * partitions are named in no request and read by no fetch.
+ */
+export interface FollowerSession {
+  /** When the follower last fetched through the session. */
+  readonly lastUsedMs: number;
+  /** The offset the session fetches `p` at, or undefined once it no longer does (closed, evicted, forgotten). */
+  fetchOffsetOf(p: Partition): number | undefined;
 }
 
 /** Asks the controller for a new ISR; the partition learns the outcome from the next metadata image. */
@@ -92,7 +109,7 @@ export class Partition {
       }
       const now = Date.now();
       this.followers.clear();
-      for (const r of state.replicas) if (r !== this.localBrokerId) this.followers.set(r, { leo: -1, lastCaughtUpMs: now, lastFetchLeaderLeo: -1, lastFetchMs: now });
+      for (const r of state.replicas) if (r !== this.localBrokerId) this.followers.set(r, { leo: -1, lastCaughtUpMs: now, lastFetchLeaderLeo: -1, lastFetchMs: now, session: undefined });
     }
     this.maybeIncrementHighWatermark();
     // Waiters (acks=all produces, long-poll fetches) re-check: leadership or the ISR may have changed under them.
@@ -123,10 +140,14 @@ export class Partition {
     return info;
   }
 
-  /** Record a follower's fetch position; may advance the high watermark. */
-  updateFollower(replicaId: number, fetchOffset: number, now = Date.now()): void {
+  /**
+   * Record a follower's fetch position, read on the fetch path (named in its request, or with news since its previous
+   * fetch); may advance the high watermark and let the follower rejoin the ISR. `session`: the incremental fetch
+   * session it fetched through, which keeps vouching for the position while the partition stays idle.
+   */
+  updateFollower(replicaId: number, fetchOffset: number, now = Date.now(), session?: FollowerSession): void {
     if (!this.state.replicas.includes(replicaId)) return;
-    const f = this.followers.get(replicaId) ?? { leo: -1, lastCaughtUpMs: 0, lastFetchLeaderLeo: -1, lastFetchMs: 0 };
+    const f = this.followers.get(replicaId) ?? { leo: -1, lastCaughtUpMs: 0, lastFetchLeaderLeo: -1, lastFetchMs: 0, session: undefined };
     const leaderLeo = this.log.logEndOffset;
     f.leo = fetchOffset;
     // Caught up now, or caught up to where the leader was at the previous fetch (a follower chasing a busy
@@ -135,23 +156,22 @@ export class Partition {
     else if (fetchOffset >= f.lastFetchLeaderLeo && f.lastFetchLeaderLeo >= 0) f.lastCaughtUpMs = Math.max(f.lastCaughtUpMs, f.lastFetchMs);
     f.lastFetchLeaderLeo = leaderLeo;
     f.lastFetchMs = now;
+    f.session = session;
     this.followers.set(replicaId, f);
     this.maybeExpandIsr(replicaId, f);
     this.maybeIncrementHighWatermark();
   }
 
   /**
-   * A follower fetched again from the log end where it already was (an idle partition of its fetch session): it
-   * is caught up now, and nothing else changed, unless it is outside the ISR and may rejoin.
+   * The last time the follower was caught up (fetching at the leader's LEO), computed when the ISR is checked rather
+   * than noted on every fetch of every idle partition: if its session still fetches this partition where the
+   * follower last reported, and that is the log end now, then it was the log end at the session's last fetch too
+   * (a leader's LEO only grows), so the follower was caught up then.
    */
-  noteFollowerAtEnd(replicaId: number, now: number): void {
-    const f = this.followers.get(replicaId);
-    const leo = this.log.logEndOffset;
-    if (!f || f.leo !== leo) return this.updateFollower(replicaId, leo, now);
-    f.lastCaughtUpMs = now;
-    f.lastFetchLeaderLeo = leo;
-    f.lastFetchMs = now;
-    if (!this.state.isr.includes(replicaId)) this.updateFollower(replicaId, leo, now);
+  caughtUpMs(f: FollowerState): number {
+    const s = f.session;
+    if (s && f.leo >= this.log.logEndOffset && s.fetchOffsetOf(this) === f.leo) return Math.max(f.lastCaughtUpMs, s.lastUsedMs);
+    return f.lastCaughtUpMs;
   }
 
   /** A follower that reached the HW (and this leader's epoch start) rejoins the ISR (Kafka's isFollowerInSync). */
@@ -163,15 +183,29 @@ export class Partition {
     }
   }
 
-  /** ISR members that have not caught up within lagMs leave the ISR (Kafka's maybeShrinkIsr). */
-  maybeShrinkIsr(lagMs: number, now = Date.now()): void {
+  /**
+   * The periodic ISR check: ISR members that have not caught up within lagMs leave the ISR (Kafka's maybeShrinkIsr);
+   * a follower outside it that is caught up asks to rejoin again (its request on the fetch path may have been
+   * lost: the controller was away, or the follower was still fenced), since an idle partition's fetches do not
+   * reach updateFollower.
+   */
+  checkIsr(lagMs: number, now = Date.now()): void {
     if (!this.isLeader) return;
-    const out = this.state.isr.filter((r) => {
-      if (r === this.localBrokerId) return false;
+    let out: number[] | undefined;
+    for (const r of this.state.isr) {
+      if (r === this.localBrokerId) continue;
       const f = this.followers.get(r);
-      return !f || now - f.lastCaughtUpMs > lagMs;
-    });
-    if (out.length > 0) this.requestIsrChange(this, this.state.isr.filter((r) => !out.includes(r)));
+      if (!f || now - this.caughtUpMs(f) > lagMs) (out ??= []).push(r);
+    }
+    if (out) {
+      const leaving = out;
+      this.requestIsrChange(this, this.state.isr.filter((r) => !leaving.includes(r)));
+      return;
+    }
+    if (this.state.isr.length === this.state.replicas.length) return;
+    for (const [r, f] of this.followers) {
+      if (now - this.caughtUpMs(f) <= lagMs) this.maybeExpandIsr(r, f);
+    }
   }
 
   /**

@@ -3,7 +3,10 @@
 // the leader's high watermark and log start offset, and truncate when the leader reports that our log
 // diverged from its epoch history. One fetcher per leader broker, each a long-poll loop over one incremental fetch
 // session (KIP-227, as Kafka's FetchSessionHandler): a full fetch first, then only partitions whose position moved,
-// and the leader answers only partitions with news, so idle partitions cost next to nothing per fetch.
+// and the leader answers only partitions with news, so idle partitions cost nothing per fetch. Which positions may
+// have moved the fetcher learns from the broker's data journal (appends, truncations, leadership and epoch changes,
+// a log start moved by retention all pass there) and from the answers themselves, not from a periodic look at every
+// partition; an idle answer writes nothing.
 
 import { Fetch } from '../protocol/apis/01-fetch';
 import { ErrorCode, errorName } from '../protocol/errorCode';
@@ -17,8 +20,6 @@ const FETCH_VERSION = 12;
 const RETRY_BACKOFF_MS = 200;
 /** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
 const STORAGE_RETRY_BACKOFF_MS = 2000;
-/** How often a fetcher compares every partition's position with what its fetch session last sent. */
-const FULL_DIFF_MS = 1000;
 
 /** A follower's fetch position for one partition, as a fetch request states it. */
 interface Position {
@@ -50,14 +51,18 @@ export class LeaderFetcher {
   private nextEpoch = 0;
   /** What the leader's session holds for each partition: the position last sent. */
   private readonly sent = new Map<Partition, Position>();
-  /** Partitions whose position may have moved since the last fetch; the rest are looked at every FULL_DIFF_MS. */
+  /** Partitions whose position may have moved since the last fetch (only these are compared with `sent`). */
   private readonly touched = new Set<Partition>();
-  private lastFullDiffMs = 0;
+  private readonly stopListening: () => void;
 
   constructor(
     private readonly broker: Broker,
     readonly leaderId: number,
-  ) {}
+  ) {
+    this.stopListening = broker.dataJournal.listen((p) => {
+      if (this.partitions.has(p)) this.touched.add(p);
+    });
+  }
 
   get size(): number {
     return this.partitions.size;
@@ -82,6 +87,7 @@ export class LeaderFetcher {
 
   stop(): void {
     this.stopped = true;
+    this.stopListening();
     this.client?.close();
     this.wake?.();
   }
@@ -189,16 +195,10 @@ export class LeaderFetcher {
     }
     // A full fetch names every partition; an incremental one only those whose position changed since the leader's
     // session last heard of them, and forgets those no longer fetched (left, or backing off). Which ones to look at:
-    // those touched since the last fetch (answered, added, removed, out of backoff), and all of them now and then
-    // (a leader epoch can move under a partition without an answer saying so).
+    // those touched since the last fetch (answered, added, removed, out of backoff, or in the data journal).
     const full = this.nextEpoch === 0;
     if (full) this.sent.clear();
-    const lookAtAll = full || now - this.lastFullDiffMs >= FULL_DIFF_MS;
-    let candidates: Iterable<Partition>;
-    if (lookAtAll) {
-      this.lastFullDiffMs = now;
-      candidates = new Set([...this.partitions, ...this.sent.keys()]);
-    } else candidates = this.touched;
+    const candidates: Iterable<Partition> = full ? this.partitions : this.touched;
     const byTopic = new Map<string, Partition[]>();
     const forgotten = new Map<string, number[]>();
     for (const p of candidates) {

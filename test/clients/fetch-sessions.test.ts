@@ -1,8 +1,9 @@
 // Incremental fetch sessions (KIP-227) at the wire level, against a real broker on a socket: a full fetch with
 // epoch 0 opens a session, incremental fetches name only what changed and get only partitions with news, forgotten
 // partitions leave the session, a long poll answers with the one partition that got data, a stale epoch is
-// INVALID_FETCH_SESSION_EPOCH, an unknown or closed session FETCH_SESSION_ID_NOT_FOUND, and a full cache answers
-// session 0 (sessionless). Then a real librdkafka consumer (kcat) reads through the same broker.
+// INVALID_FETCH_SESSION_EPOCH, an unknown or closed session FETCH_SESSION_ID_NOT_FOUND, a connection keeps one
+// session it never used, and a full cache answers session 0 (sessionless). Then a real librdkafka consumer (kcat)
+// reads through the same broker.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { WireClient } from '../../src/broker/wireClient';
@@ -116,15 +117,34 @@ describe('fetch sessions (KIP-227)', () => {
     assert.equal(closed.errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
   });
 
-  it('answers session 0 (sessionless) when every cache slot is taken by a recent session', async () => {
-    // The cache has 2 slots (max.incremental.fetch.session.cache.slots); none of these sessions is old enough to evict.
-    const ids = [];
-    for (let i = 0; i < 3; i++) ids.push((await wire.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId);
-    assert.ok(ids[0] > 0 && ids[1] > 0, `first two sessions: ${ids}`);
-    assert.equal(ids[2], 0, 'no slot: a sessionless answer');
-    // Closing one frees its slot.
-    await wire.request(Fetch, 12, fetchReq(ids[0], -1, 'sess', { 0: 0 }));
-    assert.ok((await wire.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId > 0);
+  it('keeps one unused session per connection, and answers session 0 (sessionless) when every slot is taken by a recent session', async () => {
+    // The first test closed its session: both slots (max.incremental.fetch.session.cache.slots=2) are free.
+    // One connection opening session after session without fetching through any (as @platformatic/kafka does)
+    // holds one slot, not all of them: each new one closes its unused predecessor.
+    const first = (await wire.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId;
+    const second = (await wire.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId;
+    assert.ok(first > 0 && second > 0 && first !== second, `sessions ${first}, ${second}`);
+    assert.equal((await wire.request(Fetch, 12, fetchReq(first, 1, 'sess', {}))).errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND, 'the unused predecessor is closed');
+    assert.equal((await wire.request(Fetch, 12, fetchReq(second, 1, 'sess', {}))).errorCode, ErrorCode.NONE, 'the newest one works');
+
+    // A used session stays when its connection opens another: both slots are now taken by recent sessions.
+    const third = (await wire.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId;
+    assert.ok(third > 0, 'the second slot');
+    assert.equal((await wire.request(Fetch, 12, fetchReq(second, 2, 'sess', {}))).errorCode, ErrorCode.NONE, 'the used session was kept');
+    const other = await connectWire(broker.bootstrap);
+    try {
+      assert.equal((await other.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId, 0, 'no slot: a sessionless answer');
+      // Closing one frees its slot.
+      await wire.request(Fetch, 12, fetchReq(third, -1, 'sess', { 0: 0 }));
+      const fourth = (await other.request(Fetch, 12, fetchReq(0, 0, 'sess', { 0: 0 }))).sessionId;
+      assert.ok(fourth > 0);
+      // Leave the cache empty for the next test.
+      await other.request(Fetch, 12, fetchReq(fourth, -1, 'sess', { 0: 0 }));
+      await wire.request(Fetch, 12, fetchReq(second, -1, 'sess', { 0: 0 }));
+    } finally {
+      other.close();
+    }
+    assert.equal(broker.broker.fetchSessions.size, 0);
   });
 
   it('topic ids (v13): a session keyed by id answers incremental fetches the same way', async () => {
@@ -134,11 +154,10 @@ describe('fetch sessions (KIP-227)', () => {
       for (const t of r.topics) t.topicId = topicId;
       return r;
     };
-    // Make room: the previous test left the cache full.
-    for (let i = 0; i < 3; i++) await wire.request(Fetch, 13, req(0, -1, { 0: 0 }));
+    // The previous test left the cache empty.
     const full = await wire.request(Fetch, 13, req(0, 0, { 0: 2, 2: 1 }));
     const id = full.sessionId;
-    if (id === 0) return; // no slot left (both taken by the sessions above); covered at v12
+    assert.ok(id > 0, 'a session');
     assert.equal(full.responses[0].topicId, topicId);
     const inc = await wire.request(Fetch, 13, req(id, 1, {}));
     assert.deepEqual(answered(inc), []);

@@ -124,9 +124,12 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
         named.push(sp);
       }
     }
-    // Only the partitions named now and those with news since the session's previous fetch (the data journal), but
-    // all of them (idle ones too: a follower fetching them counts as caught up) at least every fullPassMs.
-    const changed = now - session.lastFullPassMs < fullPassMs ? broker.dataJournal.since(session.journalSeq) : undefined;
+    // Only the partitions named now and those with news since the session's previous fetch (the data journal). A
+    // client's session is looked at whole at least every fullPassMs (its ACLs may have changed, which no journal
+    // says); a follower's never needs that: its idle partitions count as caught up through the session itself
+    // (Partition.caughtUpMs), so an idle follower costs nothing per partition.
+    const fullPassDue = !session.privileged && now - session.lastFullPassMs >= fullPassMs;
+    const changed = fullPassDue ? undefined : broker.dataJournal.since(session.journalSeq);
     session.journalSeq = broker.dataJournal.seq;
     if (changed) {
       const subset = new Set(named);
@@ -142,7 +145,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     sessionParts = wanted as SessionPartition[];
   } else {
     if (sessionId !== 0) broker.fetchSessions.remove(sessionId);
-    if (sessionEpoch === 0) session = broker.fetchSessions.create(isFollower);
+    if (sessionEpoch === 0) session = broker.fetchSessions.create(isFollower ? { follower: replicaId } : { connection: ctx.conn.id });
     if (session) {
       session.journalSeq = broker.dataJournal.seq;
       session.lastFullPassMs = now;
@@ -208,7 +211,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
         res.divergingEpoch = diverging;
         return { res, error: true };
       }
-      p.updateFollower(replicaId, w.fetchOffset);
+      p.updateFollower(replicaId, w.fetchOffset, now, session);
     }
     const limit = isFollower ? p.logEndOffset : readCommitted ? p.log.lastStableOffset : p.highWatermark;
     const res = partitionResult(w.partition, 0, p);
@@ -236,8 +239,8 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
   /**
    * In an incremental fetch, a partition with nothing new for this fetcher: it fetches at the end of what it may
    * read, and was last told the high watermark and log start offset that still hold. It needs no read and no
-   * answer; a follower's fetch still counts as caught up (Kafka updates lastCaughtUpTimeMs on every fetch that reads
-   * to the log end). This keeps each fetch of a session with thousands of idle partitions a few property reads each.
+   * answer; for a follower, the session still holding it at that offset is what makes it count as caught up
+   * (Partition.caughtUpMs). This keeps a client's periodic pass over thousands of idle partitions cheap.
    */
   const idle = (sp: SessionPartition | undefined): boolean => {
     const p = sp?.replica;
@@ -245,9 +248,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     if (sp.currentLeaderEpoch !== -1 && sp.currentLeaderEpoch !== p.leaderEpoch) return false;
     if (sp.sentHighWatermark !== p.highWatermark || sp.sentLogStartOffset !== p.logStartOffset) return false;
     const end = isFollower ? p.logEndOffset : readCommitted ? p.log.lastStableOffset : p.highWatermark;
-    if (sp.fetchOffset !== end || !authorized(p.topic)) return false;
-    if (isFollower) p.noteFollowerAtEnd(replicaId, now);
-    return true;
+    return sp.fetchOffset === end && authorized(p.topic);
   };
 
   // ---- the reads: every wanted partition once, then (in a long poll) only the partitions that had news
