@@ -204,7 +204,8 @@ export class Partition {
     }
     if (this.state.isr.length === this.state.replicas.length) return;
     for (const [r, f] of this.followers) {
-      if (now - this.caughtUpMs(f) <= lagMs) this.maybeExpandIsr(r, f);
+      // (A replica reassigned away may still have an entry: it is no candidate.)
+      if (this.state.replicas.includes(r) && now - this.caughtUpMs(f) <= lagMs) this.maybeExpandIsr(r, f);
     }
   }
 
