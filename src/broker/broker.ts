@@ -30,6 +30,7 @@ import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
 import { DataJournal, FetchSessionCache } from './fetchSessions';
 import { StorageFaults, storageErrorCode } from './storageFaults';
+import { openLogFiles, openLogFilesBudget } from './state/openFiles';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
 
@@ -119,6 +120,8 @@ export class Broker {
     this.config = { ...defaultBrokerConfig(opts.nodeId), ...this.staticConfig } as BrokerConfig;
     this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
     this.storageFaults = new StorageFaults(this.logger);
+    // Segment files beyond this many are closed least recently used first (state/openFiles.ts).
+    openLogFiles.setMax(openLogFilesBudget(this.config as unknown as Record<string, string | undefined>));
     this.controller = opts.controller;
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
