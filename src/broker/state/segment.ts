@@ -92,7 +92,8 @@ export class LogSegment implements CachedFileHolder {
       segment.fd = openLogFiles.open(segment, segment.logPath, 'w+');
       segment.openIndexesForAppend();
     } catch (err) {
-      segment.close();
+      // Not close(): writing the index files again would fail the same way and hide this error.
+      segment.releaseFile();
       throw withPath(err, segment.logPath);
     }
     return segment;

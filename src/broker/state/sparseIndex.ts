@@ -118,10 +118,6 @@ export abstract class SparseIndex {
     this.dirty = false;
   }
 
-  get hasUnpersistedChanges(): boolean {
-    return this.dirty;
-  }
-
   /**
    * Writes the entries the file lacks and cuts anything after them, through a descriptor open only for this call;
    * with `sync` the file is fsynced (flush, seal). Nothing to do when the file already mirrors memory.
