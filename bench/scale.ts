@@ -7,7 +7,7 @@
 //      --batch topics (our own wire client), and times it until every partition has a leader in Metadata;
 //   3. idle for --idle-seconds: CPU of the supervisor and of each broker from /proc/<pid>/stat (utime + stime, so
 //      process CPU time, not wall time: other work on the machine does not inflate it), RSS from /proc/<pid>/status,
-//      and partition changes while idle (the sum of every partition epoch, which the controller bumps on each leader
+//      open file descriptors (entries of /proc/<pid>/fd: segment files, index files, sockets), and partition changes while idle (the sum of every partition epoch, which the controller bumps on each leader
 //      or ISR change, before and after);
 //   4. the same hot-partition throughput as in 1 (the ratio is what the idle partitions cost);
 //   5. failover: kill -9 of the hot partition's leader (which also leads about a third of all partitions) until a
@@ -19,7 +19,7 @@
 // Options: --topics N (default 1000), --partitions N per topic (3), --partitions-total N (sets --topics to
 // N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --no-baseline.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { ControlClient } from '../src/broker/cluster/controlClient';
 import { WireClient } from '../src/broker/wireClient';
@@ -64,6 +64,15 @@ function cpuSeconds(pid: number): number {
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? (Number(m[1]) * 1024) / MB : NaN;
+}
+
+/** Open file descriptors of a process: what `ulimit -n` caps (each partition replica used to hold three). */
+function openFds(pid: number): number {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return NaN; // not Linux, or the process is gone
+  }
 }
 
 // ------------------------------------------------------------------------------------------------ cluster helpers
@@ -156,6 +165,7 @@ interface ProcessFigures {
   pid: number;
   cpuPct: number;
   rssMB: number;
+  openFds: number;
 }
 
 async function idle(c: Cluster): Promise<{ processes: ProcessFigures[]; totalCpuPct: number; partitionChanges: number; metadataEpochs: number; seconds: number }> {
@@ -168,7 +178,7 @@ async function idle(c: Cluster): Promise<{ processes: ProcessFigures[]; totalCpu
   const after = pids.map((p) => cpuSeconds(p.pid));
   const seconds = (performance.now() - t0) / 1000;
   const end = await c.control.state();
-  const processes = pids.map((p, i) => ({ ...p, cpuPct: (100 * (after[i] - before[i])) / seconds, rssMB: rssMB(p.pid) }));
+  const processes = pids.map((p, i) => ({ ...p, cpuPct: (100 * (after[i] - before[i])) / seconds, rssMB: rssMB(p.pid), openFds: openFds(p.pid) }));
   return {
     processes,
     totalCpuPct: processes.reduce((n, p) => n + p.cpuPct, 0),
@@ -393,7 +403,7 @@ async function main(): Promise<void> {
     const pct = (x: number) => `${x.toFixed(2)} %`;
     const rows: string[][] = [
       ['create topics (CreateTopics of ' + BATCH + ')', `${(TOPICS / created.createdSeconds).toFixed(1)} topics/s`, `${created.createdSeconds.toFixed(2)} s for ${TOPICS}; every partition led after ${created.seconds.toFixed(2)} s; slowest request ${fmtMs(created.slowestRequestMs)}`],
-      ...idleFigures.processes.map((p) => [`idle CPU, ${p.name} (pid ${p.pid})`, pct(p.cpuPct), `RSS ${p.rssMB.toFixed(0)} MB`]),
+      ...idleFigures.processes.map((p) => [`idle CPU, ${p.name} (pid ${p.pid})`, pct(p.cpuPct), `RSS ${p.rssMB.toFixed(0)} MB, ${p.openFds.toLocaleString('en-US')} open fds`]),
       ['idle CPU, whole cluster', pct(idleFigures.totalCpuPct), baselineIdle ? `no other topics: ${pct(baselineIdle.totalCpuPct)}` : ''],
       ['partition changes while idle', String(idleFigures.partitionChanges), `${idleFigures.metadataEpochs} metadata epochs in ${idleFigures.seconds.toFixed(0)} s`],
       ['hot partition produce, acks=all', `${Math.round(hot.produceRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.produceRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.produceRecordsPerSec / baseline.produceRecordsPerSec).toFixed(2)})` : ''],

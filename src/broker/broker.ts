@@ -29,7 +29,9 @@ import { nextProducerId } from './handlers/misc';
 import { TransactionCoordinator } from './txn/coordinator';
 import { LeaderFetcher } from './replicaFetcher';
 import { DataJournal, FetchSessionCache } from './fetchSessions';
-import { StorageFaults, storageErrorCode } from './storageFaults';
+import { ErrorCode } from '../protocol/errorCode';
+import { StorageFaults, describeStorageError, storageErrorCode } from './storageFaults';
+import { openLogFiles, openLogFilesBudget } from './state/openFiles';
 import { fakeSaltSecret, INTER_BROKER_USER, interBrokerSaslConfig, ListenerSecurity, securityProtocol } from './security/listener';
 import type { SaslServerConfig } from './security/sasl';
 
@@ -76,6 +78,16 @@ export class Broker {
   readonly txns: TransactionCoordinator;
   /** Partitions whose log writes fail (disk full...): warned once each, recoveries told once. */
   readonly storageFaults: StorageFaults;
+  /**
+   * Replicas whose log could not be opened (EMFILE past the cache's retry, EACCES...), by key: clients get
+   * KAFKA_STORAGE_ERROR for them, the controller is told (replicasOffline) and opening is tried again at every
+   * metadata change.
+   */
+  readonly offlineReplicas = new Map<string, { topic: string; partition: number; reason: string; reportedAtEpoch: number }>();
+  /** While replicas are offline: opening them is also tried every few seconds (no metadata change may come). */
+  private offlineRetryTimer: NodeJS.Timeout | undefined;
+  /** Offline replicas to tell the controller about at the end of this tick. */
+  private readonly offlineToReport = new Set<string>();
   image: MetadataImage;
   /** Incremental fetch sessions (KIP-227) of followers and consumers fetching from this broker. */
   readonly fetchSessions: FetchSessionCache;
@@ -119,6 +131,8 @@ export class Broker {
     this.config = { ...defaultBrokerConfig(opts.nodeId), ...this.staticConfig } as BrokerConfig;
     this.logger = tagged(opts.logger ?? nopLogger, `broker ${opts.nodeId}`);
     this.storageFaults = new StorageFaults(this.logger);
+    // Segment files beyond this many are closed least recently used first (state/openFiles.ts).
+    openLogFiles.setMax(openLogFilesBudget(this.config as unknown as Record<string, string | undefined>));
     this.controller = opts.controller;
     this.now = opts.now ?? Date.now;
     this.router = buildRouter();
@@ -264,6 +278,7 @@ export class Broker {
     clearInterval(this.isrTimer);
     clearInterval(this.producerExpiryTimer);
     clearInterval(this.offsetsExpiryTimer);
+    clearInterval(this.offlineRetryTimer);
     this.cleaner.stop();
     for (const f of this.fetchers.values()) f.stop();
     this.fetchers.clear();
@@ -274,6 +289,8 @@ export class Broker {
     await new Promise<void>((resolve) => (this.internalServer ? this.internalServer.close(() => resolve()) : resolve()));
     for (const p of this.partitions.values()) p.log.close();
     this.partitions.clear();
+    // A replica offline here was never opened, so never recovered after a crash: the marker must not vouch for it.
+    if (this.offlineReplicas.size > 0) return;
     // Every log is closed: one marker for the directory, so that the next start trusts every active segment.
     try {
       writeFileSync(join(this.opts.logDir, LOG_DIR_CLEAN_SHUTDOWN_FILE), '');
@@ -361,6 +378,7 @@ export class Broker {
         else this.closeUnwanted(key, p);
       }
     }
+    touched.push(...this.retryOfflineReplicas(names));
     // A broker fenced or back changes who every follower may fetch from; otherwise only the touched partitions move.
     this.updateFetchers(delta.brokers ? this.partitions.values() : touched);
     this.groups.metadataChanged();
@@ -479,7 +497,96 @@ export class Broker {
       .finally(() => this.pendingIsrChanges.delete(p.key));
   }
 
-  private openPartition(topic: TopicState, p: PartitionState, config: Record<string, string>): Partition {
+  /**
+   * Opens a local replica's log. A log that cannot be opened (a file-system error: EMFILE, EACCES, EIO...) leaves
+   * the replica offline here (see offlineReplicas) instead of failing the whole metadata change.
+   */
+  private openPartition(topic: TopicState, p: PartitionState, config: Record<string, string>): Partition | undefined {
+    const key = `${topic.name}-${p.partition}`;
+    let partition: Partition;
+    try {
+      partition = this.openPartitionLog(topic, p, config);
+    } catch (err) {
+      if (typeof (err as NodeJS.ErrnoException).code !== 'string') throw err;
+      this.replicaOffline(key, topic.name, p, err);
+      return undefined;
+    }
+    if (this.offlineReplicas.delete(key)) this.logger.info(`${key}: log opened: the replica is back online`);
+    return partition;
+  }
+
+  private replicaOffline(key: string, topic: string, state: PartitionState, err: unknown): void {
+    const reason = describeStorageError(err);
+    const known = this.offlineReplicas.get(key);
+    if (known?.reason !== reason) {
+      this.logger.warn(
+        `${key}: cannot open its log: ${reason}; the replica is offline on this broker (clients get KAFKA_STORAGE_ERROR, ` +
+          'leadership moves to another in-sync replica); opening is retried at every metadata change',
+      );
+    }
+    // Reported while the image counts on this replica (leader, or in the ISR with others), once per partition epoch:
+    // when the controller leaves it as it is (the last in-sync leader keeps leading), asking again changes nothing.
+    const countedOn = state.leader === this.nodeId || (state.isr.includes(this.nodeId) && state.isr.length > 1);
+    const report = countedOn && known?.reportedAtEpoch !== state.partitionEpoch;
+    this.offlineReplicas.set(key, { topic, partition: state.partition, reason, reportedAtEpoch: report ? state.partitionEpoch : (known?.reportedAtEpoch ?? -1) });
+    if (report) {
+      if (this.offlineToReport.size === 0) setImmediate(() => this.reportOfflineReplicas());
+      this.offlineToReport.add(key);
+    }
+    this.offlineRetryTimer ??= setInterval(() => this.retryOfflineOnTimer(), OFFLINE_RETRY_MS).unref();
+  }
+
+  private retryOfflineOnTimer(): void {
+    const opened = this.retryOfflineReplicas(new Set());
+    if (opened.length > 0) this.updateFetchers(opened);
+    if (this.offlineReplicas.size === 0) {
+      clearInterval(this.offlineRetryTimer);
+      this.offlineRetryTimer = undefined;
+    }
+  }
+
+  /** Tells the controller about this tick's offline replicas, in one call. */
+  private reportOfflineReplicas(): void {
+    const partitions = [...this.offlineToReport].flatMap((key) => {
+      const r = this.offlineReplicas.get(key);
+      return r ? [{ topic: r.topic, partition: r.partition }] : [];
+    });
+    this.offlineToReport.clear();
+    if (partitions.length === 0) return;
+    this.controller.replicasOffline(this.nodeId, partitions).then(
+      () => this.requestMetadataRefresh(),
+      // Told again when a metadata change finds them still offline and still counted on.
+      (err) => this.logger.warn(`${partitions.length} offline replica(s) not reported to the controller: ${(err as Error).message}`),
+    );
+  }
+
+  /**
+   * Tries again to open the offline replicas of topics a delta did not name (those it named were just tried), and
+   * forgets those no longer placed here. Returns the replicas opened.
+   */
+  private retryOfflineReplicas(triedTopics: Set<string>): Partition[] {
+    const opened: Partition[] = [];
+    for (const [key, { topic: name, partition }] of [...this.offlineReplicas]) {
+      if (triedTopics.has(name)) continue;
+      const topic = this.topicsByName.get(name);
+      const state = topic?.partitions[partition];
+      if (!topic || !state || !state.replicas.includes(this.nodeId) || this.partitions.has(key)) {
+        this.offlineReplicas.delete(key);
+        continue;
+      }
+      const p = this.openPartition(topic, state, effectiveTopicConfig(topic.configs, this.config));
+      if (p) opened.push(p);
+    }
+    return opened;
+  }
+
+  /** Why this broker has no replica `topic`-`index` to serve: offline here, placed elsewhere, or unknown. */
+  missingReplicaError(topic: string, index: number): number {
+    if (this.offlineReplicas.has(`${topic}-${index}`)) return ErrorCode.KAFKA_STORAGE_ERROR;
+    return this.topicsByName.get(topic)?.partitions.some((p) => p.partition === index) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  }
+
+  private openPartitionLog(topic: TopicState, p: PartitionState, config: Record<string, string>): Partition {
     const dir = join(this.opts.logDir, `${topic.name}-${p.partition}`);
     const key = `${topic.name}-${p.partition}`;
     const log = PartitionLog.open(dir, logConfigOf(config), {
@@ -621,6 +728,9 @@ function listen(server: Server, port: number, host: string): Promise<number> {
     });
   });
 }
+
+/** How often offline replicas are tried again besides every metadata change. */
+const OFFLINE_RETRY_MS = 5000;
 
 export function logConfigOf(config: Record<string, string>): LogConfig {
   return {

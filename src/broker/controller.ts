@@ -518,6 +518,39 @@ export class Controller extends EventEmitter {
   }
 
   /**
+   * A broker cannot open its logs of these partitions (out of file descriptors, permissions...): its replicas leave
+   * the ISR and leadership moves to another live in-sync replica, as Kafka does for the replicas of an offline log
+   * directory. A leader that is the last live in-sync replica keeps leading: nobody else has the data, and it serves
+   * again (answering KAFKA_STORAGE_ERROR meanwhile) as soon as it opens the log.
+   */
+  replicasOffline(brokerId: number, partitions: Array<{ topic: string; partition: number }>): void {
+    let changed = 0;
+    let moved = 0;
+    for (const { topic: name, partition } of partitions) {
+      const topic = this.topicsByName.get(name);
+      const p = topic?.partitions[partition];
+      if (!topic || !p || !p.replicas.includes(brokerId)) continue;
+      const others = p.isr.filter((r) => r !== brokerId);
+      if (p.leader === brokerId) {
+        const next = p.replicas.find((r) => others.includes(r) && this.isLive(r));
+        if (next === undefined) continue;
+        p.leader = next;
+        p.isr = others;
+        p.leaderEpoch++;
+        moved++;
+      } else if (p.isr.includes(brokerId) && others.length > 0) {
+        p.isr = others;
+      } else {
+        continue;
+      }
+      p.partitionEpoch++;
+      this.touch(topic);
+      changed++;
+    }
+    if (changed > 0) this.commit(`broker ${brokerId}: ${changed} replica(s) offline, ${moved} leader(s) moved`);
+  }
+
+  /**
    * Controlled shutdown (SIGTERM, `minikafka broker stop`): move leadership away and leave every ISR before
    * the process exits, so clients fail over at once instead of waiting for a session timeout.
    */

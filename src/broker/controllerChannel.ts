@@ -17,6 +17,8 @@ export interface ControllerChannel {
   alterTopicConfigs(name: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
   alterBrokerConfigs(resource: string, changes: Record<string, string | null>, replace: boolean, validateOnly: boolean): Promise<void>;
   alterIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<PartitionState>;
+  /** The broker cannot open its logs of these partitions: out of their ISRs, leadership moved (Controller.replicasOffline). */
+  replicasOffline(brokerId: number, partitions: Array<{ topic: string; partition: number }>): Promise<void>;
   allocateProducerIds(): Promise<{ start: number; length: number }>;
   electLeaders(type: number, partitions: Array<{ topic: string; partition: number }> | null): Promise<Array<{ topic: string; partition: number; errorCode: number; message: string | null }>>;
   reassignPartition(topic: string, partition: number, replicas: number[] | null): Promise<void>;
@@ -50,6 +52,7 @@ export function localControllerChannel(controller: Controller): ControllerChanne
     alterTopicConfigs: async (name, changes, replace, validateOnly) => controller.alterTopicConfigs(name, changes, replace, validateOnly),
     alterBrokerConfigs: async (resource, changes, replace, validateOnly) => controller.alterBrokerConfigs(resource, changes, replace, validateOnly),
     alterIsr: async (topic, partition, epoch, isr) => controller.alterIsr(topic, partition, epoch, isr),
+    replicasOffline: async (brokerId, partitions) => controller.replicasOffline(brokerId, partitions),
     allocateProducerIds: async () => controller.allocateProducerIds(),
     electLeaders: async (type, partitions) => controller.electLeaders(type, partitions),
     reassignPartition: async (topic, partition, replicas) => controller.reassignPartition(topic, partition, replicas),

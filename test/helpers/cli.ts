@@ -24,9 +24,13 @@ export interface CliProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `minikafka <args>` and resolves once it prints its `bootstrap:` line. */
-export function spawnCli(args: string[], timeoutMs = 15000): Promise<CliProcess> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `minikafka <args>` and resolves once it prints its `bootstrap:` line. `wrapper` runs it through a command
+ * that execs the rest (e.g. `prlimit --nofile=256:256`), so that the child is still the CLI's own process.
+ */
+export function spawnCli(args: string[], timeoutMs = 15000, wrapper: string[] = []): Promise<CliProcess> {
+  const argv = [...wrapper, process.execPath, CLI, ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr!.on('data', (d) => (err += d));

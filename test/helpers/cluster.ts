@@ -18,10 +18,11 @@ export interface TestCluster {
   stop(keepData?: boolean): Promise<void>;
 }
 
-export async function startTestCluster(args: string[] = [], brokers = 3, dir = tempDir('minikafka-cluster-')): Promise<TestCluster> {
+/** `wrapper`: a command the CLI runs under (see spawnCli), e.g. `prlimit --nofile=256:256` for the whole cluster. */
+export async function startTestCluster(args: string[] = [], brokers = 3, dir = tempDir('minikafka-cluster-'), wrapper: string[] = []): Promise<TestCluster> {
   // MINIKAFKA_TEST_LOG_LEVEL=info shows the supervisor's and brokers' decisions in a failed wait's message.
   const level = process.env.MINIKAFKA_TEST_LOG_LEVEL ?? 'warn';
-  const cli = await spawnCli(['start', '--brokers', String(brokers), '--port', '0', '--dir', dir, '--session-timeout-ms', '1500', '--log-level', level, ...args]);
+  const cli = await spawnCli(['start', '--brokers', String(brokers), '--port', '0', '--dir', dir, '--session-timeout-ms', '1500', '--log-level', level, ...args], 15000, wrapper);
   const control = ControlClient.forDir(dir);
   const brokerPids = (await control.state()).brokers.map((b) => b.pid).filter((p): p is number => p !== null);
   const tc: TestCluster = {

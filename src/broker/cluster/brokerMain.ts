@@ -155,7 +155,7 @@ class SupervisorConnection {
 
 function controllerChannel(conn: SupervisorConnection): ControllerChannel {
   const methods: ControllerMethod[] = [
-    'createTopic', 'createTopics', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterBrokerConfigs', 'alterIsr', 'allocateProducerIds',
+    'createTopic', 'createTopics', 'deleteTopic', 'createPartitions', 'alterTopicConfigs', 'alterBrokerConfigs', 'alterIsr', 'replicasOffline', 'allocateProducerIds',
     'electLeaders', 'reassignPartition', 'listReassignments', 'createAcls', 'deleteAcls', 'alterScramCredentials', 'alterClientQuotas',
     'metadata', 'metadataEpoch',
   ];

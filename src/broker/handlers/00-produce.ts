@@ -55,10 +55,7 @@ export async function handleProduce(req: Req, ctx: HandlerContext): Promise<Res 
     // it reads back there).
     if (broker.topicState(topicName)?.internal) return result(index, ErrorCode.INVALID_TOPIC_EXCEPTION, { errorMessage: `Cannot append to internal topic ${topicName}` });
     const partition = broker.partition(topicName, index);
-    if (!partition) {
-      const known = broker.topicState(topicName)?.partitions.some((p) => p.partition === index);
-      return result(index, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    }
+    if (!partition) return result(index, broker.missingReplicaError(topicName, index));
     if (!partition.isLeader) return result(index, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     if (!records || records.length === 0) return result(index, ErrorCode.INVALID_RECORD, { errorMessage: 'no record batch' });
     const config = partition.config;

@@ -185,10 +185,7 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
       return { res: partitionResult(w.partition, isFollower ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TOPIC_AUTHORIZATION_FAILED), error: true };
     }
     const p = broker.partition(name, w.partition);
-    if (!p) {
-      const known = broker.topicState(name)?.partitions.some((x) => x.partition === w.partition);
-      return { res: partitionResult(w.partition, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION), error: true };
-    }
+    if (!p) return { res: partitionResult(w.partition, broker.missingReplicaError(name, w.partition)), error: true };
     if (sp) {
       sp.replica = p;
       session?.byReplica.set(p, sp);

@@ -30,10 +30,7 @@ export function handleListOffsets(req: RequestOf<typeof ListOffsets>, ctx: Handl
       partitions: t.partitions.map((rp) => {
         if (!may(ctx, Op.DESCRIBE, ResourceType.TOPIC, t.name)) return out(rp.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const p = broker.partition(t.name, rp.partitionIndex);
-        if (!p) {
-          const known = broker.topicState(t.name)?.partitions.some((x) => x.partition === rp.partitionIndex);
-          return out(rp.partitionIndex, known ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-        }
+        if (!p) return out(rp.partitionIndex, broker.missingReplicaError(t.name, rp.partitionIndex));
         if (!p.isLeader && req.replicaId < 0) return out(rp.partitionIndex, ErrorCode.NOT_LEADER_OR_FOLLOWER);
         try {
           p.checkLeaderEpoch(rp.currentLeaderEpoch);

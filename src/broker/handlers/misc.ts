@@ -80,7 +80,7 @@ export function handleOffsetForLeaderEpoch(req: RequestOf<typeof OffsetForLeader
         const out = (errorCode: number, leaderEpoch = -1, endOffset = -1) => ({ errorCode, partition: rp.partition, leaderEpoch, endOffset });
         if (!authorized(t.topic)) return out(follower ? ErrorCode.CLUSTER_AUTHORIZATION_FAILED : ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const p = broker.partition(t.topic, rp.partition);
-        if (!p) return out(broker.topicState(t.topic) ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (!p) return out(broker.missingReplicaError(t.topic, rp.partition));
         if (!p.isLeader) return out(ErrorCode.NOT_LEADER_OR_FOLLOWER);
         try {
           p.checkLeaderEpoch(rp.currentLeaderEpoch);

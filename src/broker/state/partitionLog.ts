@@ -1285,7 +1285,7 @@ export class PartitionLog {
   /** Closes the log and removes its directory (topic deletion). */
   delete(): void {
     if (!this.closed) {
-      for (const segment of this.segments) segment.close();
+      for (const segment of this.segments) segment.releaseFile(); // not close(): its index files are about to go
       this.closed = true;
     }
     fs.rmSync(this.dir, { recursive: true, force: true });

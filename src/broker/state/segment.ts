@@ -1,5 +1,7 @@
 // One log segment: `<20-digit base offset>.log` holding raw batches exactly as stored, plus its sparse `.index`
-// and `.timeindex`. Only the last segment of a log (the active one) is appended to.
+// and `.timeindex`. Only the last segment of a log (the active one) is appended to. The .log file's descriptor is
+// held through the process's OpenFileCache (openFiles.ts), which may close it between two uses; the indexes are in
+// memory and written at flush, seal and close (sparseIndex.ts).
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -7,6 +9,7 @@ import { BATCH, readInt64 } from '../../protocol/records/batchHeader';
 import { BatchInfo, forEachBatchHeader, readFully, validateBatches } from './batchScan';
 import { unlinkIfExists } from './checkpointFile';
 import { OffsetIndex } from './offsetIndex';
+import { CachedFileHolder, openLogFiles } from './openFiles';
 import { acquireReadBuffer, releaseReadBuffer } from './readBuffers';
 import { RecordTimestamp, TimestampDecoder, recordTimestamps } from './recordTimestamps';
 import { TimeIndex } from './timeIndex';
@@ -42,7 +45,7 @@ export function deleteSegmentFiles(dir: string, baseOffset: number): void {
   for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) unlinkIfExists(path.join(dir, segmentFileName(baseOffset, suffix)));
 }
 
-export class LogSegment {
+export class LogSegment implements CachedFileHolder {
   /** Bytes of valid batches in the .log file. */
   size = 0;
   /** Offset after the last batch (the base offset while empty). */
@@ -86,10 +89,11 @@ export class LogSegment {
   static create(dir: string, baseOffset: number, nowMs: number): LogSegment {
     const segment = new LogSegment(dir, baseOffset, nowMs);
     try {
-      segment.fd = fs.openSync(segment.logPath, 'w+');
+      segment.fd = openLogFiles.open(segment, segment.logPath, 'w+');
       segment.openIndexesForAppend();
     } catch (err) {
-      segment.close();
+      // Not close(): writing the index files again would fail the same way and hide this error.
+      segment.releaseFile();
       throw withPath(err, segment.logPath);
     }
     return segment;
@@ -103,8 +107,14 @@ export class LogSegment {
     return segment;
   }
 
+  /**
+   * The .log descriptor, reopened if the cache closed it. Callers use it at once and do not keep it across other
+   * segments' opens: the cache may close it for them (it closes the least recently used first, so only after
+   * `minikafka.log.open.files.max` other files were opened in between).
+   */
   private file(): number {
-    if (this.fd === null) this.fd = fs.openSync(this.logPath, 'r+');
+    if (this.fd === null) this.fd = openLogFiles.open(this, this.logPath, 'r+');
+    else openLogFiles.touch(this);
     return this.fd;
   }
 
@@ -263,9 +273,10 @@ export class LogSegment {
     }
   }
 
+  /** The segment becomes active: its index files must exist and hold exactly the entries in memory. */
   openIndexesForAppend(): void {
-    this.offsetIndex.openForAppend();
-    this.timeIndex.openForAppend();
+    this.offsetIndex.persist(false);
+    this.timeIndex.persist(false);
   }
 
   /**
@@ -277,12 +288,12 @@ export class LogSegment {
    */
   seal(onFlushError: (err: Error) => void = () => {}): void {
     this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
-    this.offsetIndex.fsync();
-    this.timeIndex.fsync();
-    this.offsetIndex.closeForAppend();
-    this.timeIndex.closeForAppend();
-    if (this.fd === null) return;
-    const flush = this.backgroundFlush ?? { fd: this.fd, pending: 0, closeAfter: false };
+    this.offsetIndex.persist(true);
+    this.timeIndex.persist(true);
+    // The cache may have closed the file since the last write: reopened, as its data must still be fsynced.
+    if (this.fd === null && !this.unflushed) return;
+    const fd = this.file();
+    const flush = this.backgroundFlush?.fd === fd ? this.backgroundFlush : { fd, pending: 0, closeAfter: false };
     this.backgroundFlush = flush;
     flush.pending++;
     fs.fsync(flush.fd, (err) => {
@@ -301,9 +312,10 @@ export class LogSegment {
 
   flush(): void {
     if (!this.unflushed) return;
-    if (this.fd !== null) fs.fsyncSync(this.fd);
-    this.offsetIndex.fsync();
-    this.timeIndex.fsync();
+    // fsync reaches the file's dirty pages through any descriptor, also one reopened after the cache closed the first.
+    fs.fsyncSync(this.file());
+    this.offsetIndex.persist(true);
+    this.timeIndex.persist(true);
     this.unflushed = false;
   }
 
@@ -453,19 +465,21 @@ export class LogSegment {
 
   // ---- lifecycle ----
 
-  /** Closes the log file (reopened lazily on the next read); index writers stay as they are. */
+  /** Closes the log file (reopened lazily on the next read); the indexes are not written. */
   releaseFile(): void {
     if (this.fd === null) return;
+    openLogFiles.forget(this);
     // An fd with an fsync in flight is closed when the fsync returns.
     if (this.backgroundFlush?.fd === this.fd) this.backgroundFlush.closeAfter = true;
     else fs.closeSync(this.fd);
     this.fd = null;
   }
 
+  /** Closes the log file and writes index entries the index files lack (fsynced only by a flush before). */
   close(): void {
     this.releaseFile();
-    this.offsetIndex.closeForAppend();
-    this.timeIndex.closeForAppend();
+    this.offsetIndex.persist(false);
+    this.timeIndex.persist(false);
   }
 
   /**
@@ -473,7 +487,7 @@ export class LogSegment {
    * still holding the old path fails cleanly, and unlinked later; leftovers are removed on the next open.
    */
   delete(delayMs: number): void {
-    this.close();
+    this.releaseFile();
     if (delayMs <= 0) {
       unlinkIfExists(this.logPath);
       this.offsetIndex.deleteFile();

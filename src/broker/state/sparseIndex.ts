@@ -1,16 +1,22 @@
 // Common storage for a segment's sparse indexes (.index and .timeindex). Entries are few (one per
-// indexIntervalBytes of log, i.e. ~0.2% of the log size), so they are kept in memory and mirrored to the file:
-// appends are written through on the active segment; rebuilt indexes replace the file atomically.
+// indexIntervalBytes of log, i.e. ~0.2% of the log size), so they live in memory; the file gets the new entries only
+// when the segment is flushed, sealed or closed, through a file descriptor opened for that moment. Keeping one open
+// per index cost two descriptors per partition replica: 10,000 partitions ran a broker out of them (ulimit -n).
+// After a crash the file may lag the log: recovery rescans the active segment and rewrites its indexes anyway.
+// Rebuilt indexes replace the file atomically.
 
 import * as fs from 'node:fs';
 import { unlinkIfExists, writeFileAtomically } from './checkpointFile';
+import { openLogFiles } from './openFiles';
 
 export abstract class SparseIndex {
   private keys = new Float64Array(32);
   private values = new Float64Array(32);
   private count = 0;
-  /** Open only while the segment is active: appends are then written through to the file. */
-  private appendFd: number | null = null;
+  /** Entries known to be in the file as they are in memory (a prefix); the file may hold stale ones after them. */
+  private persistedCount = 0;
+  /** The file differs from memory (new entries, entries dropped, or not known yet): persist() writes it. */
+  private dirty = true;
 
   protected constructor(
     public path: string,
@@ -44,12 +50,8 @@ export abstract class SparseIndex {
     }
     this.keys[this.count] = key;
     this.values[this.count] = value;
-    if (this.appendFd !== null) {
-      const entry = Buffer.allocUnsafe(this.entrySize);
-      this.encode(entry, 0, key, value);
-      fs.writeSync(this.appendFd, entry, 0, this.entrySize, this.count * this.entrySize);
-    }
     this.count++;
+    this.dirty = true;
   }
 
   /** Index of the last entry whose key is <= target (< target when strict), or -1. Keys never decrease. */
@@ -71,19 +73,15 @@ export abstract class SparseIndex {
   }
 
   clear(): void {
-    this.count = 0;
+    this.truncateEntries(0);
   }
 
-  /** Forgets the entries from `count` on (a failed append is undone), in memory and, best effort, in the file. */
+  /** Forgets the entries from `count` on (a failed append is undone); the file loses them at the next persist(). */
   truncateEntries(count: number): void {
     if (count >= this.count) return;
     this.count = count;
-    if (this.appendFd === null) return;
-    try {
-      fs.ftruncateSync(this.appendFd, count * this.entrySize);
-    } catch {
-      // openForAppend() and recovery cut entries past the in-memory ones anyway
-    }
+    this.persistedCount = Math.min(this.persistedCount, count);
+    this.dirty = true;
   }
 
   /** Loads the file into memory. False when the file is missing or its length is not a whole number of entries. */
@@ -95,14 +93,15 @@ export abstract class SparseIndex {
       return false;
     }
     this.count = 0;
+    this.persistedCount = 0;
+    this.dirty = true;
     if (data.length % this.entrySize !== 0) return false;
-    const appendFd = this.appendFd;
-    this.appendFd = null; // loading must not write back
     for (let at = 0; at < data.length; at += this.entrySize) {
       const [key, value] = this.decode(data, at);
       this.push(key, value);
     }
-    this.appendFd = appendFd;
+    this.persistedCount = this.count;
+    this.dirty = false;
     return true;
   }
 
@@ -114,43 +113,49 @@ export abstract class SparseIndex {
   writeAll(): void {
     const data = Buffer.allocUnsafe(this.count * this.entrySize);
     for (let i = 0; i < this.count; i++) this.encode(data, i * this.entrySize, this.keys[i], this.values[i]);
-    if (readIfExists(this.path)?.equals(data)) return;
-    const wasOpen = this.appendFd !== null;
-    this.closeForAppend();
-    writeFileAtomically(this.path, data);
-    if (wasOpen) this.openForAppend();
+    if (!readIfExists(this.path)?.equals(data)) writeFileAtomically(this.path, data);
+    this.persistedCount = this.count;
+    this.dirty = false;
   }
 
-  openForAppend(): void {
-    if (this.appendFd !== null) return;
-    this.appendFd = fs.openSync(this.path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644);
-    // Entries past what is in memory (a stale longer file) must not survive.
-    fs.ftruncateSync(this.appendFd, this.count * this.entrySize);
-  }
-
-  closeForAppend(): void {
-    if (this.appendFd === null) return;
-    fs.closeSync(this.appendFd);
-    this.appendFd = null;
-  }
-
-  fsync(): void {
-    if (this.appendFd !== null) fs.fsyncSync(this.appendFd);
+  /**
+   * Writes the entries the file lacks and cuts anything after them, through a descriptor open only for this call;
+   * with `sync` the file is fsynced (flush, seal). Nothing to do when the file already mirrors memory.
+   */
+  persist(sync: boolean): void {
+    if (!this.dirty) return;
+    const fd = openLogFiles.openTransient(this.path, fs.constants.O_WRONLY | fs.constants.O_CREAT, 0o644);
+    try {
+      const missing = this.count - this.persistedCount;
+      if (missing > 0) {
+        const data = Buffer.allocUnsafe(missing * this.entrySize);
+        for (let i = 0; i < missing; i++) this.encode(data, i * this.entrySize, this.keys[this.persistedCount + i], this.values[this.persistedCount + i]);
+        let written = 0;
+        while (written < data.length) written += fs.writeSync(fd, data, written, data.length - written, this.persistedCount * this.entrySize + written);
+      }
+      // Entries past what is in memory (a stale longer file, entries undone) must not survive.
+      fs.ftruncateSync(fd, this.count * this.entrySize);
+      if (sync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    this.persistedCount = this.count;
+    this.dirty = false;
   }
 
   renameTo(newPath: string): void {
-    this.closeForAppend();
     try {
       fs.renameSync(this.path, newPath);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     this.path = newPath;
+    this.dirty = false; // a file on its way out is not written again
   }
 
   deleteFile(): void {
-    this.closeForAppend();
     unlinkIfExists(this.path);
+    this.dirty = false;
   }
 }
 
