@@ -16,7 +16,7 @@ import type { ControllerChannel } from './controllerChannel';
 import { HandlerContext } from './handlerContext';
 import { buildRouter } from './handlers';
 import { Logger, nopLogger, tagged } from './logger';
-import { applyDelta, MetadataDelta, MetadataImage, PartitionState, TopicState } from './metadata';
+import { applyDelta, BrokerInfo, MetadataDelta, MetadataImage, PartitionState, TopicState } from './metadata';
 import { Partition } from './partition';
 import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
 import { QuotaRates } from './quotas';
@@ -122,6 +122,14 @@ export class Broker {
   private readonly now: () => number;
   /** Byte rates of the clients under a quota (handlers/client-quotas.ts). */
   readonly quotaRates: QuotaRates;
+  /**
+   * Partitions this broker took the leadership of (a leader move), with when, until every live follower fetched them
+   * once: see awaitsFollower().
+   */
+  private readonly newLeaderships = new Map<Partition, number>();
+  private readonly leadershipListeners = new Set<() => void>();
+  /** How many leaderships this broker took over so far (a delta that took some tells the listeners). */
+  private leadershipsTaken = 0;
   /** Test hook: sees every request header before it is handled. */
   onRequest?: (header: RequestHeader) => void;
 
@@ -347,17 +355,22 @@ export class Broker {
   }
 
   /**
-   * Apply a delta (see MetadataDelta): only the topics it names are looked at. One that does not follow our image
-   * (we missed one: a reconnect, a new supervisor) is dropped and the whole image asked for.
+   * Apply a delta (see MetadataDelta): only the topics it carries whole and the partitions it has records of are
+   * looked at. One that does not follow our image (we missed one: a reconnect, a new supervisor) is dropped and the
+   * whole image asked for.
    */
   applyMetadataDelta(delta: MetadataDelta): void {
     if (delta.epoch <= this.image.epoch) return;
     if (delta.baseEpoch > this.image.epoch) return this.requestFullMetadata();
+    const started = performance.now();
     const before = this.topicsByName;
-    this.image = applyDelta(this.image, delta);
+    const brokersBefore = this.image.brokers;
+    const leadershipsBefore = this.leadershipsTaken;
+    const changedTopics = new Map<string, TopicState>();
+    this.image = applyDelta(this.image, delta, changedTopics);
     this.topicsByName = new Map(before);
     for (const name of delta.removedTopics) this.topicsByName.delete(name);
-    for (const t of delta.topics) this.topicsByName.set(t.name, t);
+    for (const [name, t] of changedTopics) this.topicsByName.set(name, t);
     const touched: Partition[] = [];
     const names = new Set([...delta.removedTopics, ...delta.topics.map((t) => t.name)]);
     // Dynamic broker configs changed: every topic without its own override may have a new effective config.
@@ -378,11 +391,24 @@ export class Broker {
         else this.closeUnwanted(key, p);
       }
     }
+    for (const change of delta.partitions ?? []) {
+      if (names.has(change.topic)) continue; // carried whole: done above
+      const topic = this.topicsByName.get(change.topic);
+      if (!topic || topic.id !== change.topicId) continue;
+      const p = this.reconcilePartition(topic, topic.partitions[change.state.partition]);
+      if (p) touched.push(p);
+    }
     touched.push(...this.retryOfflineReplicas(names));
-    // A broker fenced or back changes who every follower may fetch from; otherwise only the touched partitions move.
-    this.updateFetchers(delta.brokers ? this.partitions.values() : touched);
+    // A broker back (or moved) changes who every follower may fetch from; a broker fenced only stops the fetchers of
+    // the partitions it led, and those are among the touched ones (they have a new leader, or none).
+    this.updateFetchers(delta.brokers && brokerCameBack(brokersBefore, delta.brokers) ? this.partitions.values() : touched);
     this.groups.metadataChanged();
     this.txns.metadataChanged();
+    if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
+    const moves = delta.partitions?.length ?? 0;
+    if (moves > 0 || delta.topics.length > 0) {
+      this.logger.debug(`metadata epoch ${delta.epoch} applied in ${(performance.now() - started).toFixed(1)} ms: ${delta.topics.length} topic(s), ${moves} partition record(s), ${touched.length} local replica(s) changed`);
+    }
   }
 
   /** Opens, re-roles or replaces this broker's replicas of one topic; adds their keys to `wanted`. */
@@ -398,12 +424,32 @@ export class Broker {
       if (existing && existing.topicId === topic.id) {
         existing.config = config;
         existing.log.updateConfig(logConfigOf(config));
-        existing.applyState(p);
+        if (existing.applyState(p)) this.noteNewLeadership(existing);
       } else {
         if (existing) this.dropPartition(key, true);
         this.openPartition(topic, p, config);
       }
     }
+  }
+
+  /**
+   * One partition record of a delta (its topic's configs did not change): re-roles the local replica, opens it when
+   * the partition moved here (reassignment), closes it when it moved away. The replica, if it is still here.
+   */
+  private reconcilePartition(topic: TopicState, p: PartitionState): Partition | undefined {
+    this.opts.keepAlive?.();
+    const key = `${topic.name}-${p.partition}`;
+    const existing = this.partitions.get(key);
+    if (!p.replicas.includes(this.nodeId)) {
+      if (existing) this.closeUnwanted(key, existing);
+      return undefined;
+    }
+    if (existing && existing.topicId === topic.id) {
+      if (existing.applyState(p)) this.noteNewLeadership(existing);
+      return existing;
+    }
+    if (existing) this.dropPartition(key, true);
+    return this.openPartition(topic, p, effectiveTopicConfig(topic.configs, this.config));
   }
 
   /** A local replica the image no longer places here: deleted when the controller says why, else closed. */
@@ -457,6 +503,36 @@ export class Broker {
         this.fetchers.delete(id);
       }
     }
+  }
+
+  /**
+   * Whether a fetch of follower `replicaId` should come back soon (within NEW_LEADER_FETCH_WAIT_MS): it has not yet
+   * fetched a partition this broker newly leads. Its long poll would otherwise hold that partition back for up to
+   * replica.fetch.wait.max.ms, and acks=all writes to the new leader wait for exactly that follower. Partitions are
+   * forgotten once each live follower fetched them (or after NEW_LEADERSHIP_WINDOW_MS, a follower that never comes).
+   */
+  awaitsFollower(replicaId: number): boolean {
+    if (this.newLeaderships.size === 0) return false;
+    const now = Date.now();
+    const live = (id: number) => this.image.brokers.some((b) => b.id === id && !b.fenced);
+    let awaited = false;
+    for (const [p, since] of this.newLeaderships) {
+      const pending = !p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.state.replicas.some((r) => r !== this.nodeId && p.awaitsFirstFetchFrom(r) && live(r));
+      if (!pending) this.newLeaderships.delete(p);
+      else if (p.awaitsFirstFetchFrom(replicaId)) awaited = true;
+    }
+    return awaited;
+  }
+
+  private noteNewLeadership(p: Partition): void {
+    this.newLeaderships.set(p, Date.now());
+    this.leadershipsTaken++;
+  }
+
+  /** Calls `listener` after each metadata change that gave this broker new leaderships; returns the unsubscribe. */
+  onNewLeaderships(listener: () => void): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
   }
 
   /** Catch up with the controller (a fetcher learnt that leadership moved). */
@@ -717,6 +793,18 @@ export class Broker {
       }
     }
   }
+}
+
+/** How long a new leadership counts as new for that (a follower that does not come by then is not waited for). */
+const NEW_LEADERSHIP_WINDOW_MS = 3000;
+
+/** Whether a broker became live (registered, or unfenced) or moved in `next`: followers may fetch from it now. */
+function brokerCameBack(before: BrokerInfo[], next: BrokerInfo[]): boolean {
+  return next.some((b) => {
+    if (b.fenced) return false;
+    const old = before.find((x) => x.id === b.id);
+    return !old || old.fenced || old.port !== b.port || old.internalPort !== b.internalPort || old.host !== b.host;
+  });
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {

@@ -12,7 +12,7 @@ import { readMetadata, writeFileDurably } from './metadataStore';
 import { entityKey, entityProblem, QuotaEntityPart, quotaOpProblem } from './quotas';
 import type { ScramCredential, ScramMechanismName, UserCredentials } from './security/sasl';
 import { AclBinding, aclBindingProblem, AclFilter, aclFilterMatches, aclFilterProblem, sameBinding } from './security/authorizer';
-import { assignReplicas, BrokerInfo, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataDelta, MetadataImage, OFFSETS_TOPIC, PartitionState, TopicState } from './metadata';
+import { assignReplicas, BrokerInfo, copyPartitionState, liveBrokers, MAX_DELETED_TOPICS, MAX_PARTITIONS_PER_REQUEST, MetadataDelta, MetadataImage, OFFSETS_TOPIC, PartitionChange, PartitionState, TopicState } from './metadata';
 
 export interface CreateTopicSpec {
   name: string;
@@ -62,6 +62,8 @@ export class Controller extends EventEmitter {
   /** The epoch of the last delta published ('change'); what changed since then: */
   private publishedEpoch: number;
   private readonly dirtyTopics = new Set<string>();
+  /** Partitions changed in topics not carried whole (leader, ISR, replicas): sent as one record each. */
+  private readonly dirtyPartitions = new Map<string, Set<number>>();
   private readonly removedTopics = new Set<string>();
   private dirtyBrokers = false;
   private dirtyAcls = false;
@@ -105,9 +107,18 @@ export class Controller extends EventEmitter {
     return this.image.brokers.find((b) => b.id === id)?.fenced ?? true;
   }
 
-  /** Marks a topic as changed: the next delta carries it whole. */
+  /** Marks a topic as changed (configs, partition count, created): the next delta carries it whole. */
   private touch(topic: TopicState): void {
     this.dirtyTopics.add(topic.name);
+    this.dirtyPartitions.delete(topic.name);
+  }
+
+  /** Marks one partition as changed (leader, ISR, replicas): the next delta carries a record of it alone. */
+  private touchPartition(topic: TopicState, p: PartitionState): void {
+    if (this.dirtyTopics.has(topic.name)) return;
+    let set = this.dirtyPartitions.get(topic.name);
+    if (!set) this.dirtyPartitions.set(topic.name, (set = new Set()));
+    set.add(p.partition);
   }
 
   /** A deep copy of the current image (safe to hand to another component or process). */
@@ -153,6 +164,12 @@ export class Controller extends EventEmitter {
       const position = new Map(this.image.topics.map((t, i) => [t.name, i]));
       topics.sort((a, b) => position.get(a.name)! - position.get(b.name)!);
     }
+    const partitions: PartitionChange[] = [];
+    for (const [name, indexes] of this.dirtyPartitions) {
+      const t = this.topicsByName.get(name);
+      if (!t) continue;
+      for (const i of indexes) partitions.push({ topic: name, topicId: t.id, state: copyPartitionState(t.partitions[i]) });
+    }
     const delta: MetadataDelta = {
       baseEpoch: this.publishedEpoch,
       epoch: this.image.epoch,
@@ -162,6 +179,7 @@ export class Controller extends EventEmitter {
       topics,
       removedTopics,
     };
+    if (partitions.length > 0) delta.partitions = partitions;
     if (this.dirtyBrokers) delta.brokers = structuredClone(this.image.brokers);
     if (this.dirtyTombstones) delta.deletedTopics = structuredClone(this.image.deletedTopics ?? []);
     if (this.dirtyAcls) delta.acls = structuredClone(this.image.acls ?? []);
@@ -170,6 +188,7 @@ export class Controller extends EventEmitter {
     if (this.dirtyQuotas) delta.clientQuotas = structuredClone(this.image.clientQuotas ?? []);
     const reasons = this.reasons.splice(0);
     this.dirtyTopics.clear();
+    this.dirtyPartitions.clear();
     this.removedTopics.clear();
     this.dirtyBrokers = this.dirtyAcls = this.dirtyTombstones = false;
     this.dirtyBrokerConfigs = this.dirtyScram = this.dirtyQuotas = false;
@@ -236,25 +255,42 @@ export class Controller extends EventEmitter {
     }
   }
 
-  /** A broker is gone (crashed, paused past its session, or stopped): out of every ISR, leaders moved. */
+  /**
+   * A broker is gone (crashed, paused past its session, or stopped): its leaderships move and it leaves every ISR, in
+   * two deltas. The leader moves are published at once, before anything else is computed: the new leaders, their
+   * followers and every client wait for them, and with a thousand partitions the ISR shrinks of the partitions the
+   * broker only followed would double what the brokers must read and apply first. Those shrinks go in the next delta
+   * (the end of this tick); until then such an ISR still names the dead follower, which holds its high watermark
+   * back for that moment and is never unsafe.
+   */
   fenceBroker(id: number, reason = 'fenced'): void {
     const broker = this.image.brokers.find((b) => b.id === id);
     if (!broker || broker.fenced) return;
+    const started = performance.now();
     broker.fenced = true;
     this.dirtyBrokers = true;
+    const followed: Array<{ topic: TopicState; p: PartitionState }> = [];
+    let moved = 0;
     for (const topic of this.image.topics) {
       for (const p of topic.partitions) {
         if (!p.replicas.includes(id)) continue;
-        if (p.isr.includes(id) && p.isr.length > 1) {
-          p.isr = p.isr.filter((r) => r !== id);
-          p.partitionEpoch++;
-          this.touch(topic);
-        }
-        if (p.leader === id) this.electLeader(topic, p);
+        if (p.leader === id) {
+          this.electLeader(topic, p); // the ISR loses the dead broker with it
+          moved++;
+        } else if (p.isr.includes(id) && p.isr.length > 1) followed.push({ topic, p });
       }
     }
     this.pickControllerId();
-    this.commit(`broker ${id} ${reason}`);
+    this.commit(`broker ${id} ${reason}: ${moved} leader(s) moved`);
+    this.publish();
+    const published = performance.now();
+    for (const { topic, p } of followed) {
+      p.isr = p.isr.filter((r) => r !== id);
+      p.partitionEpoch++;
+      this.touchPartition(topic, p);
+    }
+    if (followed.length > 0) this.commit(`broker ${id} left the ISR of ${followed.length} partition(s) it followed`);
+    this.logger.debug(`fence of broker ${id}: ${moved} leader move(s) published after ${(published - started).toFixed(1)} ms; ${followed.length} ISR shrink(s) follow in the next delta`);
   }
 
   /** Clients need a live "controller" id in Metadata: we name the lowest live broker (KRaft does likewise). */
@@ -288,7 +324,7 @@ export class Controller extends EventEmitter {
     }
     p.leaderEpoch++;
     p.partitionEpoch++;
-    this.touch(topic);
+    this.touchPartition(topic, p);
   }
 
   private electOfflinePartitions(): void {
@@ -296,13 +332,13 @@ export class Controller extends EventEmitter {
       for (const p of topic.partitions) {
         if (p.leader === -1 || !this.isLive(p.leader)) {
           const before = p.leader;
-          const touched = this.dirtyTopics.has(topic.name);
+          const touched = this.dirtyPartitions.get(topic.name)?.has(p.partition) ?? false;
           this.electLeader(topic, p);
           if (p.leader === -1 && before === -1) {
             // nothing changed: undo the epoch bumps so idle partitions do not churn
             p.leaderEpoch--;
             p.partitionEpoch--;
-            if (!touched) this.dirtyTopics.delete(topic.name);
+            if (!touched) this.dirtyPartitions.get(topic.name)?.delete(p.partition);
           }
         }
       }
@@ -419,6 +455,7 @@ export class Controller extends EventEmitter {
     this.topicsByName.delete(name);
     this.topicsByCollisionKey.delete(collisionKey(name));
     this.removedTopics.add(name);
+    this.dirtyPartitions.delete(name);
     this.dirtyTombstones = true;
     const tombstones = (this.image.deletedTopics ??= []);
     tombstones.push({ name: deleted.name, id: deleted.id });
@@ -510,7 +547,7 @@ export class Controller extends EventEmitter {
     if (next.length !== p.isr.length || next.some((r) => !p.isr.includes(r))) {
       p.isr = p.replicas.filter((r) => next.includes(r));
       p.partitionEpoch++;
-      this.touch(topic);
+      this.touchPartition(topic, p);
       this.maybeCompleteReassignment(topic, p);
       this.commit(`ISR of ${topicName}-${partition} is now [${p.isr.join(',')}]`);
     }
@@ -566,12 +603,12 @@ export class Controller extends EventEmitter {
           p.isr = p.isr.filter((r) => r !== id);
           p.leaderEpoch++;
           p.partitionEpoch++;
-          this.touch(topic);
+          this.touchPartition(topic, p);
           moved++;
         } else if (p.isr.includes(id) && p.isr.length > 1) {
           p.isr = p.isr.filter((r) => r !== id);
           p.partitionEpoch++;
-          this.touch(topic);
+          this.touchPartition(topic, p);
         }
       }
     }
@@ -604,7 +641,7 @@ export class Controller extends EventEmitter {
       }
       p.leaderEpoch++;
       p.partitionEpoch++;
-      this.touch(t);
+      this.touchPartition(t, p);
       return result(0);
     });
     if (results.some((r) => r.errorCode === 0)) this.commit(`elected leaders (${type === 0 ? 'preferred' : 'unclean'})`);
@@ -620,7 +657,7 @@ export class Controller extends EventEmitter {
     const t = this.topicsByName.get(topic);
     const p = t?.partitions[partition];
     if (!t || !p) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    this.touch(t);
+    this.touchPartition(t, p);
     if (target === null) {
       if (p.addingReplicas.length === 0 && p.removingReplicas.length === 0) throw new KafkaError(ErrorCode.NO_REASSIGNMENT_IN_PROGRESS);
       p.replicas = p.replicas.filter((r) => !p.addingReplicas.includes(r));

@@ -74,8 +74,11 @@ export interface MetadataImage {
  * What changed between two epochs of the controller's image, as KRaft's metadata records carry it: the controller
  * publishes one per tick (all the changes of a request, or of the requests that arrived together), and brokers apply
  * it to the image they have. A whole image goes to a broker only when it (re)connects or has missed a delta.
- * Topics are carried whole (a changed partition sends its topic): upserting a topic is idempotent, so a delta is valid
- * for any image of the same controller from `baseEpoch` up to `epoch`.
+ * A topic created or changed as a whole (configs, partition count) is carried whole; a leader or ISR change of an
+ * existing topic is carried as a record of that one partition (`partitions`): a broker's failure moves a thousand
+ * leaders of a thousand topics, and the brokers must not parse, copy and reconcile every partition of those topics to
+ * learn it. Both are upserts of the current state, so a delta is valid for any image of the same controller from
+ * `baseEpoch` up to `epoch`.
  */
 export interface MetadataDelta {
   /** The image this delta applies to must be at least this epoch (older: the receiver missed one, ask for the image). */
@@ -88,6 +91,12 @@ export interface MetadataDelta {
   brokers?: BrokerInfo[];
   /** Topics created or changed, whole; a new name goes to the end (the controller's order). */
   topics: TopicState[];
+  /**
+   * Partitions of existing topics whose state changed (leader, ISR, replicas), each as it is now; applied after
+   * `topics`, and never for a topic carried whole in the same delta. A record whose topic id is not the receiver's
+   * topic of that name is ignored (the topic was deleted meanwhile).
+   */
+  partitions?: PartitionChange[];
   /** Names of topics deleted (applied before `topics`: a topic deleted and created again within one delta is in both). */
   removedTopics: string[];
   /** The tombstone list, when it changed. */
@@ -100,11 +109,34 @@ export interface MetadataDelta {
   clientQuotas?: ClientQuotaEntry[];
 }
 
+/** A copy of a partition's state (plain fields and arrays of ids: faster than structuredClone, a thousand at a time). */
+export function copyPartitionState(p: PartitionState): PartitionState {
+  return {
+    partition: p.partition,
+    replicas: p.replicas.slice(),
+    isr: p.isr.slice(),
+    leader: p.leader,
+    leaderEpoch: p.leaderEpoch,
+    partitionEpoch: p.partitionEpoch,
+    addingReplicas: p.addingReplicas.slice(),
+    removingReplicas: p.removingReplicas.slice(),
+  };
+}
+
+/** One partition's new state, as a delta carries it (KRaft's PartitionChangeRecord, with the whole state). */
+export interface PartitionChange {
+  topic: string;
+  topicId: string;
+  state: PartitionState;
+}
+
 /**
  * The image after `delta`. The input image is not modified (its topic objects are shared with the result where
- * unchanged). Only valid when image.epoch >= delta.baseEpoch (see MetadataDelta).
+ * unchanged; a topic with partition records gets a new object with a new partitions array). Only valid when
+ * image.epoch >= delta.baseEpoch (see MetadataDelta). `changedTopics`, when given, receives every topic object of the
+ * result that is new (carried whole, or changed by partition records), by name: receivers index them.
  */
-export function applyDelta(image: MetadataImage, delta: MetadataDelta): MetadataImage {
+export function applyDelta(image: MetadataImage, delta: MetadataDelta, changedTopics?: Map<string, TopicState>): MetadataImage {
   const removed = new Set(delta.removedTopics);
   const changed = new Map(delta.topics.map((t) => [t.name, t]));
   const topics: TopicState[] = [];
@@ -116,6 +148,8 @@ export function applyDelta(image: MetadataImage, delta: MetadataDelta): Metadata
     if (next) changed.delete(t.name);
   }
   for (const t of changed.values()) topics.push(t);
+  for (const t of delta.topics) changedTopics?.set(t.name, t);
+  if (delta.partitions && delta.partitions.length > 0) applyPartitionChanges(topics, delta.partitions, changedTopics);
   const next: MetadataImage = {
     ...image,
     clusterId: delta.clusterId,
@@ -131,6 +165,23 @@ export function applyDelta(image: MetadataImage, delta: MetadataDelta): Metadata
   if (delta.scramCredentials) next.scramCredentials = delta.scramCredentials;
   if (delta.clientQuotas) next.clientQuotas = delta.clientQuotas;
   return next;
+}
+
+/** Replaces, in `topics` (in place), each topic named by a record with a copy holding the records' partition states. */
+function applyPartitionChanges(topics: TopicState[], changes: PartitionChange[], changedTopics?: Map<string, TopicState>): void {
+  const position = new Map<string, number>();
+  topics.forEach((t, i) => position.set(t.name, i));
+  const copied = new Set<string>();
+  for (const c of changes) {
+    const i = position.get(c.topic);
+    if (i === undefined || topics[i].id !== c.topicId) continue;
+    if (!copied.has(c.topic)) {
+      copied.add(c.topic);
+      topics[i] = { ...topics[i], partitions: topics[i].partitions.slice() };
+    }
+    topics[i].partitions[c.state.partition] = c.state;
+    changedTopics?.set(c.topic, topics[i]);
+  }
 }
 
 /** How many deleted topics' ids the image remembers. */

@@ -34,6 +34,9 @@ export interface FollowerSession {
   fetchOffsetOf(p: Partition): number | undefined;
 }
 
+/** How long a follower's fetch waits at most while it has not fetched the partitions its broker newly leads. */
+export const NEW_LEADER_FETCH_WAIT_MS = 10;
+
 /** Asks the controller for a new ISR; the partition learns the outcome from the next metadata image. */
 export type IsrChangeRequester = (p: Partition, isr: number[]) => void;
 
@@ -93,8 +96,8 @@ export class Partition {
     return Math.min(Number(this.config['min.insync.replicas'] ?? '1'), this.state.replicas.length);
   }
 
-  /** Called when the controller's view of this partition changes. */
-  applyState(state: PartitionState): void {
+  /** Called when the controller's view of this partition changes. Whether this replica became leader (of a new epoch). */
+  applyState(state: PartitionState): boolean {
     // The first state applied counts too: a replica created (or reopened) as leader must know its followers, or the
     // ISR check finds none and drops every follower that has not fetched yet (ISR churn on topic creation).
     const becameLeader =
@@ -114,6 +117,12 @@ export class Partition {
     this.maybeIncrementHighWatermark();
     // Waiters (acks=all produces, long-poll fetches) re-check: leadership or the ISR may have changed under them.
     this.notifyData();
+    return becameLeader;
+  }
+
+  /** Whether this leader still waits for `replicaId`'s first fetch since it took the leadership. */
+  awaitsFirstFetchFrom(replicaId: number): boolean {
+    return this.isLeader && this.followers.get(replicaId)?.leo === -1;
   }
 
   /** Checks a client-supplied leader epoch the way Kafka fences stale and future epochs. */

@@ -18,6 +18,14 @@ import { sep } from 'node:path';
 
 const FETCH_VERSION = 12;
 const RETRY_BACKOFF_MS = 200;
+/**
+ * A partition whose leader has not applied the metadata that made it leader yet (it answers UNKNOWN_LEADER_EPOCH, or
+ * NOT_LEADER_OR_FOLLOWER naming an older epoch than ours) is asked again this much later: the leader is milliseconds
+ * behind after a failover, and acks=all writes to it wait for this follower.
+ */
+const LEADER_BEHIND_RETRY_MS = 10;
+/** Quick retries of one partition in a row before the usual backoff (a leader that stays behind is not polled hot). */
+const MAX_QUICK_RETRIES = 20;
 /** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
 const STORAGE_RETRY_BACKOFF_MS = 2000;
 
@@ -42,6 +50,8 @@ export class LeaderFetcher {
   private readonly partitions = new Set<Partition>();
   /** Partitions the leader refused recently, and when to try them again. */
   private readonly backoffUntil = new Map<Partition, number>();
+  /** Quick retries in a row per partition (LEADER_BEHIND_RETRY_MS), until it is answered without error. */
+  private readonly quickRetries = new Map<Partition, number>();
   private client: WireClient | undefined;
   private running = false;
   private stopped = false;
@@ -78,6 +88,7 @@ export class LeaderFetcher {
   remove(p: Partition): void {
     this.partitions.delete(p);
     this.backoffUntil.delete(p);
+    this.quickRetries.delete(p);
     this.touched.add(p);
   }
 
@@ -219,7 +230,8 @@ export class LeaderFetcher {
       ps.push(p);
     }
     this.touched.clear();
-    const maxWaitMs = Number(this.broker.config['replica.fetch.wait.max.ms'] ?? 500);
+    // A partition waiting to be retried must not wait for this long poll too: the poll ends when its wait does.
+    const maxWaitMs = Math.max(0, Math.min(Number(this.broker.config['replica.fetch.wait.max.ms'] ?? 500), nextRetry - now));
     const res = await client.request(
       Fetch,
       FETCH_VERSION,
@@ -273,9 +285,10 @@ export class LeaderFetcher {
         if (!p || !this.partitions.has(p) || p.isLeader) continue;
         this.touched.add(p);
         if (pr.errorCode !== 0) {
-          this.handleError(p, pr.errorCode, pr.logStartOffset);
+          this.handleError(p, pr.errorCode, pr.logStartOffset, pr.currentLeader.leaderEpoch);
           continue;
         }
+        this.quickRetries.delete(p);
         let progressed = false;
         if (pr.divergingEpoch.epoch >= 0) {
           this.truncateOnDivergence(p, pr.divergingEpoch.epoch, pr.divergingEpoch.endOffset);
@@ -304,7 +317,7 @@ export class LeaderFetcher {
     if (p.highWatermark > p.logEndOffset) p.log.setHighWatermark(p.logEndOffset);
   }
 
-  private handleError(p: Partition, code: number, leaderLogStart: number): void {
+  private handleError(p: Partition, code: number, leaderLogStart: number, leaderEpochThere: number): void {
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
       if (leaderLogStart > p.logEndOffset) {
         this.broker.logger.info(`${p.key}: behind the leader's log start ${leaderLogStart}; restarting the replica there`);
@@ -315,10 +328,15 @@ export class LeaderFetcher {
       }
       return;
     }
-    // Leadership moved, or the leader has not yet seen the metadata we have: back off briefly. If leadership
-    // really moved, the next metadata image moves this partition to another fetcher.
-    this.broker.logger.debug(`${p.key}: leader ${this.leaderId} answered ${errorName(code)}`);
-    this.backoffUntil.set(p, Date.now() + RETRY_BACKOFF_MS);
-    this.broker.requestMetadataRefresh();
+    // Leadership moved, or the leader has not yet seen the metadata we have: back off briefly (very briefly when the
+    // leader is only behind us). If leadership really moved, the next metadata image moves this partition to another
+    // fetcher.
+    const retries = this.quickRetries.get(p) ?? 0;
+    const leaderBehind =
+      retries < MAX_QUICK_RETRIES && (code === ErrorCode.UNKNOWN_LEADER_EPOCH || (code === ErrorCode.NOT_LEADER_OR_FOLLOWER && leaderEpochThere < p.leaderEpoch));
+    if (leaderBehind) this.quickRetries.set(p, retries + 1);
+    this.broker.logger.debug(`${p.key}: leader ${this.leaderId} answered ${errorName(code)}${leaderBehind ? ' (behind our metadata)' : ''}`);
+    this.backoffUntil.set(p, Date.now() + (leaderBehind ? LEADER_BEHIND_RETRY_MS : RETRY_BACKOFF_MS));
+    if (!leaderBehind) this.broker.requestMetadataRefresh();
   }
 }

@@ -26,9 +26,12 @@ export class LineLink<In, Out> extends EventEmitter {
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
     socket.on('data', (chunk: string) => {
+      // A large message (a metadata image or delta) arrives in many chunks: look for its end in the new chunk only.
+      const from = this.buffered.length;
       this.buffered += chunk;
-      let nl: number;
-      while ((nl = this.buffered.indexOf('\n')) >= 0) {
+      if (chunk.indexOf('\n') < 0) return;
+      let nl = this.buffered.indexOf('\n', from);
+      for (; nl >= 0; nl = this.buffered.indexOf('\n')) {
         const line = this.buffered.slice(0, nl);
         this.buffered = this.buffered.slice(nl + 1);
         if (line === '') continue;
@@ -57,10 +60,16 @@ export class LineLink<In, Out> extends EventEmitter {
     return this.sendEncoded(encodeLine(msg));
   }
 
-  /** Sends a message already encoded with encodeLine (one encoding for a message that goes to every broker). */
-  sendEncoded(line: string): boolean {
-    if (!this.connected) return false;
-    this.socket.write(line);
+  /**
+   * Sends a message already encoded with encodeLine (one encoding for a message that goes to every broker);
+   * `written` is called once the socket handed all of it to the kernel, or failed (at once when not connected).
+   */
+  sendEncoded(line: string, written?: () => void): boolean {
+    if (!this.connected) {
+      written?.();
+      return false;
+    }
+    this.socket.write(line, written && (() => written()));
     return true;
   }
 

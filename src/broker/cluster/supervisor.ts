@@ -32,7 +32,7 @@ import { KafkaError } from '../../protocol/errorCode';
 import { BrokerConfig } from '../configs';
 import { Controller } from '../controller';
 import { Logger, nopLogger, tagged } from '../logger';
-import { applyDelta, MetadataDelta, MetadataImage, TopicState } from '../metadata';
+import { applyDelta, MetadataDelta, MetadataImage, PartitionState, TopicState } from '../metadata';
 import { previousCopy } from '../metadataStore';
 import { ListenerSecurity, securityProtocol, SecuritySummary } from '../security/listener';
 import { deriveCredentials, SaslMechanismName, SaslUser } from '../security/sasl';
@@ -106,6 +106,8 @@ export interface ClusterSecurityOptions {
 
 /** Broker ids, ports and pids of the last start: what a later supervisor adopts from. */
 const LAYOUT_FILE = 'cluster.json';
+/** Above this many partition events in one delta (a broker's failure), the log gets one summary line instead. */
+const MAX_LOGGED_PARTITION_EVENTS = 20;
 
 export interface SupervisorOptions {
   dir: string;
@@ -597,13 +599,14 @@ export class Supervisor extends EventEmitter {
     const graceful = h.state === 'stopping' || h.saidStopping || (code === 0 && !signal);
     h.state = graceful ? 'stopped' : 'crashed';
     h.markGone();
+    // A process that is gone is fenced at once: no need to wait for a session timeout. The fence first: its leader
+    // moves go to the brokers before anything else is done here.
+    if (!this.shuttingDown) this.controller.fenceBroker(h.id, graceful ? 'stopped' : 'process exited');
     this.event({
       type: graceful ? 'broker-stopped' : 'broker-crashed',
       broker: h.id,
       message: graceful ? `broker ${h.id} stopped` : `broker ${h.id} died (${signal ?? (code === null ? 'process gone' : `exit code ${code}`)})`,
     });
-    // A process that is gone is fenced at once: no need to wait for a session timeout.
-    if (!this.shuttingDown) this.controller.fenceBroker(h.id, graceful ? 'stopped' : 'process exited');
   }
 
   private checkSessions(): void {
@@ -621,31 +624,57 @@ export class Supervisor extends EventEmitter {
   // ---- metadata and events ---------------------------------------------------------------------------------
 
   /**
-   * A delta from the controller: to every broker (once encoded), then turned into cluster events. The events come in
-   * the next turn of the event loop: a broker's failure changes every partition it held (thousands of events and log
-   * lines), and a delta that large does not fit the socket buffers at once, so its tail reaches the brokers only once
-   * this process is back in the event loop: the new leaders must not wait for the event log.
+   * A delta from the controller: to every broker (once encoded) first, then the bookkeeping, then cluster events and
+   * the state for the control streams once every broker link has taken the whole delta: a broker's failure changes
+   * every partition it held (thousands of events), and a delta that large does not fit the socket buffers at once,
+   * so its tail reaches the brokers only when this process is back in the event loop: the new leaders must not wait
+   * for the event log.
    */
   private onMetadata(delta: MetadataDelta): void {
-    if (!this.pushesHeld) this.pushToAll({ type: 'metadata-delta', delta });
+    const written = this.pushesHeld ? Promise.resolve() : this.pushToAll({ type: 'metadata-delta', delta });
+    const pushedMs = performance.now();
     const before = this.lastImage;
     const oldTopics = new Map<string, TopicState | undefined>();
     for (const name of delta.removedTopics) oldTopics.set(name, this.lastTopics.get(name));
     for (const t of delta.topics) if (!oldTopics.has(t.name)) oldTopics.set(t.name, this.lastTopics.get(t.name));
-    setImmediate(() => this.diff(before, delta, oldTopics));
-    this.lastImage = applyDelta(this.lastImage, delta);
+    for (const c of delta.partitions ?? []) if (!oldTopics.has(c.topic)) oldTopics.set(c.topic, this.lastTopics.get(c.topic));
+    const changedTopics = new Map<string, TopicState>();
+    this.lastImage = applyDelta(this.lastImage, delta, changedTopics);
     for (const name of delta.removedTopics) this.lastTopics.delete(name);
-    for (const t of delta.topics) this.lastTopics.set(t.name, t);
-    this.emit('metadata', this.lastImage);
+    for (const [name, t] of changedTopics) this.lastTopics.set(name, t);
+    const image = this.lastImage;
+    this.afterWritten(written, () => {
+      if (delta.partitions && delta.partitions.length > 0) {
+        this.logger.debug(`metadata epoch ${delta.epoch} (${delta.partitions.length} partition record(s)) taken by every broker link ${(performance.now() - pushedMs).toFixed(1)} ms after the push`);
+      }
+      this.diff(before, delta, oldTopics);
+      this.emit('metadata', image);
+    });
   }
 
-  private pushToAll(msg: SupervisorToBroker): void {
+  /** What waits for the broker links to take a delta, in order (events of one delta never overtake the previous). */
+  private eventsChain: Promise<void> = Promise.resolve();
+
+  /** Runs `fn` once `written` settled, at the earliest on the next turn of the event loop. */
+  private afterWritten(written: Promise<void>, fn: () => void): void {
+    this.eventsChain = this.eventsChain
+      .then(() => written)
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(fn)
+      .catch((err: Error) => this.logger.error(`cluster events failed: ${err.stack ?? err.message}`));
+  }
+
+  /** Sends `msg` to every live broker link; resolves once each link handed all of it to the kernel (or closed). */
+  private pushToAll(msg: SupervisorToBroker): Promise<void> {
     let line: string | undefined;
+    const written: Array<Promise<void>> = [];
     for (const h of this.handles.values()) {
       if (h.link?.connected && (h.state === 'running' || h.state === 'starting' || h.state === 'paused')) {
-        h.link.sendEncoded((line ??= encodeLine(msg)));
+        const link = h.link;
+        written.push(new Promise<void>((resolve) => link.sendEncoded((line ??= encodeLine(msg)), () => resolve())));
       }
     }
+    return Promise.all(written).then(() => undefined);
   }
 
   /** Events for what a delta changes; only the topics it carries are compared (nothing per idle partition). */
@@ -664,6 +693,7 @@ export class Supervisor extends EventEmitter {
       if (old && !old.internal) this.event({ type: 'topic-deleted', topic: old.name, message: `topic ${old.name} deleted` });
     }
     const removed = new Set(delta.removedTopics);
+    const partitionEvents: Array<Omit<ClusterEvent, 'time'>> = [];
     for (const t of delta.topics) {
       const candidate = oldTopics.get(t.name);
       const old = candidate && candidate.id === t.id && !removed.has(t.name) ? candidate : undefined;
@@ -674,24 +704,44 @@ export class Supervisor extends EventEmitter {
       if (old.partitions.length !== t.partitions.length) this.event({ type: 'partitions-changed', topic: t.name, message: `topic ${t.name} now has ${t.partitions.length} partitions` });
       for (const p of t.partitions) {
         const q = old.partitions[p.partition];
-        if (!q) continue;
-        const where = { topic: t.name, partition: p.partition };
-        if (q.leader !== p.leader) {
-          this.event({ type: 'leader-changed', ...where, from: q.leader, to: p.leader, message: `${t.name}-${p.partition}: leader ${q.leader} -> ${p.leader === -1 ? 'none' : p.leader} (epoch ${p.leaderEpoch})` });
-        }
-        const removed = q.isr.filter((r) => !p.isr.includes(r));
-        const added = p.isr.filter((r) => !q.isr.includes(r));
-        if (removed.length) this.event({ type: 'isr-shrunk', ...where, from: q.isr, to: p.isr, message: `${t.name}-${p.partition}: ISR [${q.isr}] -> [${p.isr}]` });
-        if (added.length) this.event({ type: 'isr-expanded', ...where, from: q.isr, to: p.isr, message: `${t.name}-${p.partition}: ISR [${q.isr}] -> [${p.isr}]` });
+        if (q) partitionEvents.push(...this.partitionEvents(t.name, q, p));
       }
+    }
+    for (const c of delta.partitions ?? []) {
+      const old = oldTopics.get(c.topic);
+      const q = old && old.id === c.topicId ? old.partitions[c.state.partition] : undefined;
+      if (q) partitionEvents.push(...this.partitionEvents(c.topic, q, c.state));
+    }
+    // A broker's failure moves a thousand leaders: every event still goes out, but the log gets one line for them.
+    const quiet = partitionEvents.length > MAX_LOGGED_PARTITION_EVENTS;
+    for (const e of partitionEvents) this.event(e, !quiet);
+    if (quiet) {
+      const count = (type: ClusterEventType) => partitionEvents.filter((e) => e.type === type).length;
+      this.logger.info(
+        `metadata epoch ${delta.epoch}: ${count('leader-changed')} leader change(s), ${count('isr-shrunk')} ISR shrink(s), ${count('isr-expanded')} ISR expansion(s) (first: ${partitionEvents[0].message})`,
+      );
     }
   }
 
-  private event(e: Omit<ClusterEvent, 'time'>): void {
+  /** The events of one partition's change from `q` to `p`. */
+  private partitionEvents(topic: string, q: PartitionState, p: PartitionState): Array<Omit<ClusterEvent, 'time'>> {
+    const out: Array<Omit<ClusterEvent, 'time'>> = [];
+    const where = { topic, partition: p.partition };
+    if (q.leader !== p.leader) {
+      out.push({ type: 'leader-changed', ...where, from: q.leader, to: p.leader, message: `${topic}-${p.partition}: leader ${q.leader} -> ${p.leader === -1 ? 'none' : p.leader} (epoch ${p.leaderEpoch})` });
+    }
+    const removed = q.isr.filter((r) => !p.isr.includes(r));
+    const added = p.isr.filter((r) => !q.isr.includes(r));
+    if (removed.length) out.push({ type: 'isr-shrunk', ...where, from: q.isr, to: p.isr, message: `${topic}-${p.partition}: ISR [${q.isr}] -> [${p.isr}]` });
+    if (added.length) out.push({ type: 'isr-expanded', ...where, from: q.isr, to: p.isr, message: `${topic}-${p.partition}: ISR [${q.isr}] -> [${p.isr}]` });
+    return out;
+  }
+
+  private event(e: Omit<ClusterEvent, 'time'>, log = true): void {
     const ev = { time: Date.now(), ...e };
     this.events.push(ev);
     if (this.events.length > 1000) this.events.shift();
-    this.logger.info(ev.message);
+    if (log) this.logger.info(ev.message);
     this.emit('event', ev);
   }
 

@@ -9,7 +9,7 @@ import { Fetch } from '../../protocol/apis/01-fetch';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
-import { Partition } from '../partition';
+import { NEW_LEADER_FETCH_WAIT_MS, Partition } from '../partition';
 import { OffsetOutOfRangeError } from '../state/partitionLog';
 import { iterateBatchHeaders } from '../../protocol/records/recordBatch';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
@@ -288,7 +288,10 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
 
   // A session fetch may have read none of its partitions (none had news), yet waits for any of them.
   const nothingToWaitFor = session ? session.partitions.size === 0 : wanted.length === 0;
-  if (bytes >= Math.max(req.minBytes, 1) || req.maxWaitMs <= 0 || hasError || nothingToWaitFor) return respond();
+  // A follower that has not fetched the partitions this broker newly leads comes back soon with them (see
+  // Broker.awaitsFollower); so does one waiting here when this broker takes new leaderships meanwhile.
+  const maxWaitMs = isFollower && broker.awaitsFollower(replicaId) ? Math.min(req.maxWaitMs, NEW_LEADER_FETCH_WAIT_MS) : req.maxWaitMs;
+  if (bytes >= Math.max(req.minBytes, 1) || maxWaitMs <= 0 || hasError || nothingToWaitFor) return respond();
 
   return new Promise<Res>((resolve) => {
     const unsubscribes: Array<() => void> = [];
@@ -343,7 +346,16 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     }
     // Partitions without news since the first read need no second one: their answer (and, for a follower, the
     // position it reported) stands.
-    timer = setTimeout(finish, req.maxWaitMs);
+    timer = setTimeout(finish, maxWaitMs);
+    if (isFollower) {
+      unsubscribes.push(
+        broker.onNewLeaderships(() => {
+          if (settled || !broker.awaitsFollower(replicaId)) return;
+          clearTimeout(timer);
+          timer = setTimeout(finish, NEW_LEADER_FETCH_WAIT_MS);
+        }),
+      );
+    }
   });
 }
 

@@ -129,3 +129,117 @@ test('a broker takes deltas that follow its image, and the whole image when it m
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a leader or ISR change travels as a record of that partition alone; a fence publishes its leader moves first', async () => {
+  const controller = controllerWithBrokers();
+  controller.createTopics(Array.from({ length: 30 }, (_, i) => ({ name: `f${i}`, numPartitions: 3, replicationFactor: 3 })));
+  controller.alterTopicConfigs('f0', { 'retention.ms': '1000' });
+  await tick();
+  let image = controller.snapshot();
+  const deltas: MetadataDelta[] = [];
+  controller.on('change', (d: MetadataDelta) => deltas.push(d));
+
+  // One ISR change: one record, no topic. (A partition broker 2 leads: its ISR is broker 2 alone now.)
+  const alone = image.topics.filter((t) => t.name !== 'f4').flatMap((t) => t.partitions.filter((q) => q.leader === 2).map((q) => ({ topic: t.name, p: q })))[0];
+  controller.alterIsr(alone.topic, alone.p.partition, alone.p.leaderEpoch, [2]);
+  await tick();
+  assert.equal(deltas.length, 1);
+  assert.equal(deltas[0].topics.length, 0);
+  assert.deepEqual(deltas[0].partitions?.map((c) => [c.topic, c.state.partition, c.state.isr]), [[alone.topic, alone.p.partition, [2]]]);
+  image = applyDelta(image, deltas.splice(0)[0]);
+  assert.deepEqual(image, controller.snapshot());
+
+  // A config change and a leader change of the same topic in one tick: the topic goes whole, with no record.
+  controller.alterTopicConfigs('f4', { 'retention.ms': '2000' });
+  controller.electLeaders(1, [{ topic: 'f4', partition: 0 }]); // not needed: no change
+  controller.alterIsr('f4', 1, image.topics.find((t) => t.name === 'f4')!.partitions[1].leaderEpoch, [image.topics.find((t) => t.name === 'f4')!.partitions[1].leader]);
+  await tick();
+  assert.deepEqual(deltas[0].topics.map((t) => t.name), ['f4']);
+  assert.equal(deltas[0].partitions, undefined);
+  image = applyDelta(image, deltas.splice(0)[0]);
+  assert.deepEqual(image, controller.snapshot());
+
+  // Broker 2 fails: the first delta (published before fenceBroker returns) moves every leadership it held and says it
+  // is fenced; the ISR shrinks of the partitions it only followed come in the next one.
+  const led = image.topics.flatMap((t) => t.partitions.filter((q) => q.leader === 2).map((q) => `${t.name}-${q.partition}`));
+  const followed = image.topics.flatMap((t) => t.partitions.filter((q) => q.leader !== 2 && q.isr.includes(2)).map((q) => `${t.name}-${q.partition}`));
+  assert.ok(led.length > 10 && followed.length > 10);
+  controller.fenceBroker(2, 'process exited');
+  assert.equal(deltas.length, 1, 'the leader moves are out before fenceBroker returns');
+  const [moves] = deltas;
+  assert.equal(moves.brokers?.find((b) => b.id === 2)?.fenced, true);
+  assert.equal(moves.topics.length, 0, 'no topic is sent whole');
+  assert.deepEqual(moves.partitions?.map((c) => `${c.topic}-${c.state.partition}`).sort(), [...led].sort());
+  const offline = moves.partitions!.filter((c) => c.state.leader === -1).map((c) => `${c.topic}-${c.state.partition}`);
+  assert.ok(offline.includes(`${alone.topic}-${alone.p.partition}`), 'the partition in sync on broker 2 alone is offline');
+  for (const c of moves.partitions!) {
+    assert.notEqual(c.state.leader, 2);
+    // A partition whose ISR was broker 2 alone goes offline and keeps that ISR, so that broker 2 can take it back.
+    if (c.state.leader === -1) assert.deepEqual(c.state.isr, [2]);
+    else assert.ok(!c.state.isr.includes(2), `${c.topic}-${c.state.partition} lost broker 2 from its ISR with the move`);
+  }
+  await tick();
+  assert.equal(deltas.length, 2);
+  const shrinks = deltas[1];
+  assert.equal(shrinks.baseEpoch, moves.epoch);
+  assert.deepEqual(shrinks.partitions?.map((c) => `${c.topic}-${c.state.partition}`).sort(), [...followed].sort());
+  assert.ok(shrinks.partitions!.every((c) => !c.state.isr.includes(2) && c.state.leader !== 2));
+  for (const d of deltas.splice(0)) image = applyDelta(image, d);
+  assert.deepEqual(image, controller.snapshot());
+
+  // A record of a topic deleted and created again (another id) is not applied to the new topic.
+  const old = image.topics.find((t) => t.name === 'f5')!;
+  const staleRecord = { topic: 'f5', topicId: old.id, state: { ...old.partitions[0], leader: 3, leaderEpoch: 99 } };
+  controller.deleteTopic('f5');
+  controller.createTopic({ name: 'f5', numPartitions: 3, replicationFactor: 2 });
+  await tick();
+  image = applyDelta(image, deltas.splice(0)[0]);
+  const f5 = image.topics.find((t) => t.name === 'f5')!;
+  const after = applyDelta(image, { ...moves, brokers: undefined, baseEpoch: image.epoch, epoch: image.epoch + 1, partitions: [staleRecord] });
+  assert.equal(after.topics.find((t) => t.name === 'f5'), f5, 'the new f5 is untouched');
+});
+
+test('a broker applies partition records: takes and gives up leadership, opens and closes replicas, only those named', async () => {
+  const dir = tempDir('minikafka-delta-records-');
+  const controller = controllerWithBrokers();
+  controller.createTopics(Array.from({ length: 20 }, (_, i) => ({ name: `r${i}`, numPartitions: 3, replicationFactor: 2 })));
+  await tick();
+  const broker = new Broker({ nodeId: 1, logDir: dir, controller: localControllerChannel(controller) });
+  const deltas: MetadataDelta[] = [];
+  const listener = (d: MetadataDelta) => deltas.push(d);
+  controller.on('change', listener);
+  try {
+    broker.applyMetadata(controller.snapshot());
+    const hereBefore = [...broker.partitions.keys()].sort();
+    // Broker 3 fails: broker 1 takes the partitions it led where broker 1 is in the ISR.
+    const willLead = controller.snapshot().topics.flatMap((t) => t.partitions.filter((p) => p.leader === 3 && p.isr.includes(1)).map((p) => `${t.name}-${p.partition}`));
+    assert.ok(willLead.length > 0);
+    for (const k of willLead) assert.equal(broker.partitions.get(k)?.isLeader, false);
+    controller.fenceBroker(3, 'process exited');
+    await tick();
+    for (const d of deltas.splice(0)) broker.applyMetadataDelta(d);
+    assert.deepEqual(broker.image, controller.snapshot());
+    for (const k of willLead) assert.equal(broker.partitions.get(k)?.isLeader, true, `${k} is led here now`);
+    assert.deepEqual([...broker.partitions.keys()].sort(), hereBefore, 'no replica opened or closed');
+
+    // A reassignment moves a partition onto broker 1 and another away from it.
+    controller.registerBroker({ id: 3, host: '127.0.0.1', port: 9003, rack: null });
+    const image = controller.snapshot();
+    const notHere = image.topics.flatMap((t) => t.partitions.filter((p) => !p.replicas.includes(1)).map((p) => ({ t: t.name, p })))[0];
+    const here = image.topics.flatMap((t) => t.partitions.filter((p) => p.replicas.includes(1) && p.leader !== 1).map((p) => ({ t: t.name, p })))[0];
+    controller.reassignPartition(notHere.t, notHere.p.partition, [1, ...notHere.p.replicas]);
+    controller.reassignPartition(here.t, here.p.partition, [2, 3]);
+    await tick();
+    const ds = deltas.splice(0);
+    assert.ok(ds.every((d) => d.topics.length === 0), 'reassignments travel as records');
+    for (const d of ds) broker.applyMetadataDelta(d);
+    assert.deepEqual(broker.image, controller.snapshot());
+    assert.ok(broker.partition(notHere.t, notHere.p.partition), 'the replica moved here is open');
+    const leaving = controller.snapshot().topics.find((t) => t.name === here.t)!.partitions[here.p.partition];
+    assert.equal(broker.partition(here.t, here.p.partition) === undefined, !leaving.replicas.includes(1), 'a replica moved away is closed once the move completes');
+  } finally {
+    controller.off('change', listener);
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
