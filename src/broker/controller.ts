@@ -581,7 +581,7 @@ export class Controller extends EventEmitter {
         continue;
       }
       p.partitionEpoch++;
-      this.touch(topic);
+      this.touchPartition(topic, p);
       changed++;
     }
     if (changed > 0) this.commit(`broker ${brokerId}: ${changed} replica(s) offline, ${moved} leader(s) moved`);
