@@ -193,10 +193,11 @@ export function mustRespond(sp: SessionPartition, res: { errorCode: number; high
 }
 
 /**
- * The partitions of this broker that had news (appends, high watermark moves, leadership changes), in order, in a
- * bounded ring: an incremental fetch looks only at the partitions that had news since its previous fetch, not at all
- * of its session's (thousands, idle), except for a full pass now and then. Waiting fetches listen here too: one
- * listener per fetch instead of one per partition.
+ * The partitions of this broker that had news (appends, high watermark or log start moves, truncations, leadership
+ * changes), in order, in a bounded ring: an incremental fetch looks only at the partitions that had news since its
+ * previous fetch, not at all of its session's (thousands, idle), except for a client's full pass now and then or
+ * when the ring no longer reaches back far enough. Waiting fetches listen here too: one listener per fetch instead of
+ * one per partition; so do the replica fetchers, for the positions of the partitions they follow.
  */
 export class DataJournal {
   private readonly ring: Partition[];
