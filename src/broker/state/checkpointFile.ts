@@ -1,17 +1,21 @@
 // Small text files that must never be seen half-written (leader-epoch-checkpoint, offsets checkpoint):
 // written to a temporary file, fsynced, then renamed over the old one, so a crash leaves either the old or the new.
+// Their descriptors come through the open-file cache (openFiles.ts): these writes are on the append path (a new
+// leader epoch, a roll), and EMFILE there must close cached segment files and retry, not fail the append.
 
 import * as fs from 'node:fs';
+import { openLogFiles } from './openFiles';
 
 export const TMP_SUFFIX = '.tmp';
 
-export function writeFileAtomically(filePath: string, content: string | Buffer): void {
+/** `fsync: false` for files whose loss or staleness only costs a rebuild at the next open. */
+export function writeFileAtomically(filePath: string, content: string | Buffer, { fsync = true } = {}): void {
   const tmp = filePath + TMP_SUFFIX;
-  const fd = fs.openSync(tmp, 'w');
+  const fd = openLogFiles.openTransient(tmp, 'w');
   try {
     try {
       fs.writeFileSync(fd, content);
-      fs.fsyncSync(fd);
+      if (fsync) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -47,7 +51,7 @@ export function unlinkIfExists(filePath: string): void {
 export function fsyncDirectory(dir: string): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(dir, 'r');
+    fd = openLogFiles.openTransient(dir, 'r');
     fs.fsyncSync(fd);
   } catch {
     // Some platforms cannot fsync directories; the data files themselves are still synced.

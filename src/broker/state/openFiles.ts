@@ -2,7 +2,7 @@
 // machine's default of 1,024 to 20,000 is far below the 10,000 partitions a cluster here may hold). Each open segment
 // file is registered with its holder; past the cap, the least recently used holder closes its file and reopens it
 // on its next read or append. Running out of descriptors anyway (sockets, other files: EMFILE) closes half of the
-// cached files and tries once more. The budget is a quarter of the soft `ulimit -n` unless broker config
+// cached files, keeps the budget there, and tries once more. The budget is a quarter of the soft `ulimit -n` unless broker config
 // `minikafka.log.open.files.max` says otherwise (read at broker start).
 
 import { spawnSync } from 'node:child_process';
@@ -74,15 +74,18 @@ export class OpenFileCache {
   }
 
   /**
-   * Opens a file the caller closes itself soon (index writes, checkpoints): not counted, but on EMFILE half of
-   * the cached files are closed and the open is tried once more.
+   * Opens a file the caller closes itself soon (index writes): not counted, but on EMFILE half of the cached files
+   * are closed and the open is tried once more. The budget comes down to what is left: the process has fewer
+   * descriptors than the budget assumed (a lowered limit, many sockets), and growing back would hit the limit again
+   * in opens that have no such retry (checkpoints, sockets).
    */
   openTransient(file: string, flags: string | number, mode?: number): number {
     try {
       return this.openFile(file, flags, mode);
     } catch (err) {
       if (!isOutOfDescriptors(err) || this.holders.size === 0) throw err;
-      this.evictDownTo(Math.floor(this.holders.size / 2));
+      this.budget = Math.max(1, Math.floor(this.holders.size / 2));
+      this.evictDownTo(this.budget);
       return this.openFile(file, flags, mode);
     }
   }

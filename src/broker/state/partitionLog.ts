@@ -503,8 +503,7 @@ export class PartitionLog {
     const txns = [...this.abortedTxns.values()].filter((t) => t.lastOffset < offset).sort((a, b) => a.lastOffset - b.lastOffset);
     const lines = ['0', String(offset), ...txns.map((t) => `${t.producerId} ${t.firstOffset} ${t.lastOffset} ${t.lastStableOffset}`), `end ${txns.length}`];
     const file = path.join(this.dir, ABORTED_TXNS_CHECKPOINT_FILE);
-    fs.writeFileSync(file + TMP_SUFFIX, lines.join('\n') + '\n');
-    fs.renameSync(file + TMP_SUFFIX, file);
+    writeFileAtomically(file, lines.join('\n') + '\n', { fsync: false });
     this.abortedCheckpointOffset = offset;
   }
 

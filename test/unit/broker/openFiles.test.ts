@@ -99,7 +99,7 @@ test('indexes live in memory: index files are complete after close and trusted b
   again.close();
 });
 
-test('EMFILE: half of the cached files are closed and the open succeeds on the retry', (t) => {
+test('EMFILE: half of the cached files are closed, the budget comes down, and the open succeeds on the retry', (t) => {
   const dir = tempDir(t);
   const realOpen = fs.openSync;
   let failures = 0;
@@ -123,6 +123,7 @@ test('EMFILE: half of the cached files are closed and the open succeeds on the r
   fs.closeSync(fd);
   assert.deepEqual(released, [1, 2, 3, 4], 'the four least recently used were closed');
   assert.equal(cache.size, 4);
+  assert.equal(cache.max, 4, 'the budget came down to what is left');
   // A second EMFILE in a row is not hidden.
   failures = 2;
   assert.throws(() => cache.openTransient(path.join(dir, 'index'), 'w'), /EMFILE/);
