@@ -123,10 +123,10 @@ export class Broker {
   /** Byte rates of the clients under a quota (handlers/client-quotas.ts). */
   readonly quotaRates: QuotaRates;
   /**
-   * Partitions this broker took the leadership of (a leader move), with when, until every live follower fetched them
-   * once: see awaitsFollower().
+   * By follower: the partitions this broker took the leadership of (a leader move) that it has not fetched yet, with
+   * when the leadership came (see awaitsFollower()).
    */
-  private readonly newLeaderships = new Map<Partition, number>();
+  private readonly newLeaderships = new Map<number, Map<Partition, number>>();
   private readonly leadershipListeners = new Set<() => void>();
   /** How many leaderships this broker took over so far (a delta that took some tells the listeners). */
   private leadershipsTaken = 0;
@@ -404,6 +404,7 @@ export class Broker {
     this.updateFetchers(delta.brokers && brokerCameBack(brokersBefore, delta.brokers) ? this.partitions.values() : touched);
     this.groups.metadataChanged();
     this.txns.metadataChanged();
+    if (delta.brokers) for (const r of this.newLeaderships.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) this.newLeaderships.delete(r);
     if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
     const moves = delta.partitions?.length ?? 0;
     if (moves > 0 || delta.topics.length > 0) {
@@ -512,20 +513,27 @@ export class Broker {
    * forgotten once each live follower fetched them (or after NEW_LEADERSHIP_WINDOW_MS, a follower that never comes).
    */
   awaitsFollower(replicaId: number): boolean {
-    if (this.newLeaderships.size === 0) return false;
+    const pending = this.newLeaderships.get(replicaId);
+    if (!pending) return false;
+    // Called on every fetch of that follower: entries it fetched (or that expired) go as they are met, and the first
+    // one still awaited answers, so each call costs about one entry.
     const now = Date.now();
-    const live = (id: number) => this.image.brokers.some((b) => b.id === id && !b.fenced);
-    let awaited = false;
-    for (const [p, since] of this.newLeaderships) {
-      const pending = !p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.state.replicas.some((r) => r !== this.nodeId && p.awaitsFirstFetchFrom(r) && live(r));
-      if (!pending) this.newLeaderships.delete(p);
-      else if (p.awaitsFirstFetchFrom(replicaId)) awaited = true;
+    for (const [p, since] of pending) {
+      if (!p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return true;
+      pending.delete(p);
     }
-    return awaited;
+    this.newLeaderships.delete(replicaId);
+    return false;
   }
 
   private noteNewLeadership(p: Partition): void {
-    this.newLeaderships.set(p, Date.now());
+    const now = Date.now();
+    for (const r of p.state.replicas) {
+      if (r === this.nodeId || !this.image.brokers.some((b) => b.id === r && !b.fenced)) continue;
+      let pending = this.newLeaderships.get(r);
+      if (!pending) this.newLeaderships.set(r, (pending = new Map()));
+      pending.set(p, now);
+    }
     this.leadershipsTaken++;
   }
 

@@ -273,11 +273,11 @@ export class Controller extends EventEmitter {
     let moved = 0;
     for (const topic of this.image.topics) {
       for (const p of topic.partitions) {
-        if (!p.replicas.includes(id)) continue;
+        // (The leader and the ISR are among the replicas: no need to look at the replicas.)
         if (p.leader === id) {
           this.electLeader(topic, p); // the ISR loses the dead broker with it
           moved++;
-        } else if (p.isr.includes(id) && p.isr.length > 1) followed.push({ topic, p });
+        } else if (p.isr.length > 1 && p.isr.includes(id)) followed.push({ topic, p });
       }
     }
     this.pickControllerId();
