@@ -20,9 +20,18 @@ import { fetchRecords } from '../helpers/wire';
 const SEED = Number(process.env.FAILOVER_SEED ?? 1);
 const TOPICS = 100;
 const PARTITIONS = 3;
-/** Idempotent producers, each with LANES sends in flight (to different partitions, each lane one send at a time). */
-const PRODUCERS = 3;
-const LANES = 4;
+/**
+ * Idempotent producers, each with LANES sends in flight (to different partitions, each lane one send at a time).
+ * One lane per producer: with four concurrent sends per kafkajs (2.2.4) idempotent producer, a failover made kafkajs
+ * resend a batch the dead leader had already replicated under a new sequence number (the log held the same three
+ * values at sequence 0, written by the old leader, and at sequence 3, by the new one: the broker stores the sequence
+ * the client sends) and, in another run, report batches as acknowledged that no replica held. Kafka clients give each
+ * idempotent producer one ordered stream of batches per partition; kafkajs's sequence bookkeeping is not safe for
+ * concurrent send() calls of one producer, so this test does not use them. It passed 3 of 3 runs per seed on the
+ * branch this test came from and failed 2 of 3 runs of seed 1 on the merged tree, where timings differ.
+ */
+const PRODUCERS = 12;
+const LANES = 1;
 /** Messages per send; a send goes to one partition (see runLane). */
 const MESSAGES_PER_SEND = 3;
 /** Every partition must have a live leader again within this long after the kill (under a loaded test machine). */
@@ -39,7 +48,10 @@ before(async () => {
 });
 
 after(async () => {
-  await cluster?.stop();
+  // FAILOVER_KEEP=1 keeps the cluster's dir (data and logs) for a post-mortem.
+  const keep = process.env.FAILOVER_KEEP === '1';
+  await cluster?.stop(keep);
+  if (keep && cluster) console.log(`kept ${cluster.dir}`);
 });
 
 function leadersPerBroker(state: ClusterState): Map<number, number> {
