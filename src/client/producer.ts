@@ -71,6 +71,9 @@ export function isCompressionAvailable(name: CompressionName): boolean {
   return name === 'none' || name === 'gzip' || kafkajsCodecs[COMPRESSION_TYPES[name]] !== undefined;
 }
 
+/** How many times records that kafkajs left unsent (see RecordProducer.send) are sent again before failing. */
+const UNANSWERED_RESEND_ROUNDS = 3;
+
 export class RecordProducer {
   private readonly producer: Producer;
   /** Which partition the partitioner chose for each message object of the sends in flight. */
@@ -115,14 +118,40 @@ export class RecordProducer {
     if (records.length === 0) return [];
     const messages: Message[] = records.map(toMessage);
     const acks = this.producerOptions.acks ?? -1;
-    const results = await this.producer.send({
+    const results = await this.sendMessages(topic, messages, acks);
+    if (acks !== 0) {
+      // kafkajs 2.2.4 resolves a send across partitions even when, after a leader change, it skipped the partitions
+      // that moved to a broker which had already answered (tulios/kafkajs#1303): those records were never sent, and
+      // their partitions have no result. Send them again, to the partition chosen the first time; a partition still
+      // without a result fails the send instead of being reported as delivered.
+      for (let round = 0; round < UNANSWERED_RESEND_ROUNDS; round++) {
+        const unanswered = this.unansweredMessages(messages, results);
+        if (unanswered.length === 0) break;
+        results.push(...(await this.sendMessages(topic, unanswered.map(([m, partition]) => ({ ...m, partition })), acks)));
+      }
+      const still = new Set(this.unansweredMessages(messages, results).map(([, partition]) => partition));
+      if (still.size > 0) throw new Error(`no broker confirmed the records of partition(s) ${[...still].join(', ')} of ${topic}; they may not have been written`);
+    }
+    return this.reports(messages, results, acks);
+  }
+
+  private sendMessages(topic: string, messages: Message[], acks: Acks): Promise<RecordMetadata[]> {
+    return this.producer.send({
       topic,
       messages,
       acks,
       timeout: this.producerOptions.ackTimeoutMs,
       compression: COMPRESSION_TYPES[this.producerOptions.compression ?? 'none'],
     });
-    return this.reports(messages, results, acks);
+  }
+
+  /** The messages (with the partition they went to) whose partition no result names. */
+  private unansweredMessages(messages: Message[], results: RecordMetadata[]): Array<[Message, number]> {
+    const answered = new Set(results.map((r) => r.partition));
+    return messages.flatMap((m): Array<[Message, number]> => {
+      const partition = this.chosenPartition.get(m) ?? m.partition;
+      return partition === undefined || answered.has(partition) ? [] : [[m, partition]];
+    });
   }
 
   /** Within one partition, kafkajs keeps the order of `messages`, so offsets count up from the base offset. */
