@@ -37,7 +37,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
  * saslUsers.ts) as the supervisor's security options.
  */
 export function parseSecurityFlags(
-  flags: { tls?: boolean; sasl: string[]; user: string[]; userFile?: string },
+  flags: { tls?: boolean; sasl: string[]; user: string[]; userFile?: string; adopt?: boolean },
   env: NodeJS.ProcessEnv = {},
 ): ClusterSecurityOptions | undefined {
   const mechanisms: SaslMechanismName[] = [];
@@ -56,7 +56,10 @@ export function parseSecurityFlags(
     flags.userFile !== undefined ? parseUserFile(flags.userFile) : [],
     env[USERS_ENV] !== undefined ? parseUsersEnv(env[USERS_ENV]) : [],
   );
-  if (mechanisms.length > 0 && users.length === 0) {
+  // A supervisor started by a broker (--adopt) runs the original command line without the original environment
+  // (MINIKAFKA_USERS stops at the first supervisor): it takes the users' salted credentials from the cluster's
+  // metadata instead (Supervisor.prepareSecurity).
+  if (mechanisms.length > 0 && users.length === 0 && !flags.adopt) {
     throw new UsageError(`--sasl needs at least one user: --user name:password, --user-file F or ${USERS_ENV} (clients authenticate as one of these users)`);
   }
   if (users.length > 0 && mechanisms.length === 0) {

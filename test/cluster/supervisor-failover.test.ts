@@ -188,3 +188,50 @@ test('minikafka start on a dir whose brokers outlived their supervisor adopts th
     await cluster.stop();
   }
 });
+
+test('a SASL cluster whose users came from MINIKAFKA_USERS gets a new supervisor too, and the brokers it spawns log those users in', async () => {
+  // The first supervisor drops MINIKAFKA_USERS from its environment (brokers get salted credentials only), so the
+  // supervisor a broker starts has no users on its command line: it takes them from the cluster's metadata.
+  process.env.MINIKAFKA_USERS = 'envuser:env-secret';
+  let cluster;
+  try {
+    cluster = await startTestCluster(['--sasl', 'plain'], 2);
+  } finally {
+    delete process.env.MINIKAFKA_USERS;
+  }
+  const dir = cluster.dir;
+  const first = await cluster.state();
+  const pids = first.brokers.map((b) => b.pid!);
+  try {
+    const killed = await runCli(['controller', 'kill', '--dir', dir]);
+    assert.equal(killed.code, 0, killed.stderr);
+    const { client, state } = await waitForNewSupervisor(dir, first.supervisor!.pid, 10000);
+    assert.equal(state.supervisor!.adopted, true);
+
+    // A broker the new supervisor spawns must know the users: restart broker 1, then log in there alone.
+    await client.broker(1, 'restart');
+    let restarted = await client.state();
+    for (let i = 0; i < 100 && !(restarted.brokers.find((b) => b.id === 1)?.state === 'running' && restarted.brokers.find((b) => b.id === 1)?.pid !== pids[0]); i++) {
+      await sleep(100);
+      restarted = await client.state();
+    }
+    const b1 = restarted.brokers.find((b) => b.id === 1)!;
+    assert.notEqual(b1.pid, pids[0], 'broker 1 is a new process');
+    const kafka = new Kafka({ clientId: 'sasl-adopt', brokers: [`${b1.host}:${b1.port}`], sasl: { mechanism: 'plain', username: 'envuser', password: 'env-secret' }, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'sasl-adopt', numPartitions: 1, replicationFactor: 2 }], waitForLeaders: true });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    await producer.send({ topic: 'sasl-adopt', acks: -1, messages: [{ value: 'after the new supervisor' }] });
+    await producer.disconnect();
+    const offsets = await admin.fetchTopicOffsets('sasl-adopt');
+    assert.equal(offsets[0].high, '1');
+    await admin.disconnect();
+    const wrong = new Kafka({ clientId: 'sasl-adopt-wrong', brokers: [`${b1.host}:${b1.port}`], sasl: { mechanism: 'plain', username: 'envuser', password: 'not-it' }, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    await assert.rejects(wrong.connect(), /SASL|authentication|Authentication/i, 'a wrong password is refused');
+  } finally {
+    await cleanUp(dir, [...pids, ...(await cluster.state().then((s) => s.brokers.map((b) => b.pid!)).catch(() => []))]);
+    await cluster.stop();
+  }
+});

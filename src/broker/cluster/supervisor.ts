@@ -264,7 +264,9 @@ export class Supervisor extends EventEmitter {
     for (const t of this.lastImage.topics) this.lastTopics.set(t.name, t);
     this.controller.on('change', (delta: MetadataDelta) => this.onMetadata(delta));
     const sasl = opts.security?.sasl;
-    if (sasl && sasl.users.length === 0) throw new Error('SASL needs at least one user (--user name:password)');
+    if (sasl && sasl.users.length === 0 && Object.keys(this.lastImage.scramCredentials ?? {}).length === 0) {
+      throw new Error('SASL needs at least one user (--user name:password)');
+    }
     if (sasl && sasl.mechanisms.length === 0) throw new Error('SASL needs at least one mechanism');
   }
 
@@ -284,19 +286,28 @@ export class Supervisor extends EventEmitter {
       security.tls = { certFile: tls.certFile, keyFile: tls.keyFile };
       caFile = tls.caFile;
     }
-    if (sec.sasl) {
+    let userNames = sec.sasl?.users.map((u) => u.name) ?? [];
+    if (sec.sasl && sec.sasl.users.length > 0) {
       const users = deriveCredentials(sec.sasl.users);
       security.sasl = { mechanisms: [...sec.sasl.mechanisms], users };
       // The credentials live in the metadata image, as Kafka's do, so users added or deleted at run time
       // (AlterUserScramCredentials, `minikafka users`) reach every broker; the start's users are set again each start.
       this.controller.setStartupScramUsers(users);
+    } else if (sec.sasl) {
+      // No users given: a supervisor a broker started (`start --adopt` with the original arguments but not the
+      // original environment, so without MINIKAFKA_USERS). The brokers it spawns get the salted credentials the
+      // metadata holds: the last start's users and those added since.
+      const users = structuredClone(this.controller.snapshot().scramCredentials ?? {});
+      security.sasl = { mechanisms: [...sec.sasl.mechanisms], users };
+      userNames = Object.keys(users);
+      this.logger.info(`SASL users from the cluster's metadata: ${userNames.join(', ')}`);
     }
     this.listenerSecurity = security;
     this.securitySummary = {
       protocol: securityProtocol(security),
       tls: !!security.tls,
       saslMechanisms: security.sasl?.mechanisms ?? [],
-      users: sec.sasl?.users.map((u) => u.name) ?? [],
+      users: userNames,
       caFile,
     };
   }
