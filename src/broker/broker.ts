@@ -418,18 +418,9 @@ export class Broker {
     for (const p of topic.partitions) {
       if (!p.replicas.includes(this.nodeId)) continue;
       this.opts.keepAlive?.();
-      const key = `${topic.name}-${p.partition}`;
-      wanted.add(key);
-      const existing = this.partitions.get(key);
+      wanted.add(`${topic.name}-${p.partition}`);
       config ??= effectiveTopicConfig(topic.configs, this.config);
-      if (existing && existing.topicId === topic.id) {
-        existing.config = config;
-        existing.log.updateConfig(logConfigOf(config));
-        if (existing.applyState(p)) this.noteNewLeadership(existing);
-      } else {
-        if (existing) this.dropPartition(key, true);
-        this.openPartition(topic, p, config);
-      }
+      this.placeReplica(topic, p, config);
     }
   }
 
@@ -439,18 +430,30 @@ export class Broker {
    */
   private reconcilePartition(topic: TopicState, p: PartitionState): Partition | undefined {
     this.opts.keepAlive?.();
+    if (p.replicas.includes(this.nodeId)) return this.placeReplica(topic, p);
     const key = `${topic.name}-${p.partition}`;
     const existing = this.partitions.get(key);
-    if (!p.replicas.includes(this.nodeId)) {
-      if (existing) this.closeUnwanted(key, existing);
-      return undefined;
-    }
+    if (existing) this.closeUnwanted(key, existing);
+    return undefined;
+  }
+
+  /**
+   * The local replica of `p`, in the role the image gives it: the one open here re-roled (with `config` when the
+   * topic's config may have changed), or, when none is open or it belongs to an older topic of that name, opened.
+   */
+  private placeReplica(topic: TopicState, p: PartitionState, config?: Record<string, string>): Partition | undefined {
+    const key = `${topic.name}-${p.partition}`;
+    const existing = this.partitions.get(key);
     if (existing && existing.topicId === topic.id) {
+      if (config) {
+        existing.config = config;
+        existing.log.updateConfig(logConfigOf(config));
+      }
       if (existing.applyState(p)) this.noteNewLeadership(existing);
       return existing;
     }
     if (existing) this.dropPartition(key, true);
-    return this.openPartition(topic, p, effectiveTopicConfig(topic.configs, this.config));
+    return this.openPartition(topic, p, config ?? effectiveTopicConfig(topic.configs, this.config));
   }
 
   /** A local replica the image no longer places here: deleted when the controller says why, else closed. */
@@ -517,7 +520,7 @@ export class Broker {
     if (!pending) return false;
     // Called on every fetch of that follower: entries it fetched (or that expired) go as they are met, and the first
     // one still awaited answers, so each call costs about one entry.
-    const now = Date.now();
+    const now = this.now();
     for (const [p, since] of pending) {
       if (!p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return true;
       pending.delete(p);
@@ -527,7 +530,7 @@ export class Broker {
   }
 
   private noteNewLeadership(p: Partition): void {
-    const now = Date.now();
+    const now = this.now();
     for (const r of p.state.replicas) {
       if (r === this.nodeId || !this.image.brokers.some((b) => b.id === r && !b.fenced)) continue;
       let pending = this.newLeaderships.get(r);

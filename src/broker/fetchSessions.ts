@@ -29,6 +29,10 @@ export const MAX_SESSIONS_PER_FOLLOWER = 4;
 /** Who opened a session: a follower broker (by replica id) or a client connection (by connection id). */
 export type SessionOwner = { follower: number } | { connection: number };
 
+function sameOwner(a: SessionOwner, b: SessionOwner): boolean {
+  return 'follower' in a ? 'follower' in b && a.follower === b.follower : 'connection' in b && a.connection === b.connection;
+}
+
 /** One partition of a session: the fetcher's last request for it and what the fetcher last heard about it. */
 export interface SessionPartition {
   readonly topic: string;
@@ -138,9 +142,7 @@ export class FetchSessionCache {
   /** Makes room for `owner`'s newcomer among its own sessions (see MAX_SESSIONS_PER_FOLLOWER and the header). */
   private retireOwnersSurplus(owner: SessionOwner): void {
     const own: FetchSession[] = []; // least recently used first
-    for (const s of this.sessions.values()) {
-      if ('follower' in owner ? 'follower' in s.owner && s.owner.follower === owner.follower : 'connection' in s.owner && s.owner.connection === owner.connection) own.push(s);
-    }
+    for (const s of this.sessions.values()) if (sameOwner(s.owner, owner)) own.push(s);
     if ('follower' in owner) {
       for (let i = 0; i <= own.length - MAX_SESSIONS_PER_FOLLOWER; i++) this.remove(own[i].id);
     } else {

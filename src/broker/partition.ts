@@ -200,17 +200,12 @@ export class Partition {
    */
   checkIsr(lagMs: number, now = Date.now()): void {
     if (!this.isLeader) return;
-    let out: number[] | undefined;
-    for (const r of this.state.isr) {
-      if (r === this.localBrokerId) continue;
+    const out = this.state.isr.filter((r) => {
+      if (r === this.localBrokerId) return false;
       const f = this.followers.get(r);
-      if (!f || now - this.caughtUpMs(f) > lagMs) (out ??= []).push(r);
-    }
-    if (out) {
-      const leaving = out;
-      this.requestIsrChange(this, this.state.isr.filter((r) => !leaving.includes(r)));
-      return;
-    }
+      return !f || now - this.caughtUpMs(f) > lagMs;
+    });
+    if (out.length > 0) return this.requestIsrChange(this, this.state.isr.filter((r) => !out.includes(r)));
     if (this.state.isr.length === this.state.replicas.length) return;
     for (const [r, f] of this.followers) {
       // (A replica reassigned away may still have an entry: it is no candidate.)

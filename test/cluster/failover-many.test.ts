@@ -15,7 +15,7 @@ import { WireClient } from '../../src/broker/wireClient';
 import { assertAckedReadBack, PartitionValue } from '../helpers/acks';
 import { startTestCluster, TestCluster } from '../helpers/cluster';
 import { prng } from '../helpers/python';
-import { fetchRecords } from '../helpers/wire';
+import { readToHighWatermark } from '../helpers/wire';
 
 const SEED = Number(process.env.FAILOVER_SEED ?? 1);
 const TOPICS = 100;
@@ -103,21 +103,7 @@ async function readPartition(clients: Map<number, WireClient>, state: ClusterSta
     await c.connect();
     clients.set(leader, c);
   }
-  const values: string[] = [];
-  let offset = 0;
-  for (;;) {
-    const res = await fetchRecords(c, topic, partition, offset);
-    assert.equal(res.errorCode, 0, `fetch of ${topic}-${partition} at ${offset} from broker ${leader}: error ${res.errorCode}`);
-    if (res.decoded.length === 0) {
-      assert.ok(offset >= Number(res.highWatermark), `${topic}-${partition}: nothing read at ${offset} below the high watermark ${res.highWatermark}`);
-      return values;
-    }
-    for (const r of res.decoded) {
-      if (r.offset < offset) continue;
-      values.push(r.value!.toString());
-      offset = r.offset + 1;
-    }
-  }
+  return (await readToHighWatermark(c, topic, partition, `broker ${leader}`)).map((r) => r.value!);
 }
 
 describe(`failover with ${TOPICS * PARTITIONS} partitions (seed ${SEED}; FAILOVER_SEED=${SEED} to replay)`, () => {

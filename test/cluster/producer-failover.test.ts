@@ -12,7 +12,7 @@ import { WireClient } from '../../src/broker/wireClient';
 import { DeliveryReport, RecordProducer } from '../../src/client/producer';
 import { startTestCluster, TestCluster } from '../helpers/cluster';
 import { prng } from '../helpers/python';
-import { fetchRecords } from '../helpers/wire';
+import { readToHighWatermark } from '../helpers/wire';
 
 const SEED = Number(process.env.PRODUCER_FAILOVER_SEED ?? 1);
 const TOPIC = 'panel-failover';
@@ -33,18 +33,7 @@ async function readPartition(host: string, port: number, partition: number): Pro
   const c = new WireClient(host, port, 'producer-failover-reader');
   await c.connect();
   try {
-    const values = new Map<number, string>();
-    let offset = 0;
-    for (;;) {
-      const res = await fetchRecords(c, TOPIC, partition, offset);
-      assert.equal(res.errorCode, 0, `fetch of ${TOPIC}-${partition} at ${offset}: error ${res.errorCode}`);
-      if (res.decoded.length === 0) return values;
-      for (const r of res.decoded) {
-        if (r.offset < offset) continue;
-        values.set(r.offset, r.value!.toString());
-        offset = r.offset + 1;
-      }
-    }
+    return new Map((await readToHighWatermark(c, TOPIC, partition)).map((r) => [r.offset, r.value!]));
   } finally {
     c.close();
   }

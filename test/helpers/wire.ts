@@ -1,4 +1,5 @@
 // Small helpers for tests that speak the wire protocol through our own WireClient.
+import assert from 'node:assert/strict';
 import { WireClient } from '../../src/broker/wireClient';
 import { Fetch, ListOffsets, Produce } from '../../src/protocol/apis';
 import { buildBatch, decodeBatch, NewRecord, splitBatches } from '../../src/protocol/records/recordBatch';
@@ -47,4 +48,26 @@ export async function fetchRecords(c: WireClient, topic: string, partition: numb
   const p = res.responses[0].partitions[0];
   const records = p.records && p.records.length ? splitBatches(p.records).flatMap((b) => decodeBatch(b).records) : [];
   return { ...p, decoded: records };
+}
+
+/**
+ * Every record of a partition from offset 0 up to its high watermark, from `c` (its leader), checking that no fetch
+ * fails and that the read stops at the high watermark, not short of it. `who` names the broker in failures.
+ */
+export async function readToHighWatermark(c: WireClient, topic: string, partition: number, who = 'the leader'): Promise<Array<{ offset: number; value: string | null }>> {
+  const records: Array<{ offset: number; value: string | null }> = [];
+  let offset = 0;
+  for (;;) {
+    const res = await fetchRecords(c, topic, partition, offset);
+    assert.equal(res.errorCode, 0, `fetch of ${topic}-${partition} at ${offset} from ${who}: error ${res.errorCode}`);
+    if (res.decoded.length === 0) {
+      assert.ok(offset >= Number(res.highWatermark), `${topic}-${partition}: nothing read at ${offset} below the high watermark ${res.highWatermark}`);
+      return records;
+    }
+    for (const r of res.decoded) {
+      if (r.offset < offset) continue;
+      records.push({ offset: r.offset, value: r.value === null ? null : r.value.toString() });
+      offset = r.offset + 1;
+    }
+  }
 }

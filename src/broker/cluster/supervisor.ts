@@ -297,7 +297,7 @@ export class Supervisor extends EventEmitter {
       // No users given: a supervisor a broker started (`start --adopt` with the original arguments but not the
       // original environment, so without MINIKAFKA_USERS). The brokers it spawns get the salted credentials the
       // metadata holds: the last start's users and those added since.
-      const users = structuredClone(this.controller.snapshot().scramCredentials ?? {});
+      const users = this.controller.snapshot().scramCredentials ?? {};
       security.sasl = { mechanisms: [...sec.sasl.mechanisms], users };
       userNames = Object.keys(users);
       this.logger.info(`SASL users from the cluster's metadata: ${userNames.join(', ')}`);

@@ -2,8 +2,8 @@
 // machine's default of 1,024 to 20,000 is far below the 10,000 partitions a cluster here may hold). Each open segment
 // file is registered with its holder; past the cap, the least recently used holder closes its file and reopens it
 // on its next read or append. Running out of descriptors anyway (sockets, other files: EMFILE) closes half of the
-// cached files, keeps the budget there, and tries once more. The budget is a quarter of the soft `ulimit -n` unless broker config
-// `minikafka.log.open.files.max` says otherwise (read at broker start).
+// cached files, keeps the budget there, and tries once more. The budget is a quarter of the soft `ulimit -n` unless
+// broker config `minikafka.log.open.files.max` says otherwise (read at broker start).
 
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -103,8 +103,15 @@ export class OpenFileCache {
 /** The soft limit on open files of this process (`ulimit -Sn`), Infinity when unlimited, null when unknown. */
 export function softOpenFileLimit(): number | null {
   if (process.platform === 'win32') return null;
-  const result = spawnSync('sh', ['-c', 'ulimit -Sn'], { encoding: 'utf8', timeout: 5000 });
-  const text = result.status === 0 ? result.stdout.trim() : '';
+  // Linux says it in /proc (no process to start on a broker's start); elsewhere a shell's ulimit reads the limit it
+  // inherited from this process.
+  let text = '';
+  try {
+    text = /^Max open files\s+(\S+)/m.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? '';
+  } catch {
+    const result = spawnSync('sh', ['-c', 'ulimit -Sn'], { encoding: 'utf8', timeout: 5000 });
+    text = result.status === 0 ? result.stdout.trim() : '';
+  }
   if (text === 'unlimited') return Infinity;
   const limit = Number(text);
   return text !== '' && Number.isInteger(limit) && limit > 0 ? limit : null;

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LogConfig, PartitionLog } from '../../../src/broker/state/partitionLog';
+import { execFileSync } from 'node:child_process';
 import { OpenFileCache, OPEN_FILES_MAX_CONFIG, openLogFiles, openLogFilesBudget, softOpenFileLimit } from '../../../src/broker/state/openFiles';
 import { buildBatch } from '../../../src/protocol/records/recordBatch';
 
@@ -133,6 +134,8 @@ test('EMFILE: half of the cached files are closed, the budget comes down, and th
 test('budget: a quarter of the soft ulimit -n, or minikafka.log.open.files.max', linuxOnly, () => {
   const soft = softOpenFileLimit();
   assert.ok(soft === Infinity || (typeof soft === 'number' && soft > 0), `soft limit read: ${soft}`);
+  const shell = execFileSync('sh', ['-c', 'ulimit -Sn'], { encoding: 'utf8' }).trim();
+  assert.equal(soft, shell === 'unlimited' ? Infinity : Number(shell), 'the limit a shell reports');
   assert.equal(openLogFilesBudget({}, () => 20_000), 5_000);
   assert.equal(openLogFilesBudget({}, () => 1_024), 256);
   assert.equal(openLogFilesBudget({}, () => 12), 8, 'never below a handful');
