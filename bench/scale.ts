@@ -10,14 +10,17 @@
 //      open file descriptors (entries of /proc/<pid>/fd: segment files, index files, sockets), and partition changes while idle (the sum of every partition epoch, which the controller bumps on each leader
 //      or ISR change, before and after);
 //   4. the same hot-partition throughput as in 1 (the ratio is what the idle partitions cost);
-//   5. failover: kill -9 of the hot partition's leader (which also leads about a third of all partitions) until a
-//      surviving broker's Metadata names a live leader for every partition, and until an acks=all produce succeeds;
+//   5. failover, --failover-rounds times (3; the first is cold, the takeover code runs for the first time): kill -9 of
+//      the hot partition's leader (which also leads about a third of all partitions) until a surviving broker's
+//      Metadata names a live leader for the hot partition, until an acks=all produce to it succeeds, and until every
+//      partition is led; the same rounds on the baseline cluster of 1. give the one-topic figures of the same run;
 //   6. controlled stop of the whole cluster (SIGTERM to `minikafka start` until it exits), then restart on the same
 //      data dir until `bootstrap:` and until every partition has a leader again.
 // Prints a table and writes bench/results/scale.json.
 //
 // Options: --topics N (default 1000), --partitions N per topic (3), --partitions-total N (sets --topics to
-// N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --no-baseline.
+// N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --failover-rounds N (3),
+// --no-baseline.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -39,6 +42,7 @@ const TOPICS = process.argv.includes('--partitions-total') ? Math.ceil(option('p
 const BATCH = option('batch', 100);
 const IDLE_SECONDS = option('idle-seconds', 30);
 const BASELINE = !process.argv.includes('--no-baseline');
+const FAILOVER_ROUNDS = option('failover-rounds', 3);
 const CASE_MS = Number(process.env.BENCH_CASE_MS ?? 3000);
 const BROKERS = 3;
 const WINDOW = 32;
@@ -299,7 +303,7 @@ interface FailoverFigures {
   error?: string;
 }
 
-async function failover(c: Cluster): Promise<FailoverFigures> {
+async function failover(c: Cluster, scalePartitions: number): Promise<FailoverFigures> {
   const killed = await leaderOf(c, 'hot');
   const survivors = [1, 2, 3].filter((id) => id !== killed);
   for (const id of survivors) await client(c, id);
@@ -320,7 +324,7 @@ async function failover(c: Cluster): Promise<FailoverFigures> {
   }
   await produceUntilAcked(c, 'hot', survivors, t0 + 60_000);
   const produceMs = performance.now() - t0;
-  await waitAllLed(() => client(c, survivors[0]), TOPICS * PARTITIONS, 60_000, [killed]);
+  await waitAllLed(() => client(c, survivors[0]), scalePartitions, 60_000, [killed]);
   const allLedMs = performance.now() - t0;
   const tm = performance.now();
   await allPartitions(await client(c, survivors[0]));
@@ -339,6 +343,38 @@ async function failover(c: Cluster): Promise<FailoverFigures> {
   }
   return { killed, hotLedMs, allLedMs, fullMetadataMs, produceMs, rejoinMs: performance.now() - t1 };
 }
+
+interface FailoverRounds {
+  rounds: FailoverFigures[];
+  /** Medians over the rounds that succeeded (the first is the cold one: the takeover code runs for the first time). */
+  hotLedMs: number;
+  produceMs: number;
+  allLedMs: number;
+  error?: string;
+}
+
+/** FAILOVER_ROUNDS failovers in a row, each of the hot partition's leader at that time, each broker back before the next. */
+async function failoverRounds(c: Cluster, scalePartitions: number): Promise<FailoverRounds> {
+  const rounds: FailoverFigures[] = [];
+  for (let i = 0; i < FAILOVER_ROUNDS; i++) {
+    // A failed failover is a figure too (recorded; what follows is still measured).
+    const fo = await failover(c, scalePartitions).catch((err: Error) => ({ killed: -1, hotLedMs: NaN, allLedMs: NaN, fullMetadataMs: NaN, produceMs: NaN, rejoinMs: NaN, error: err.message }));
+    console.log(`  failover ${i + 1} of broker ${fo.killed}: hot partition led ${fmtMs(fo.hotLedMs)}, all led ${fmtMs(fo.allLedMs)} (one full Metadata ${fmtMs(fo.fullMetadataMs)}), acks=all ${fmtMs(fo.produceMs)}, restart ${fmtMs(fo.rejoinMs)}${fo.error ? ` FAILED: ${fo.error}` : ''}`);
+    rounds.push(fo);
+    if (fo.error) break;
+  }
+  const ok = rounds.filter((r) => !r.error);
+  const median = (xs: number[]) => (xs.length === 0 ? NaN : [...xs].sort((a, b) => a - b)[xs.length >> 1]);
+  return {
+    rounds,
+    hotLedMs: median(ok.map((r) => r.hotLedMs)),
+    produceMs: median(ok.map((r) => r.produceMs)),
+    allLedMs: median(ok.map((r) => r.allLedMs)),
+    error: rounds.find((r) => r.error)?.error,
+  };
+}
+
+const roundsText = (f: FailoverRounds) => f.rounds.map((r) => (r.error ? 'failed' : `${fmtMs(r.hotLedMs)}/${fmtMs(r.produceMs)}`)).join(', ');
 
 /** SIGTERM to `minikafka start` until the process is gone (the supervisor stops every broker first). */
 async function stopCluster(c: Cluster): Promise<number> {
@@ -362,6 +398,7 @@ async function main(): Promise<void> {
 
   let baseline: HotFigures | undefined;
   let baselineIdle: Awaited<ReturnType<typeof idle>> | undefined;
+  let baselineFailover: FailoverRounds | undefined;
   if (BASELINE) {
     const { cluster } = await startCluster(tempDir('minikafka-bench-scale0-'));
     try {
@@ -369,6 +406,7 @@ async function main(): Promise<void> {
       console.log(`baseline (no other topics): produce ${Math.round(baseline.produceRecordsPerSec)} records/s, consume ${Math.round(baseline.consumeRecordsPerSec)} records/s`);
       baselineIdle = await idle(cluster);
       console.log(`baseline idle: ${baselineIdle.totalCpuPct.toFixed(2)} % of one core`);
+      baselineFailover = await failoverRounds(cluster, 0);
     } finally {
       closeClients(cluster);
       await cluster.cli.stop();
@@ -386,9 +424,8 @@ async function main(): Promise<void> {
     console.log(`idle: ${idleFigures.totalCpuPct.toFixed(2)} % of one core; ${idleFigures.partitionChanges} partition changes`);
     const hot = await hotPartition(c);
     console.log(`hot partition among ${TOPICS * PARTITIONS}: produce ${Math.round(hot.produceRecordsPerSec)} records/s, consume ${Math.round(hot.consumeRecordsPerSec)} records/s`);
-    // A failed failover is a figure too (recorded, and the stop and restart are still measured).
-    const fo: FailoverFigures = await failover(c).catch((err: Error) => ({ killed: -1, hotLedMs: NaN, allLedMs: NaN, fullMetadataMs: NaN, produceMs: NaN, rejoinMs: NaN, error: err.message }));
-    console.log(`failover of broker ${fo.killed}: hot partition led ${fmtMs(fo.hotLedMs)}, all led ${fmtMs(fo.allLedMs)} (one full Metadata ${fmtMs(fo.fullMetadataMs)}), acks=all ${fmtMs(fo.produceMs)}, restart ${fmtMs(fo.rejoinMs)}${fo.error ? ` FAILED: ${fo.error}` : ''}`);
+    const fos = await failoverRounds(c, TOPICS * PARTITIONS);
+    const fo = fos.rounds[0];
     const stopMs = await stopCluster(c);
     console.log(`controlled stop: ${fmtMs(stopMs)}`);
     const t = performance.now();
@@ -408,7 +445,8 @@ async function main(): Promise<void> {
       ['partition changes while idle', String(idleFigures.partitionChanges), `${idleFigures.metadataEpochs} metadata epochs in ${idleFigures.seconds.toFixed(0)} s`],
       ['hot partition produce, acks=all', `${Math.round(hot.produceRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.produceRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.produceRecordsPerSec / baseline.produceRecordsPerSec).toFixed(2)})` : ''],
       ['hot partition consume', `${Math.round(hot.consumeRecordsPerSec).toLocaleString('en-US')} rec/s`, baseline ? `no other topics: ${Math.round(baseline.consumeRecordsPerSec).toLocaleString('en-US')} rec/s (ratio ${(hot.consumeRecordsPerSec / baseline.consumeRecordsPerSec).toFixed(2)})` : ''],
-      [`failover: kill -9 of broker ${fo.killed}, every partition led`, fo.error ? 'failed' : fmtMs(fo.allLedMs), fo.error ?? `hot partition led (its Metadata alone) ${fmtMs(fo.hotLedMs)}; acks=all produce ${fmtMs(fo.produceMs)}; one full Metadata ${fmtMs(fo.fullMetadataMs)}; restart of the broker until every ISR is full ${fmtMs(fo.rejoinMs)}`],
+      [`failover: kill -9 of the hot leader, hot partition led (median of ${fos.rounds.length})`, fos.error ? 'failed' : fmtMs(fos.hotLedMs), fos.error ?? `acks=all produce ${fmtMs(fos.produceMs)}; every partition led ${fmtMs(fos.allLedMs)} (one full Metadata ${fmtMs(fo.fullMetadataMs)}); rounds (hot led/acks=all): ${roundsText(fos)}; restart of the broker until every ISR is full ${fmtMs(fo.rejoinMs)}`],
+      ...(baselineFailover ? [['failover, no other topics (same run)', baselineFailover.error ? 'failed' : fmtMs(baselineFailover.hotLedMs), baselineFailover.error ?? `acks=all produce ${fmtMs(baselineFailover.produceMs)}; rounds (hot led/acks=all): ${roundsText(baselineFailover)}; ratio at scale: hot led ${(fos.hotLedMs / baselineFailover.hotLedMs).toFixed(2)}, acks=all ${(fos.produceMs / baselineFailover.produceMs).toFixed(2)}`]] : []),
       ['controlled stop of the cluster', fmtMs(stopMs), `second stop (after restart): ${fmtMs(stop2Ms)}`],
       ['restart: until bootstrap', fmtMs(restartBootstrapMs), `first start of the empty cluster: ${fmtMs(firstStartMs)}`],
       ['restart: until every partition is led', fmtMs(restartAllLedMs), ''],
@@ -427,7 +465,8 @@ async function main(): Promise<void> {
       baselineIdle,
       hot,
       baseline,
-      failover: fo,
+      failover: fos,
+      baselineFailover,
       stopMs,
       stop2Ms,
       restart: { bootstrapMs: restartBootstrapMs, allLedMs: restartAllLedMs },

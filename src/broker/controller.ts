@@ -43,6 +43,16 @@ export interface ControllerOptions {
 
 const PRODUCER_ID_BLOCK = 1000;
 
+/** A fence computed ahead (Controller.prepareFence): valid while the image stays at `imageEpoch`. */
+export interface PreparedFence {
+  brokerId: number;
+  imageEpoch: number;
+  /** The delta to publish, with copies of the new partition states (never the image's own objects). */
+  delta: MetadataDelta;
+  /** How many of the changes are leader moves. */
+  moved: number;
+}
+
 /** One topic's outcome in createTopics(): the topic as created, or why not. */
 export type CreateTopicResult = { topic: TopicState; error?: undefined } | { topic?: undefined; error: { code: number; message: string } };
 
@@ -256,41 +266,78 @@ export class Controller extends EventEmitter {
   }
 
   /**
-   * A broker is gone (crashed, paused past its session, or stopped): its leaderships move and it leaves every ISR, in
-   * two deltas. The leader moves are published at once, before anything else is computed: the new leaders, their
-   * followers and every client wait for them, and with a thousand partitions the ISR shrinks of the partitions the
-   * broker only followed would double what the brokers must read and apply first. Those shrinks go in the next delta
-   * (the end of this tick); until then such an ISR still names the dead follower, which holds its high watermark
-   * back for that moment and is never unsafe.
+   * What fencing broker `id` publishes, computed now without changing anything: one delta in which every partition
+   * it led gets a new leader and every ISR it was in loses it (KRaft's fencing writes one PartitionChangeRecord per
+   * partition likewise). The supervisor prepares one per live broker while the cluster is quiet, encoded for the
+   * wire, so that a death costs the brokers' wait no computing here: see fenceBroker. Undefined when changes are
+   * waiting to be published (the delta would not follow the last one) or the broker is not live.
    */
-  fenceBroker(id: number, reason = 'fenced'): void {
+  prepareFence(id: number): PreparedFence | undefined {
     const broker = this.image.brokers.find((b) => b.id === id);
-    if (!broker || broker.fenced) return;
-    const started = performance.now();
-    broker.fenced = true;
-    this.dirtyBrokers = true;
-    const followed: Array<{ topic: TopicState; p: PartitionState }> = [];
+    if (!broker || broker.fenced || this.publishedEpoch !== this.image.epoch) return undefined;
+    const live = new Set(this.image.brokers.filter((b) => !b.fenced && b.id !== id).map((b) => b.id));
+    const isLive = (r: number) => live.has(r);
+    const records: PartitionChange[] = [];
     let moved = 0;
     for (const topic of this.image.topics) {
       for (const p of topic.partitions) {
         // (The leader and the ISR are among the replicas: no need to look at the replicas.)
+        let next: PartitionState;
         if (p.leader === id) {
-          this.electLeader(topic, p); // the ISR loses the dead broker with it
+          const { leader, isr } = this.election(topic, p, isLive);
+          next = { ...copyPartitionState(p), leader, isr, leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 };
           moved++;
-        } else if (p.isr.length > 1 && p.isr.includes(id)) followed.push({ topic, p });
+        } else if (p.isr.length > 1 && p.isr.includes(id)) {
+          next = { ...copyPartitionState(p), isr: p.isr.filter((r) => r !== id), partitionEpoch: p.partitionEpoch + 1 };
+        } else continue;
+        records.push({ topic: topic.name, topicId: topic.id, state: next });
       }
     }
-    this.pickControllerId();
-    this.commit(`broker ${id} ${reason}: ${moved} leader(s) moved`);
-    this.publish();
-    const published = performance.now();
-    for (const { topic, p } of followed) {
-      p.isr = p.isr.filter((r) => r !== id);
-      p.partitionEpoch++;
-      this.touchPartition(topic, p);
+    const brokers = this.image.brokers.map((b) => ({ ...b, fenced: b.fenced || b.id === id }));
+    const controllerId = live.has(this.image.controllerId) ? this.image.controllerId : (brokers.find((b) => !b.fenced)?.id ?? -1);
+    const delta: MetadataDelta = {
+      baseEpoch: this.image.epoch,
+      epoch: this.image.epoch + 1,
+      clusterId: this.image.clusterId,
+      controllerId,
+      nextProducerId: this.image.nextProducerId,
+      brokers,
+      topics: [],
+      removedTopics: [],
+    };
+    if (records.length > 0) delta.partitions = records;
+    return { brokerId: id, imageEpoch: this.image.epoch, delta, moved };
+  }
+
+  /**
+   * A broker is gone (crashed, killed, paused past its session, or stopped): its leaderships move and it leaves every
+   * ISR, in one delta published at once. `prepared`, when it still matches the image (nothing changed since
+   * prepareFence), is that delta ready-made: the image takes its changes and it goes out as it is.
+   */
+  fenceBroker(id: number, reason = 'fenced', prepared?: PreparedFence): void {
+    const broker = this.image.brokers.find((b) => b.id === id);
+    if (!broker || broker.fenced) return;
+    const started = performance.now();
+    this.publish(); // what is pending goes first: the fence is a delta of its own
+    const fence = prepared && prepared.brokerId === id && prepared.imageEpoch === this.image.epoch ? prepared : this.prepareFence(id)!;
+    const records = fence.delta.partitions ?? [];
+    for (const { topic, state } of records) {
+      const p = this.topicsByName.get(topic)!.partitions[state.partition];
+      p.leader = state.leader;
+      p.isr = state.isr.slice();
+      p.leaderEpoch = state.leaderEpoch;
+      p.partitionEpoch = state.partitionEpoch;
     }
-    if (followed.length > 0) this.commit(`broker ${id} left the ISR of ${followed.length} partition(s) it followed`);
-    this.logger.debug(`fence of broker ${id}: ${moved} leader move(s) published after ${(published - started).toFixed(1)} ms; ${followed.length} ISR shrink(s) follow in the next delta`);
+    broker.fenced = true;
+    this.image.controllerId = fence.delta.controllerId;
+    this.image.epoch = fence.delta.epoch;
+    this.publishedEpoch = this.image.epoch;
+    const why = `broker ${id} ${reason}: ${fence.moved} leader(s) moved, left ${records.length - fence.moved} other ISR(s)`;
+    this.logger.debug(`metadata epoch ${this.image.epoch}: ${why}`);
+    this.emit('change', fence.delta, [why]);
+    // The file is written at the end of the tick, as for any change (the delta is out already).
+    if (!this.pendingFlush) this.pendingFlush = setImmediate(() => this.flush());
+    this.logger.debug(`fence of broker ${id} published after ${(performance.now() - started).toFixed(1)} ms (${fence === prepared ? 'prepared' : 'computed now'})`);
   }
 
   /** Clients need a live "controller" id in Metadata: we name the lowest live broker (KRaft does likewise). */
@@ -304,24 +351,28 @@ export class Controller extends EventEmitter {
   }
 
   /**
-   * Elects a leader for one partition: the first live ISR member in replica order; if none and unclean
-   * election is enabled, any live replica (ISR reset to it); else leader -1 with the ISR left as it was,
-   * so the last in-sync replica can take over again when it returns.
+   * Who leads `p` after an election: the first live ISR member in replica order, with the ISR cut to the live ones;
+   * if none and unclean election is enabled, any live replica (ISR reset to it: data may be lost); else -1 with the
+   * ISR left as it was, so the last in-sync replica can take over again when it returns.
    */
-  private electLeader(topic: TopicState, p: PartitionState): void {
-    const candidate = p.replicas.find((r) => p.isr.includes(r) && this.isLive(r));
+  private election(topic: TopicState, p: PartitionState, isLive: (id: number) => boolean): { leader: number; isr: number[] } {
+    const candidate = p.replicas.find((r) => p.isr.includes(r) && isLive(r));
+    if (candidate !== undefined) return { leader: candidate, isr: p.isr.filter(isLive) };
     const clusterDefault = this.image.brokerConfigs?.['']?.['unclean.leader.election.enable'];
     const unclean = (topic.configs['unclean.leader.election.enable'] ?? clusterDefault ?? String(this.defaults.uncleanLeaderElection)) === 'true';
-    if (candidate !== undefined) {
-      p.leader = candidate;
-      p.isr = p.isr.filter((r) => this.isLive(r));
-    } else if (unclean && p.replicas.some((r) => this.isLive(r))) {
-      p.leader = p.replicas.find((r) => this.isLive(r))!;
-      p.isr = [p.leader];
-      this.logger.info(`unclean election of ${p.leader} for ${topic.name}-${p.partition}: data may be lost`);
-    } else {
-      p.leader = -1;
+    const anyLive = unclean ? p.replicas.find(isLive) : undefined;
+    if (anyLive !== undefined) {
+      this.logger.info(`unclean election of ${anyLive} for ${topic.name}-${p.partition}: data may be lost`);
+      return { leader: anyLive, isr: [anyLive] };
     }
+    return { leader: -1, isr: p.isr };
+  }
+
+  /** Elects a leader for one partition (see election), with new leader and partition epochs. */
+  private electLeader(topic: TopicState, p: PartitionState): void {
+    const { leader, isr } = this.election(topic, p, (r) => this.isLive(r));
+    p.leader = leader;
+    p.isr = isr;
     p.leaderEpoch++;
     p.partitionEpoch++;
     this.touchPartition(topic, p);

@@ -17,7 +17,9 @@ import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { Broker } from '../broker';
 import type { ControllerChannel } from '../controllerChannel';
 import { Logger, streamLogger } from '../logger';
+import type { MetadataDelta } from '../metadata';
 import { LineLink } from './controllerLink';
+import { unpackDelta } from './deltaWire';
 import { BROKER_OPTIONS_ENV, BrokerProcessOptions, BrokerToSupervisor, ControllerMethod, SupervisorToBroker } from './ipc';
 
 type Link = LineLink<SupervisorToBroker, BrokerToSupervisor>;
@@ -237,7 +239,17 @@ async function main(): Promise<void> {
   conn.onOrphaned = () => void stop('the data dir and the supervisor are gone');
   conn.onMessage = (msg) => {
     if (msg.type === 'metadata') broker.applyMetadata(msg.image);
-    else if (msg.type === 'metadata-delta') broker.applyMetadataDelta(msg.delta);
+    else if (msg.type === 'metadata-delta') {
+      let delta: MetadataDelta;
+      try {
+        delta = unpackDelta(msg.delta);
+      } catch (err) {
+        // Not applied: the broker is now behind the controller, and catches up with the whole image.
+        logger.warn(`metadata delta ${msg.delta.epoch} not readable (${(err as Error).message}): asking for the whole image`);
+        return broker.requestMetadataRefresh();
+      }
+      broker.applyMetadataDelta(delta);
+    }
     else if (msg.type === 'shutdown') void stop('asked by the supervisor');
   };
   // SIGTERM is how Kafka's own scripts stop a broker, and Kafka then shuts down in a controlled way: leadership

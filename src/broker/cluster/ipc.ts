@@ -3,7 +3,8 @@
 
 import type { BrokerConfig } from '../configs';
 import type { ControllerChannel } from '../controllerChannel';
-import type { MetadataDelta, MetadataImage } from '../metadata';
+import type { MetadataImage } from '../metadata';
+import type { WireDelta } from './deltaWire';
 import type { ListenerSecurity } from '../security/listener';
 
 export interface BrokerProcessOptions {
@@ -52,8 +53,8 @@ export type BrokerToSupervisor =
 export type SupervisorToBroker =
   /** The whole image: when a broker (re)connects, or asks after missing a delta. */
   | { type: 'metadata'; image: MetadataImage }
-  /** What changed (KRaft's metadata records): every change after the whole image. */
-  | { type: 'metadata-delta'; delta: MetadataDelta }
+  /** What changed (KRaft's metadata records): every change after the whole image (partition records packed, deltaWire.ts). */
+  | { type: 'metadata-delta'; delta: WireDelta }
   | { type: 'reply'; id: number; result?: unknown; error?: { code: number; message: string } }
   | { type: 'shutdown' };
 

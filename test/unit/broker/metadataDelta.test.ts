@@ -9,6 +9,7 @@ import { Broker } from '../../../src/broker/broker';
 import { Controller } from '../../../src/broker/controller';
 import { localControllerChannel } from '../../../src/broker/controllerChannel';
 import { applyDelta, MetadataDelta, MetadataImage } from '../../../src/broker/metadata';
+import { packDelta, unpackDelta } from '../../../src/broker/cluster/deltaWire';
 import { tempDir } from '../../helpers/broker';
 
 function controllerWithBrokers(): Controller {
@@ -159,31 +160,27 @@ test('a leader or ISR change travels as a record of that partition alone; a fenc
   image = applyDelta(image, deltas.splice(0)[0]);
   assert.deepEqual(image, controller.snapshot());
 
-  // Broker 2 fails: the first delta (published before fenceBroker returns) moves every leadership it held and says it
-  // is fenced; the ISR shrinks of the partitions it only followed come in the next one.
+  // Broker 2 fails: one delta, published before fenceBroker returns, says it is fenced, moves every leadership it
+  // held and takes it out of every ISR it was in.
   const led = image.topics.flatMap((t) => t.partitions.filter((q) => q.leader === 2).map((q) => `${t.name}-${q.partition}`));
   const followed = image.topics.flatMap((t) => t.partitions.filter((q) => q.leader !== 2 && q.isr.includes(2)).map((q) => `${t.name}-${q.partition}`));
   assert.ok(led.length > 10 && followed.length > 10);
   controller.fenceBroker(2, 'process exited');
-  assert.equal(deltas.length, 1, 'the leader moves are out before fenceBroker returns');
+  assert.equal(deltas.length, 1, 'the fence is out before fenceBroker returns');
   const [moves] = deltas;
   assert.equal(moves.brokers?.find((b) => b.id === 2)?.fenced, true);
   assert.equal(moves.topics.length, 0, 'no topic is sent whole');
-  assert.deepEqual(moves.partitions?.map((c) => `${c.topic}-${c.state.partition}`).sort(), [...led].sort());
+  assert.deepEqual(moves.partitions?.map((c) => `${c.topic}-${c.state.partition}`).sort(), [...led, ...followed].sort());
   const offline = moves.partitions!.filter((c) => c.state.leader === -1).map((c) => `${c.topic}-${c.state.partition}`);
   assert.ok(offline.includes(`${alone.topic}-${alone.p.partition}`), 'the partition in sync on broker 2 alone is offline');
   for (const c of moves.partitions!) {
     assert.notEqual(c.state.leader, 2);
     // A partition whose ISR was broker 2 alone goes offline and keeps that ISR, so that broker 2 can take it back.
     if (c.state.leader === -1) assert.deepEqual(c.state.isr, [2]);
-    else assert.ok(!c.state.isr.includes(2), `${c.topic}-${c.state.partition} lost broker 2 from its ISR with the move`);
+    else assert.ok(!c.state.isr.includes(2), `${c.topic}-${c.state.partition} lost broker 2 from its ISR`);
   }
   await tick();
-  assert.equal(deltas.length, 2);
-  const shrinks = deltas[1];
-  assert.equal(shrinks.baseEpoch, moves.epoch);
-  assert.deepEqual(shrinks.partitions?.map((c) => `${c.topic}-${c.state.partition}`).sort(), [...followed].sort());
-  assert.ok(shrinks.partitions!.every((c) => !c.state.isr.includes(2) && c.state.leader !== 2));
+  assert.equal(deltas.length, 1, 'nothing follows: the fence was one delta');
   for (const d of deltas.splice(0)) image = applyDelta(image, d);
   assert.deepEqual(image, controller.snapshot());
 
@@ -242,4 +239,70 @@ test('a broker applies partition records: takes and gives up leadership, opens a
     await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('a fence prepared ahead is published as it is while the image is unchanged, and recomputed when it changed', async () => {
+  const controller = controllerWithBrokers();
+  controller.createTopics(Array.from({ length: 30 }, (_, i) => ({ name: `p${i}`, numPartitions: 3, replicationFactor: 3 })));
+  await tick();
+  assert.equal(controller.prepareFence(9), undefined, 'no such broker');
+  controller.createTopic({ name: 'pending', numPartitions: 1, replicationFactor: 1 });
+  assert.equal(controller.prepareFence(2), undefined, 'not while a change waits to be published');
+  await tick();
+  let image = controller.snapshot();
+  const deltas: MetadataDelta[] = [];
+  controller.on('change', (d: MetadataDelta) => deltas.push(d));
+
+  // Two preparations of the same image are the same delta: what a fence computed on the spot would publish too.
+  const prepared = controller.prepareFence(2)!;
+  assert.deepEqual(controller.prepareFence(2)!.delta, prepared.delta);
+  assert.equal(prepared.delta.baseEpoch, image.epoch);
+  assert.equal(prepared.moved, image.topics.reduce((n, t) => n + t.partitions.filter((p) => p.leader === 2).length, 0));
+  assert.deepEqual(controller.snapshot(), image, 'preparing changes nothing');
+  controller.fenceBroker(2, 'process exited', prepared);
+  assert.equal(deltas.length, 1);
+  assert.equal(deltas[0], prepared.delta, 'the prepared delta itself goes out');
+  image = applyDelta(image, deltas.splice(0)[0]);
+  assert.deepEqual(image, controller.snapshot(), 'and the image took exactly its changes');
+  prepared.delta.partitions![0].state.isr.push(42);
+  assert.ok(!controller.snapshot().topics.some((t) => t.partitions.some((p) => p.isr.includes(42))), 'the delta shares no arrays with the image');
+
+  // A fence prepared before another change is stale: the fence is computed again.
+  controller.registerBroker({ id: 2, host: '127.0.0.1', port: 9002, rack: null });
+  await tick();
+  image = applyDelta(image, deltas.splice(0)[0]);
+  const stale = controller.prepareFence(3)!;
+  controller.createTopic({ name: 'later', numPartitions: 3, replicationFactor: 3 });
+  controller.fenceBroker(3, 'process exited', stale);
+  assert.equal(deltas.length, 2, 'the pending topic first, then the fence');
+  assert.notEqual(deltas[1], stale.delta);
+  assert.ok(deltas[1].partitions!.some((c) => c.topic === 'later'), 'the fresh fence covers the new topic');
+  for (const d of deltas.splice(0)) image = applyDelta(image, d);
+  assert.deepEqual(image, controller.snapshot());
+});
+
+test('packed partition records travel whole, and a garbled pack is refused', () => {
+  const delta: MetadataDelta = {
+    baseEpoch: 4,
+    epoch: 5,
+    clusterId: 'c',
+    controllerId: 1,
+    nextProducerId: 1000,
+    topics: [],
+    removedTopics: ['gone'],
+    partitions: [
+      { topic: 'a', topicId: 'ida', state: { partition: 0, replicas: [1, 2, 3], isr: [1, 3], leader: 1, leaderEpoch: 7, partitionEpoch: 9, addingReplicas: [], removingReplicas: [] } },
+      { topic: 'b', topicId: 'idb', state: { partition: 2, replicas: [3, 2, 4], isr: [3], leader: -1, leaderEpoch: 0, partitionEpoch: 1, addingReplicas: [4], removingReplicas: [1] } },
+      { topic: 'a', topicId: 'ida', state: { partition: 1, replicas: [2], isr: [2], leader: 2, leaderEpoch: 1, partitionEpoch: 2, addingReplicas: [], removingReplicas: [] } },
+    ],
+  };
+  const wire = packDelta(delta);
+  assert.equal(wire.packedPartitions!.topics.length, 2, 'each topic named once');
+  assert.deepEqual(unpackDelta(JSON.parse(JSON.stringify(wire))), delta);
+  const { partitions: _records, ...noRecords } = delta;
+  assert.deepEqual(unpackDelta(packDelta(noRecords)), noRecords);
+  const cut = { ...wire, packedPartitions: { ...wire.packedPartitions!, numbers: wire.packedPartitions!.numbers.slice(0, -2) } };
+  assert.throws(() => unpackDelta(cut), /end early/);
+  const badTopic = { ...wire, packedPartitions: { ...wire.packedPartitions!, numbers: [7, ...wire.packedPartitions!.numbers.slice(1)] } };
+  assert.throws(() => unpackDelta(badTopic), /names no topic/);
 });
