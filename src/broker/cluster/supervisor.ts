@@ -605,6 +605,11 @@ export class Supervisor extends EventEmitter {
    */
   private onLinkClosed(h: BrokerHandle): void {
     h.link = null;
+    if (h.child && h.pid !== null && !this.shuttingDown && !processAlive(h.pid)) {
+      // The kernel closes a dying process's sockets before it reports the exit (by a few ms): a process that is a
+      // zombie already is fenced now; its exit is handled when reported.
+      this.fence(h, h.state === 'stopping' || h.saidStopping ? 'stopped' : 'process exited');
+    }
     if (h.child || h.pid === null) return;
     const pid = h.pid;
     const deadline = Date.now() + 2000;
