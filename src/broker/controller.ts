@@ -42,14 +42,17 @@ export interface ControllerOptions {
 }
 
 const PRODUCER_ID_BLOCK = 1000;
+/** Partition records per delta of a fence after the busy ones (see prepareFence): a few ms of a broker's time each. */
+export const FENCE_RECORDS_PER_DELTA = 500;
 
 /** A fence computed ahead (Controller.prepareFence): valid while the image stays at `imageEpoch`. */
 export interface PreparedFence {
   brokerId: number;
   imageEpoch: number;
-  /** The delta to publish, with copies of the new partition states (never the image's own objects). */
-  delta: MetadataDelta;
-  /** How many of the changes are leader moves. */
+  /** The deltas to publish, in order, with copies of the new partition states (never the image's own objects). */
+  deltas: MetadataDelta[];
+  /** How many partition records they hold, and how many of those are leader moves. */
+  records: number;
   moved: number;
 }
 
@@ -266,53 +269,69 @@ export class Controller extends EventEmitter {
   }
 
   /**
-   * What fencing broker `id` publishes, computed now without changing anything: one delta in which every partition
-   * it led gets a new leader and every ISR it was in loses it (KRaft's fencing writes one PartitionChangeRecord per
-   * partition likewise). The supervisor prepares one per live broker while the cluster is quiet, encoded for the
-   * wire, so that a death costs the brokers' wait no computing here: see fenceBroker. Undefined when changes are
-   * waiting to be published (the delta would not follow the last one) or the broker is not live.
+   * What fencing broker `id` publishes, computed now without changing anything: every partition it led gets a new
+   * leader and every ISR it was in loses it (KRaft's fencing writes one PartitionChangeRecord per partition likewise).
+   * The records go out as consecutive deltas: first the fence itself with the records of the `busy` partitions
+   * (`topic-partition` keys of the partitions clients use: the brokers report them), then the other leader moves, then
+   * the other ISR shrinks, FENCE_RECORDS_PER_DELTA at a time: a broker applies each delta as a whole before it reads
+   * the next request, and must not make the one partition in use wait behind thousands of idle ones.
+   * The supervisor prepares the fences of live brokers while the cluster is quiet, encoded for the wire, so that a
+   * death costs the brokers' wait no computing here: see fenceBroker. Undefined when changes are waiting to be
+   * published (the deltas would not follow the last one) or the broker is not live.
    */
-  prepareFence(id: number): PreparedFence | undefined {
+  prepareFence(id: number, busy: ReadonlySet<string> = new Set()): PreparedFence | undefined {
     const broker = this.image.brokers.find((b) => b.id === id);
     if (!broker || broker.fenced || this.publishedEpoch !== this.image.epoch) return undefined;
     const live = new Set(this.image.brokers.filter((b) => !b.fenced && b.id !== id).map((b) => b.id));
     const isLive = (r: number) => live.has(r);
-    const records: PartitionChange[] = [];
+    const first: PartitionChange[] = [];
+    const moves: PartitionChange[] = [];
     let moved = 0;
+    const shrinks: PartitionChange[] = [];
     for (const topic of this.image.topics) {
       for (const p of topic.partitions) {
         // (The leader and the ISR are among the replicas: no need to look at the replicas.)
         let next: PartitionState;
+        let list: PartitionChange[];
         if (p.leader === id) {
           const { leader, isr } = this.election(topic, p, isLive);
           next = { ...copyPartitionState(p), leader, isr, leaderEpoch: p.leaderEpoch + 1, partitionEpoch: p.partitionEpoch + 1 };
+          list = moves;
           moved++;
         } else if (p.isr.length > 1 && p.isr.includes(id)) {
           next = { ...copyPartitionState(p), isr: p.isr.filter((r) => r !== id), partitionEpoch: p.partitionEpoch + 1 };
+          list = shrinks;
         } else continue;
-        records.push({ topic: topic.name, topicId: topic.id, state: next });
+        (busy.has(`${topic.name}-${p.partition}`) ? first : list).push({ topic: topic.name, topicId: topic.id, state: next });
       }
     }
+    const rest = [...moves, ...shrinks];
+    const chunks = [first];
+    for (let i = 0; i < rest.length; i += FENCE_RECORDS_PER_DELTA) chunks.push(rest.slice(i, i + FENCE_RECORDS_PER_DELTA));
+    if (chunks.length > 1 && first.length === 0) chunks.shift(); // nothing busy: the fence goes with the first records
     const brokers = this.image.brokers.map((b) => ({ ...b, fenced: b.fenced || b.id === id }));
     const controllerId = live.has(this.image.controllerId) ? this.image.controllerId : (brokers.find((b) => !b.fenced)?.id ?? -1);
-    const delta: MetadataDelta = {
-      baseEpoch: this.image.epoch,
-      epoch: this.image.epoch + 1,
-      clusterId: this.image.clusterId,
-      controllerId,
-      nextProducerId: this.image.nextProducerId,
-      brokers,
-      topics: [],
-      removedTopics: [],
-    };
-    if (records.length > 0) delta.partitions = records;
-    return { brokerId: id, imageEpoch: this.image.epoch, delta, moved };
+    const deltas = chunks.map((records, i): MetadataDelta => {
+      const delta: MetadataDelta = {
+        baseEpoch: this.image.epoch + i,
+        epoch: this.image.epoch + i + 1,
+        clusterId: this.image.clusterId,
+        controllerId,
+        nextProducerId: this.image.nextProducerId,
+        topics: [],
+        removedTopics: [],
+      };
+      if (i === 0) delta.brokers = brokers;
+      if (records.length > 0) delta.partitions = records;
+      return delta;
+    });
+    return { brokerId: id, imageEpoch: this.image.epoch, deltas, moved, records: first.length + rest.length };
   }
 
   /**
    * A broker is gone (crashed, killed, paused past its session, or stopped): its leaderships move and it leaves every
-   * ISR, in one delta published at once. `prepared`, when it still matches the image (nothing changed since
-   * prepareFence), is that delta ready-made: the image takes its changes and it goes out as it is.
+   * ISR, in the deltas of prepareFence, published at once. `prepared`, when it still matches the image (nothing
+   * changed since prepareFence), is those deltas ready-made: the image takes their changes and they go out as they are.
    */
   fenceBroker(id: number, reason = 'fenced', prepared?: PreparedFence): void {
     const broker = this.image.brokers.find((b) => b.id === id);
@@ -320,24 +339,26 @@ export class Controller extends EventEmitter {
     const started = performance.now();
     this.publish(); // what is pending goes first: the fence is a delta of its own
     const fence = prepared && prepared.brokerId === id && prepared.imageEpoch === this.image.epoch ? prepared : this.prepareFence(id)!;
-    const records = fence.delta.partitions ?? [];
-    for (const { topic, state } of records) {
-      const p = this.topicsByName.get(topic)!.partitions[state.partition];
-      p.leader = state.leader;
-      p.isr = state.isr.slice();
-      p.leaderEpoch = state.leaderEpoch;
-      p.partitionEpoch = state.partitionEpoch;
+    for (const delta of fence.deltas) {
+      for (const { topic, state } of delta.partitions ?? []) {
+        const p = this.topicsByName.get(topic)!.partitions[state.partition];
+        p.leader = state.leader;
+        p.isr = state.isr.slice();
+        p.leaderEpoch = state.leaderEpoch;
+        p.partitionEpoch = state.partitionEpoch;
+      }
     }
     broker.fenced = true;
-    this.image.controllerId = fence.delta.controllerId;
-    this.image.epoch = fence.delta.epoch;
+    const last = fence.deltas[fence.deltas.length - 1];
+    this.image.controllerId = last.controllerId;
+    this.image.epoch = last.epoch;
     this.publishedEpoch = this.image.epoch;
-    const why = `broker ${id} ${reason}: ${fence.moved} leader(s) moved, left ${records.length - fence.moved} other ISR(s)`;
-    this.logger.debug(`metadata epoch ${this.image.epoch}: ${why}`);
-    this.emit('change', fence.delta, [why]);
-    // The file is written at the end of the tick, as for any change (the delta is out already).
+    const why = `broker ${id} ${reason}: ${fence.moved} leader(s) moved, left ${fence.records - fence.moved} other ISR(s)`;
+    this.logger.debug(`metadata epoch ${fence.deltas[0].epoch}..${last.epoch}: ${why}`);
+    fence.deltas.forEach((delta, i) => this.emit('change', delta, i === 0 ? [why] : [`${why} (${i + 1} of ${fence.deltas.length})`]));
+    // The file is written at the end of the tick, as for any change (the deltas are out already).
     if (!this.pendingFlush) this.pendingFlush = setImmediate(() => this.flush());
-    this.logger.debug(`fence of broker ${id} published after ${(performance.now() - started).toFixed(1)} ms (${fence === prepared ? 'prepared' : 'computed now'})`);
+    this.logger.debug(`fence of broker ${id} published in ${fence.deltas.length} delta(s) after ${(performance.now() - started).toFixed(1)} ms (${fence === prepared ? 'prepared' : 'computed now'})`);
   }
 
   /** Clients need a live "controller" id in Metadata: we name the lowest live broker (KRaft does likewise). */

@@ -44,6 +44,8 @@ class SupervisorConnection {
   onOrphaned: () => void = () => undefined;
   hello: () => BrokerToSupervisor = () => ({ type: 'heartbeat' });
   stopping = false;
+  private readonly inbox: SupervisorToBroker[] = [];
+  private inboxTurn: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly opts: BrokerProcessOptions,
@@ -63,6 +65,24 @@ class SupervisorConnection {
     this.link?.send(msg);
   }
 
+  /**
+   * Handles the messages received, in order. After a delta with partition records, what follows waits for the next
+   * turn of the event loop: a fence of thousands of partitions comes as several deltas (the busy partitions first),
+   * and the requests waiting in the client sockets are served between them. Replies wait their turn too: a reply
+   * that says which epoch the controller is at must not overtake the deltas that lead there.
+   */
+  private handleInbox(): void {
+    this.inboxTurn = undefined;
+    for (let msg = this.inbox.shift(); msg; msg = this.inbox.shift()) {
+      if (msg.type === 'reply') this.settle(msg);
+      else this.onMessage(msg);
+      if (msg.type === 'metadata-delta' && msg.delta.packedPartitions && this.inbox.length > 0) {
+        this.inboxTurn = setImmediate(() => this.handleInbox());
+        return;
+      }
+    }
+  }
+
   private tryConnect(): void {
     if (this.stopping) return;
     const socket = connect(this.opts.controllerSocket);
@@ -74,8 +94,8 @@ class SupervisorConnection {
       link.send(this.hello());
     });
     link.on('message', (msg: SupervisorToBroker) => {
-      if (msg.type === 'reply') this.settle(msg);
-      else this.onMessage(msg);
+      this.inbox.push(msg);
+      if (!this.inboxTurn) this.handleInbox();
     });
     link.once('close', () => {
       if (this.link === link) {

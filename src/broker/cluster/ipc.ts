@@ -45,7 +45,8 @@ export type BrokerToSupervisor =
   | { type: 'ready'; host: string; port: number; internalPort?: number; pid: number }
   /** The broker is shutting down on purpose: its death that follows is a stop, not a crash. */
   | { type: 'stopping' }
-  | { type: 'heartbeat' }
+  /** `busyPartitions`: when it changed, the partitions this broker took data for lately (see Broker.busyPartitions). */
+  | { type: 'heartbeat'; busyPartitions?: string[] }
   /** The process got SIGTERM (`kill <pid>`, as the seed tutorial stops a broker): asks for a controlled shutdown. */
   | { type: 'stop-request' }
   | { type: 'call'; id: number; method: ControllerMethod; args: unknown[] };

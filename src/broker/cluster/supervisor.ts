@@ -172,6 +172,8 @@ interface BrokerHandle {
   saidStopping: boolean;
   /** We sent the current process SIGKILL: it is fenced already and must not register again (a late heartbeat). */
   killed: boolean;
+  /** The partitions this broker last reported as busy (`topic-partition`: data appended lately), for fence order. */
+  busyPartitions: string[];
   /** Resolves when the current process of this broker is gone. */
   gone: Promise<void>;
   markGone: () => void;
@@ -248,7 +250,9 @@ export class Supervisor extends EventEmitter {
    * The fence of each live broker, prepared while the metadata is quiet and encoded for the wire (see
    * Controller.prepareFence): a death then costs the surviving brokers no wait for computing or encoding here.
    */
-  private readonly preparedFences = new Map<number, { fence: PreparedFence; line: string }>();
+  private readonly preparedFences = new Map<number, PreparedFence>();
+  /** The wire encoding of each prepared fence's deltas. */
+  private readonly preparedLines = new WeakMap<MetadataDelta, string>();
   private prepareFencesTimer: NodeJS.Timeout | undefined;
   readonly supervisorInfo: SupervisorInfo = { pid: process.pid, startedAt: Date.now(), adopted: false };
   private securitySummary: SecuritySummary = { protocol: 'PLAINTEXT', tls: false, saslMechanisms: [], users: [], caFile: null };
@@ -380,7 +384,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private newHandle(id: number, port: number): BrokerHandle {
-    const h = { id, host: this.advertisedHost, port, child: null, pid: null, adopted: false, link: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null, saidStopping: false, killed: false } as unknown as BrokerHandle;
+    const h = { id, host: this.advertisedHost, port, child: null, pid: null, adopted: false, link: null, state: 'stopped', lastHeartbeat: 0, exitCode: null, signal: null, ready: null, saidStopping: false, killed: false, busyPartitions: [] } as unknown as BrokerHandle;
     this.renewGone(h);
     return h;
   }
@@ -571,6 +575,12 @@ export class Supervisor extends EventEmitter {
     }
     if (msg.type === 'heartbeat') {
       h.lastHeartbeat = Date.now();
+      if (msg.busyPartitions) {
+        // The fences put the partitions in use first: prepared again for the new order.
+        h.busyPartitions = msg.busyPartitions;
+        this.preparedFences.clear();
+        this.schedulePreparedFences();
+      }
       if (h.state === 'paused' || h.killed) return; // a paused process cannot heartbeat, a killed one is gone; a stale message may still arrive
       // No copy of the image per heartbeat: with thousands of partitions that was most of an idle supervisor's CPU.
       if (this.controller.isFenced(h.id) && h.state === 'running' && !this.pushesHeld) {
@@ -662,8 +672,8 @@ export class Supervisor extends EventEmitter {
    * for the event log.
    */
   private onMetadata(delta: MetadataDelta): void {
-    const prepared = [...this.preparedFences.values()].find((f) => f.fence.delta === delta);
-    const written = this.pushesHeld ? Promise.resolve() : this.pushToAll(prepared?.line ?? encodeLine({ type: 'metadata-delta', delta: packDelta(delta) } satisfies SupervisorToBroker));
+    const line = this.preparedLines.get(delta) ?? encodeLine({ type: 'metadata-delta', delta: packDelta(delta) } satisfies SupervisorToBroker);
+    const written = this.pushesHeld ? Promise.resolve() : this.pushToAll(line);
     // Every prepared fence is stale now (it follows the previous epoch).
     this.preparedFences.clear();
     this.schedulePreparedFences();
@@ -713,7 +723,7 @@ export class Supervisor extends EventEmitter {
 
   /** Fences broker `h` with its prepared fence when that is still current. */
   private fence(h: BrokerHandle, reason: string): void {
-    this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id)?.fence);
+    this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id));
   }
 
   /**
@@ -724,11 +734,13 @@ export class Supervisor extends EventEmitter {
     clearTimeout(this.prepareFencesTimer);
     this.prepareFencesTimer = setTimeout(() => {
       if (this.shuttingDown) return;
+      const busy = new Set([...this.handles.values()].flatMap((h) => h.busyPartitions));
       for (const h of this.handles.values()) {
         if (h.killed || this.controller.isFenced(h.id)) continue;
-        const fence = this.controller.prepareFence(h.id);
+        const fence = this.controller.prepareFence(h.id, busy);
         if (!fence) return this.schedulePreparedFences(); // a change is waiting to be published: after it
-        this.preparedFences.set(h.id, { fence, line: encodeLine({ type: 'metadata-delta', delta: packDelta(fence.delta) } satisfies SupervisorToBroker) });
+        this.preparedFences.set(h.id, fence);
+        for (const delta of fence.deltas) this.preparedLines.set(delta, encodeLine({ type: 'metadata-delta', delta: packDelta(delta) } satisfies SupervisorToBroker));
       }
     }, PREPARE_FENCES_AFTER_MS);
     this.prepareFencesTimer.unref();

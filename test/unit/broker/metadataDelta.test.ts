@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Broker } from '../../../src/broker/broker';
-import { Controller } from '../../../src/broker/controller';
+import { Controller, FENCE_RECORDS_PER_DELTA } from '../../../src/broker/controller';
 import { localControllerChannel } from '../../../src/broker/controllerChannel';
 import { applyDelta, MetadataDelta, MetadataImage } from '../../../src/broker/metadata';
 import { packDelta, unpackDelta } from '../../../src/broker/cluster/deltaWire';
@@ -253,18 +253,19 @@ test('a fence prepared ahead is published as it is while the image is unchanged,
   const deltas: MetadataDelta[] = [];
   controller.on('change', (d: MetadataDelta) => deltas.push(d));
 
-  // Two preparations of the same image are the same delta: what a fence computed on the spot would publish too.
+  // Two preparations of the same image are the same deltas: what a fence computed on the spot would publish too.
   const prepared = controller.prepareFence(2)!;
-  assert.deepEqual(controller.prepareFence(2)!.delta, prepared.delta);
-  assert.equal(prepared.delta.baseEpoch, image.epoch);
+  assert.deepEqual(controller.prepareFence(2)!.deltas, prepared.deltas);
+  assert.equal(prepared.deltas.length, 1, `${prepared.records} records fit one delta`);
+  assert.equal(prepared.deltas[0].baseEpoch, image.epoch);
   assert.equal(prepared.moved, image.topics.reduce((n, t) => n + t.partitions.filter((p) => p.leader === 2).length, 0));
   assert.deepEqual(controller.snapshot(), image, 'preparing changes nothing');
   controller.fenceBroker(2, 'process exited', prepared);
   assert.equal(deltas.length, 1);
-  assert.equal(deltas[0], prepared.delta, 'the prepared delta itself goes out');
+  assert.equal(deltas[0], prepared.deltas[0], 'the prepared delta itself goes out');
   image = applyDelta(image, deltas.splice(0)[0]);
   assert.deepEqual(image, controller.snapshot(), 'and the image took exactly its changes');
-  prepared.delta.partitions![0].state.isr.push(42);
+  prepared.deltas[0].partitions![0].state.isr.push(42);
   assert.ok(!controller.snapshot().topics.some((t) => t.partitions.some((p) => p.isr.includes(42))), 'the delta shares no arrays with the image');
 
   // A fence prepared before another change is stale: the fence is computed again.
@@ -275,10 +276,37 @@ test('a fence prepared ahead is published as it is while the image is unchanged,
   controller.createTopic({ name: 'later', numPartitions: 3, replicationFactor: 3 });
   controller.fenceBroker(3, 'process exited', stale);
   assert.equal(deltas.length, 2, 'the pending topic first, then the fence');
-  assert.notEqual(deltas[1], stale.delta);
+  assert.notEqual(deltas[1], stale.deltas[0]);
   assert.ok(deltas[1].partitions!.some((c) => c.topic === 'later'), 'the fresh fence covers the new topic');
   for (const d of deltas.splice(0)) image = applyDelta(image, d);
   assert.deepEqual(image, controller.snapshot());
+});
+
+test('a large fence goes out as consecutive deltas: the busy partitions with the fence, then leader moves, then ISR shrinks', async () => {
+  const controller = controllerWithBrokers();
+  controller.createTopics(Array.from({ length: 600 }, (_, i) => ({ name: `big${i}`, numPartitions: 3, replicationFactor: 3 })));
+  await tick();
+  let image = controller.snapshot();
+  const ledBy1 = image.topics.flatMap((t) => t.partitions.filter((p) => p.leader === 1).map((p) => `${t.name}-${p.partition}`));
+  const followedBy1 = image.topics.flatMap((t) => t.partitions.filter((p) => p.leader !== 1).map((p) => `${t.name}-${p.partition}`));
+  const busy = new Set([ledBy1[7], followedBy1[300], 'no-such-topic-0']);
+  const deltas: MetadataDelta[] = [];
+  controller.on('change', (d: MetadataDelta) => deltas.push(d));
+  controller.fenceBroker(1, 'process exited', controller.prepareFence(1, busy));
+  const key = (c: { topic: string; state: { partition: number } }) => `${c.topic}-${c.state.partition}`;
+  assert.deepEqual(deltas[0].partitions!.map(key).sort(), [ledBy1[7], followedBy1[300]].sort(), 'the busy ones first, alone');
+  assert.equal(deltas[0].brokers?.find((b) => b.id === 1)?.fenced, true, 'with the fence');
+  const rest = deltas.slice(1);
+  assert.equal(rest.length, Math.ceil((1800 - 2) / FENCE_RECORDS_PER_DELTA));
+  assert.ok(rest.every((d) => d.partitions!.length <= FENCE_RECORDS_PER_DELTA && !d.brokers));
+  const order = rest.flatMap((d) => d.partitions!.map((c) => (c.state.leader !== 1 && ledBy1.includes(key(c)) ? 'move' : 'shrink')));
+  assert.equal(order.lastIndexOf('move') + 1, order.indexOf('shrink'), 'leader moves before ISR shrinks');
+  deltas.forEach((d, i) => {
+    assert.equal(d.baseEpoch, image.epoch, `delta ${i} follows the one before`);
+    image = applyDelta(image, d);
+  });
+  assert.deepEqual(image, controller.snapshot());
+  assert.ok(image.topics.every((t) => t.partitions.every((p) => p.leader !== 1 && !p.isr.includes(1))));
 });
 
 test('packed partition records travel whole, and a garbled pack is refused', () => {
