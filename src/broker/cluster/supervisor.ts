@@ -665,11 +665,11 @@ export class Supervisor extends EventEmitter {
   // ---- metadata and events ---------------------------------------------------------------------------------
 
   /**
-   * A delta from the controller: to every broker (once encoded) first, then the bookkeeping, then cluster events and
-   * the state for the control streams once every broker link has taken the whole delta: a broker's failure changes
-   * every partition it held (thousands of events), and a delta that large does not fit the socket buffers at once,
-   * so its tail reaches the brokers only when this process is back in the event loop: the new leaders must not wait
-   * for the event log.
+   * A delta from the controller: to every broker (once encoded) at once; this process's own view of it (lastImage)
+   * at the end of the tick (recordDeltas), so that a fence's later deltas go out before the bookkeeping of its first;
+   * then cluster events and the state for the control streams once every broker link has taken the whole delta: a
+   * broker's failure changes every partition it held (thousands of events), and the new leaders must not wait for
+   * the event log.
    */
   private onMetadata(delta: MetadataDelta): void {
     const line = this.preparedLines.get(delta) ?? encodeLine({ type: 'metadata-delta', delta: packDelta(delta) } satisfies SupervisorToBroker);
@@ -677,24 +677,37 @@ export class Supervisor extends EventEmitter {
     // Every prepared fence is stale now (it follows the previous epoch).
     this.preparedFences.clear();
     this.schedulePreparedFences();
-    const pushedMs = performance.now();
-    const before = this.lastImage;
-    const oldTopics = new Map<string, TopicState | undefined>();
-    for (const name of delta.removedTopics) oldTopics.set(name, this.lastTopics.get(name));
-    for (const t of delta.topics) if (!oldTopics.has(t.name)) oldTopics.set(t.name, this.lastTopics.get(t.name));
-    for (const c of delta.partitions ?? []) if (!oldTopics.has(c.topic)) oldTopics.set(c.topic, this.lastTopics.get(c.topic));
-    const changedTopics = new Map<string, TopicState>();
-    this.lastImage = applyDelta(this.lastImage, delta, changedTopics);
-    for (const name of delta.removedTopics) this.lastTopics.delete(name);
-    for (const [name, t] of changedTopics) this.lastTopics.set(name, t);
-    const image = this.lastImage;
-    this.afterWritten(written, () => {
-      if (delta.partitions && delta.partitions.length > 0) {
-        this.logger.debug(`metadata epoch ${delta.epoch} (${delta.partitions.length} partition record(s)) taken by every broker link ${(performance.now() - pushedMs).toFixed(1)} ms after the push`);
-      }
-      this.diff(before, delta, oldTopics);
-      this.emit('metadata', image);
-    });
+    this.unrecorded.push({ delta, written, pushedMs: performance.now() });
+    this.recordTurn ??= setImmediate(() => this.recordDeltas());
+  }
+
+  /** Deltas pushed to the brokers that lastImage and the events do not have yet (see onMetadata). */
+  private readonly unrecorded: Array<{ delta: MetadataDelta; written: Promise<void>; pushedMs: number }> = [];
+  private recordTurn: NodeJS.Immediate | undefined;
+
+  /** Brings lastImage up to the last delta pushed, and queues the events of each delta (afterWritten). */
+  private recordDeltas(): void {
+    clearImmediate(this.recordTurn);
+    this.recordTurn = undefined;
+    for (const { delta, written, pushedMs } of this.unrecorded.splice(0)) {
+      const before = this.lastImage;
+      const oldTopics = new Map<string, TopicState | undefined>();
+      for (const name of delta.removedTopics) oldTopics.set(name, this.lastTopics.get(name));
+      for (const t of delta.topics) if (!oldTopics.has(t.name)) oldTopics.set(t.name, this.lastTopics.get(t.name));
+      for (const c of delta.partitions ?? []) if (!oldTopics.has(c.topic)) oldTopics.set(c.topic, this.lastTopics.get(c.topic));
+      const changedTopics = new Map<string, TopicState>();
+      this.lastImage = applyDelta(this.lastImage, delta, changedTopics);
+      for (const name of delta.removedTopics) this.lastTopics.delete(name);
+      for (const [name, t] of changedTopics) this.lastTopics.set(name, t);
+      const image = this.lastImage;
+      this.afterWritten(written, () => {
+        if (delta.partitions && delta.partitions.length > 0) {
+          this.logger.debug(`metadata epoch ${delta.epoch} (${delta.partitions.length} partition record(s)) taken by every broker link ${(performance.now() - pushedMs).toFixed(1)} ms after the push`);
+        }
+        this.diff(before, delta, oldTopics);
+        this.emit('metadata', image);
+      });
+    }
   }
 
   /** What waits for the broker links to take a delta, in order (events of one delta never overtake the previous). */
@@ -816,7 +829,8 @@ export class Supervisor extends EventEmitter {
   }
 
   state(): ClusterState {
-    this.controller.metadataEpoch(); // publishes what this tick changed, so lastImage is current
+    this.controller.metadataEpoch(); // publishes what this tick changed
+    this.recordDeltas(); // so that lastImage is current
     const image = this.lastImage;
     return {
       clusterId: image.clusterId,
