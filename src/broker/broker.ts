@@ -450,7 +450,7 @@ export class Broker {
     this.groups.metadataChanged();
     this.txns.metadataChanged();
     if (delta.brokers) for (const r of this.newLeaderships.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) this.newLeaderships.delete(r);
-    if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
+    this.tellLeadershipListeners(leadershipsBefore);
     if (deferred > 0) {
       this.deferredRun ??= { firstEpoch: delta.epoch, arrivedMs: started, records: 0, slices: 0, bySlices: 0, onDemand: 0, workMs: 0 };
       this.deferredRun.records += newlyDeferred;
@@ -486,15 +486,13 @@ export class Broker {
     const run = this.deferredRun;
     const started = performance.now();
     const leadershipsBefore = this.leadershipsTaken;
-    const touched: Partition[] = [];
     let applied = 0;
     for (const [key, p] of this.deferredRecords) {
-      const placed = this.applyDeferredRecord(key, p);
-      if (placed) touched.push(placed);
+      this.applyDeferredRecord(key, p);
       applied++;
       if (performance.now() - started >= DEFERRED_SLICE_MS) break;
     }
-    this.afterDeferredApplied(touched, leadershipsBefore);
+    this.tellLeadershipListeners(leadershipsBefore);
     this.groups.metadataChanged();
     this.txns.metadataChanged();
     if (run) {
@@ -517,19 +515,23 @@ export class Broker {
     this.deferredRun = undefined;
   }
 
-  /** The replica of a deferred record, now in the role the image gives it (undefined if that closed it). */
+  /**
+   * Applies the deferred record of `p` (whatever state the image holds now) and moves its fetcher, as a delta does
+   * after its records. The replica, in its new role (undefined if that closed it).
+   */
   private applyDeferredRecord(key: string, p: Partition): Partition | undefined {
     this.deferredRecords.delete(key);
     const topic = this.topicsByName.get(p.topic);
     const state = topic?.partitions[p.index];
     // (A topic removed or carried whole since was reconciled then, which took the key out of the set.)
     if (!topic || !state) return undefined;
-    return this.reconcilePartition(topic, state);
+    const placed = this.reconcilePartition(topic, state);
+    if (placed) this.updateFetchers([placed]);
+    return placed;
   }
 
-  /** What a delta does after its records, for replicas whose deferred records were just applied. */
-  private afterDeferredApplied(touched: Partition[], leadershipsBefore: number): void {
-    this.updateFetchers(touched);
+  /** Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see awaitsFollower). */
+  private tellLeadershipListeners(leadershipsBefore: number): void {
     if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
   }
 
@@ -879,7 +881,7 @@ export class Broker {
     // The coordinators are told by the next slice (a deferred record is never of their internal topics).
     const leadershipsBefore = this.leadershipsTaken;
     const placed = this.applyDeferredRecord(key, p);
-    this.afterDeferredApplied(placed ? [placed] : [], leadershipsBefore);
+    this.tellLeadershipListeners(leadershipsBefore);
     if (this.deferredRun) this.deferredRun.onDemand++;
     return placed;
   }
@@ -952,10 +954,7 @@ const NEW_LEADERSHIP_WINDOW_MS = 3000;
 /** A replica that took data this recently counts as busy: its partition records are applied at once (mayDefer). */
 const ACTIVE_REPLICA_MS = 30_000;
 
-/**
- * How long a slice applies deferred partition records before it stops (its fetcher updates after that add a few
- * tenths): short enough that a request waiting behind it barely notices.
- */
+/** How long a slice applies deferred partition records: short enough that a request waiting behind it barely notices. */
 const DEFERRED_SLICE_MS = 1;
 
 interface DeferredRun {
