@@ -1,7 +1,10 @@
 // A Kafka broker: one TCP listener serving the Kafka wire protocol, the partition replicas this broker hosts,
 // and (when this broker is the coordinator for them) consumer groups. Metadata arrives from the controller as a
 // whole image when the broker (re)connects and as deltas after that; the broker opens, re-roles or deletes its local
-// replicas to match, touching only the topics a delta names.
+// replicas to match, touching only the topics a delta names. A delta's partition records that only re-role idle
+// replicas (thousands of them when a broker fails) are applied in short slices after it, so that requests for the
+// busy partitions are not kept waiting behind them; a replica with such a record pending is brought up to date when
+// it is asked for (partition()).
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -130,6 +133,14 @@ export class Broker {
   private readonly leadershipListeners = new Set<() => void>();
   /** How many leaderships this broker took over so far (a delta that took some tells the listeners). */
   private leadershipsTaken = 0;
+  /**
+   * Local replicas whose partition record of a delta is not applied yet, by key (see applyMetadataDelta): their state
+   * in the image is newer than the one they act on. Applied in slices (applyDeferredSlice), or when asked for.
+   */
+  private readonly deferredRecords = new Map<string, Partition>();
+  private deferredSlice: NodeJS.Immediate | undefined;
+  /** How the records deferred since the set was last empty were applied (for the debug line once it is empty again). */
+  private deferredRun: DeferredRun | undefined;
   /** Test hook: sees every request header before it is handled. */
   onRequest?: (header: RequestHeader) => void;
 
@@ -247,7 +258,9 @@ export class Broker {
     this.retentionTimer.unref();
     const lagMs = num(this.config, 'replica.lag.time.max.ms');
     this.isrTimer = setInterval(() => {
-      for (const p of this.partitions.values()) p.checkIsr(lagMs);
+      // A replica with a deferred record would judge (and ask to change) the ISR of a partition epoch the controller
+      // has moved past; it is checked next time, its record applied by then.
+      for (const p of this.partitions.values()) if (!this.deferredRecords.has(p.key)) p.checkIsr(lagMs);
     }, Math.max(100, lagMs / 2));
     this.isrTimer.unref();
     // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
@@ -282,6 +295,12 @@ export class Broker {
 
   /** Stops listening, closes client connections and flushes every log. */
   async stop(): Promise<void> {
+    // Deferred records only re-role replicas (in memory: a new leader epoch is written with its first batch), and
+    // every replica is closed below: nothing of them needs to be applied. The next start gets the whole image.
+    clearImmediate(this.deferredSlice);
+    this.deferredSlice = undefined;
+    this.deferredRecords.clear();
+    this.deferredRun = undefined;
     clearInterval(this.retentionTimer);
     clearInterval(this.isrTimer);
     clearInterval(this.producerExpiryTimer);
@@ -311,7 +330,10 @@ export class Broker {
 
   // ---- metadata --------------------------------------------------------------------------------------------
 
-  /** Apply a whole metadata image from the controller (ignored if older than what we have). */
+  /**
+   * Apply a whole metadata image from the controller (ignored if older than what we have). Every local replica is
+   * placed or closed here, which applies any deferred record too (placeReplica, dropPartition).
+   */
   applyMetadata(image: MetadataImage): void {
     if (image.epoch <= this.image.epoch) return;
     this.image = image;
@@ -358,21 +380,30 @@ export class Broker {
    * Apply a delta (see MetadataDelta): only the topics it carries whole and the partitions it has records of are
    * looked at. One that does not follow our image (we missed one: a reconnect, a new supervisor) is dropped and the
    * whole image asked for.
+   *
+   * The image (what Metadata answers) changes at once, and so does every replica of a topic carried whole, removed, or
+   * under a changed broker config. Of the partition records, those that only re-role an idle replica are deferred
+   * (see mayDefer): a broker's failure moves a thousand leaders and shrinks two thousand ISRs, tens of milliseconds of
+   * work during which this broker would answer nothing, not even for the one partition clients are writing to.
+   * Deferred records are applied from the image, in slices between which requests are served, or at once when their
+   * replica is asked for (partition()). A later delta needs no drain first: a deferred record applies whatever state
+   * the image holds then, and any delta that places or closes the replica applies it (placeReplica, dropPartition).
    */
   applyMetadataDelta(delta: MetadataDelta): void {
     if (delta.epoch <= this.image.epoch) return;
     if (delta.baseEpoch > this.image.epoch) return this.requestFullMetadata();
     const started = performance.now();
-    const before = this.topicsByName;
     const brokersBefore = this.image.brokers;
     const leadershipsBefore = this.leadershipsTaken;
+    const names = new Set([...delta.removedTopics, ...delta.topics.map((t) => t.name)]);
+    // Of the topics replaced or removed, how many partitions they had: replicas beyond the new count are closed.
+    const countsBefore = new Map([...names].map((name) => [name, this.topicsByName.get(name)?.partitions.length ?? 0]));
     const changedTopics = new Map<string, TopicState>();
     this.image = applyDelta(this.image, delta, changedTopics);
-    this.topicsByName = new Map(before);
+    // Updated in place, not copied: a failover's delta changes a thousand topics of thousands.
     for (const name of delta.removedTopics) this.topicsByName.delete(name);
     for (const [name, t] of changedTopics) this.topicsByName.set(name, t);
     const touched: Partition[] = [];
-    const names = new Set([...delta.removedTopics, ...delta.topics.map((t) => t.name)]);
     // Dynamic broker configs changed: every topic without its own override may have a new effective config.
     if (delta.brokerConfigs) {
       this.applyDynamicConfig();
@@ -382,7 +413,7 @@ export class Broker {
       const wanted = new Set<string>();
       const topic = this.topicsByName.get(name);
       if (topic) this.reconcileTopic(topic, wanted);
-      const count = Math.max(before.get(name)?.partitions.length ?? 0, topic?.partitions.length ?? 0);
+      const count = Math.max(countsBefore.get(name) ?? 0, topic?.partitions.length ?? 0);
       for (let i = 0; i < count; i++) {
         const key = `${name}-${i}`;
         const p = this.partitions.get(key);
@@ -391,25 +422,117 @@ export class Broker {
         else this.closeUnwanted(key, p);
       }
     }
+    const now = Date.now(); // the partitions' clock (Partition.lastAppendMs)
+    let deferred = 0;
+    let newlyDeferred = 0;
     for (const change of delta.partitions ?? []) {
       if (names.has(change.topic)) continue; // carried whole: done above
       const topic = this.topicsByName.get(change.topic);
       if (!topic || topic.id !== change.topicId) continue;
-      const p = this.reconcilePartition(topic, topic.partitions[change.state.partition]);
+      const state = topic.partitions[change.state.partition];
+      const key = `${topic.name}-${state.partition}`;
+      const existing = this.partitions.get(key);
+      if (existing && this.mayDefer(existing, topic, state, now)) {
+        if (!this.deferredRecords.has(key)) newlyDeferred++;
+        this.deferredRecords.set(key, existing);
+        deferred++;
+        continue;
+      }
+      const p = this.reconcilePartition(topic, state);
       if (p) touched.push(p);
     }
     touched.push(...this.retryOfflineReplicas(names));
     // A broker back (or moved) changes who every follower may fetch from; a broker fenced only stops the fetchers of
-    // the partitions it led, and those are among the touched ones (they have a new leader, or none).
-    this.updateFetchers(delta.brokers && brokerCameBack(brokersBefore, delta.brokers) ? this.partitions.values() : touched);
+    // the partitions it led, and those are among the touched ones (they have a new leader, or none). Replicas with a
+    // deferred record get their fetcher when it is applied.
+    const refetchAll = delta.brokers && brokerCameBack(brokersBefore, delta.brokers);
+    this.updateFetchers(refetchAll ? [...this.partitions.values()].filter((p) => !this.deferredRecords.has(p.key)) : touched);
     this.groups.metadataChanged();
     this.txns.metadataChanged();
     if (delta.brokers) for (const r of this.newLeaderships.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) this.newLeaderships.delete(r);
-    if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
+    this.tellLeadershipListeners(leadershipsBefore);
+    if (deferred > 0) {
+      this.deferredRun ??= { firstEpoch: delta.epoch, arrivedMs: started, records: 0, slices: 0, bySlices: 0, onDemand: 0, workMs: 0 };
+      this.deferredRun.records += newlyDeferred;
+      this.deferredSlice ??= setImmediate(() => this.applyDeferredSlice());
+    }
     const moves = delta.partitions?.length ?? 0;
     if (moves > 0 || delta.topics.length > 0) {
-      this.logger.debug(`metadata epoch ${delta.epoch} applied in ${(performance.now() - started).toFixed(1)} ms: ${delta.topics.length} topic(s), ${moves} partition record(s), ${touched.length} local replica(s) changed`);
+      this.logger.debug(
+        `metadata epoch ${delta.epoch} applied in ${(performance.now() - started).toFixed(1)} ms: ${delta.topics.length} topic(s), ${moves} partition record(s), ` +
+          `${touched.length} local replica(s) changed at once, ${deferred} record(s) deferred (${this.deferredRecords.size} pending)`,
+      );
     }
+  }
+
+  /**
+   * Whether a partition record may wait (see applyMetadataDelta): it only re-roles a replica open here that nobody is
+   * using. Applied at once are the records that open or close a replica or change its replicas (reassignment), those
+   * that take leadership away from this broker (a stale leader must not go on taking writes or moving its high
+   * watermark), those of internal topics (the group and transaction coordinators follow their leadership), and those
+   * of replicas that took data within ACTIVE_REPLICA_MS or have waiters (acks=all produces, long polls): a follower of
+   * a busy partition must go and fetch from its new leader, whose acks=all writes wait for it.
+   */
+  private mayDefer(p: Partition, topic: TopicState, next: PartitionState, now: number): boolean {
+    if (topic.internal || p.topicId !== topic.id) return false;
+    if (p.isLeader && next.leader !== this.nodeId) return false;
+    if (!sameIds(p.state.replicas, next.replicas)) return false;
+    return !p.hasWaiters && now - p.lastAppendMs > ACTIVE_REPLICA_MS;
+  }
+
+  /** Applies deferred records for about DEFERRED_SLICE_MS, then lets the event loop serve requests before the next slice. */
+  private applyDeferredSlice(): void {
+    this.deferredSlice = undefined;
+    const run = this.deferredRun;
+    const started = performance.now();
+    const leadershipsBefore = this.leadershipsTaken;
+    let applied = 0;
+    for (const [key, p] of this.deferredRecords) {
+      this.applyDeferredRecord(key, p);
+      applied++;
+      if (performance.now() - started >= DEFERRED_SLICE_MS) break;
+    }
+    this.tellLeadershipListeners(leadershipsBefore);
+    this.groups.metadataChanged();
+    this.txns.metadataChanged();
+    if (run) {
+      run.slices++;
+      run.bySlices += applied;
+      run.workMs += performance.now() - started;
+    }
+    if (this.deferredRecords.size > 0) {
+      this.deferredSlice = setImmediate(() => this.applyDeferredSlice());
+      return;
+    }
+    if (run) {
+      const later = run.records - run.bySlices - run.onDemand;
+      this.logger.debug(
+        `metadata epoch ${run.firstEpoch}${this.image.epoch > run.firstEpoch ? `..${this.image.epoch}` : ''}: all ${run.records} deferred record(s) applied ` +
+          `${(performance.now() - run.arrivedMs).toFixed(1)} ms after the delta arrived: ${run.bySlices} in ${run.slices} slice(s) (${run.workMs.toFixed(1)} ms of work), ` +
+          `${run.onDemand} on demand${later > 0 ? `, ${later} by later metadata` : ''}`,
+      );
+    }
+    this.deferredRun = undefined;
+  }
+
+  /**
+   * Applies the deferred record of `p` (whatever state the image holds now) and moves its fetcher, as a delta does
+   * after its records. The replica, in its new role (undefined if that closed it).
+   */
+  private applyDeferredRecord(key: string, p: Partition): Partition | undefined {
+    this.deferredRecords.delete(key);
+    const topic = this.topicsByName.get(p.topic);
+    const state = topic?.partitions[p.index];
+    // (A topic removed or carried whole since was reconciled then, which took the key out of the set.)
+    if (!topic || !state) return undefined;
+    const placed = this.reconcilePartition(topic, state);
+    if (placed) this.updateFetchers([placed]);
+    return placed;
+  }
+
+  /** Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see awaitsFollower). */
+  private tellLeadershipListeners(leadershipsBefore: number): void {
+    if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
   }
 
   /** Opens, re-roles or replaces this broker's replicas of one topic; adds their keys to `wanted`. */
@@ -443,6 +566,7 @@ export class Broker {
    */
   private placeReplica(topic: TopicState, p: PartitionState, config?: Record<string, string>): Partition | undefined {
     const key = `${topic.name}-${p.partition}`;
+    this.deferredRecords.delete(key); // the image's state is applied here, whatever was deferred
     const existing = this.partitions.get(key);
     if (existing && existing.topicId === topic.id) {
       if (config) {
@@ -703,6 +827,7 @@ export class Broker {
     const p = this.partitions.get(key);
     if (!p) return;
     this.partitions.delete(key);
+    this.deferredRecords.delete(key);
     p.dropped = true;
     for (const f of this.fetchers.values()) f.remove(p);
     this.storageFaults.forget(key);
@@ -745,8 +870,25 @@ export class Broker {
     return null;
   }
 
+  /**
+   * The local replica of `topic`-`index`, in the role the image gives it: a deferred record of it is applied first
+   * (handlers, coordinators and the replica fetcher all come here, so none acts on a role the controller moved past).
+   */
   partition(topic: string, index: number): Partition | undefined {
-    return this.partitions.get(`${topic}-${index}`);
+    const key = `${topic}-${index}`;
+    const p = this.partitions.get(key);
+    if (!p || this.deferredRecords.size === 0 || !this.deferredRecords.has(key)) return p;
+    // The coordinators are told by the next slice (a deferred record is never of their internal topics).
+    const leadershipsBefore = this.leadershipsTaken;
+    const placed = this.applyDeferredRecord(key, p);
+    this.tellLeadershipListeners(leadershipsBefore);
+    if (this.deferredRun) this.deferredRun.onDemand++;
+    return placed;
+  }
+
+  /** How many local replicas have a deferred partition record (see applyMetadataDelta). */
+  get deferredRecordCount(): number {
+    return this.deferredRecords.size;
   }
 
   /** The name of the topic with this id (Fetch v13+ names topics by id), from a map kept per metadata image. */
@@ -808,6 +950,28 @@ export class Broker {
 
 /** How long a new leadership counts as new for that (a follower that does not come by then is not waited for). */
 const NEW_LEADERSHIP_WINDOW_MS = 3000;
+
+/** A replica that took data this recently counts as busy: its partition records are applied at once (mayDefer). */
+const ACTIVE_REPLICA_MS = 30_000;
+
+/** How long a slice applies deferred partition records: short enough that a request waiting behind it barely notices. */
+const DEFERRED_SLICE_MS = 1;
+
+interface DeferredRun {
+  /** The delta that deferred the first record of the run, and when it arrived (performance.now()). */
+  firstEpoch: number;
+  arrivedMs: number;
+  records: number;
+  slices: number;
+  bySlices: number;
+  onDemand: number;
+  workMs: number;
+}
+
+/** Whether two replica lists are the same, in the same order. */
+function sameIds(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
 
 /** Whether a broker became live (registered, or unfenced) or moved in `next`: followers may fetch from it now. */
 function brokerCameBack(before: BrokerInfo[], next: BrokerInfo[]): boolean {

@@ -47,6 +47,12 @@ export class Partition {
   /** Set once the broker no longer hosts this replica (fetch sessions keep references to partitions). */
   dropped = false;
   private stateApplied = false;
+  /**
+   * When this replica last took data: an append as leader (client produce, coordinator write) or as follower. A plain
+   * timestamp, no timer: the broker applies the metadata changes of replicas idle for a while a little later
+   * (Broker.applyMetadataDelta), and those of busy ones at once.
+   */
+  lastAppendMs = -Infinity;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 
@@ -134,6 +140,7 @@ export class Partition {
 
   appendAsLeader(batch: Buffer, origin: AppendOrigin = 'client'): AppendInfo {
     if (!this.isLeader) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    this.lastAppendMs = Date.now();
     let info: AppendInfo;
     try {
       info = this.log.appendAsLeader(batch, this.state.leaderEpoch, origin);
@@ -147,6 +154,12 @@ export class Partition {
     this.maybeIncrementHighWatermark();
     this.notifyData();
     return info;
+  }
+
+  /** Appends what the leader sent (the replica fetcher's write). */
+  appendAsFollower(batches: Buffer): AppendInfo | null {
+    this.lastAppendMs = Date.now();
+    return this.log.appendAsFollower(batches);
   }
 
   /**
@@ -231,6 +244,11 @@ export class Partition {
       this.log.setHighWatermark(hw);
       this.notifyData();
     }
+  }
+
+  /** Whether someone waits on this replica's news: an acks=all produce for its HW, a long-poll fetch without a session. */
+  get hasWaiters(): boolean {
+    return this.dataListeners.size > 0;
   }
 
   /** Subscribe to "something new may be readable" (appends and HW moves). Returns an unsubscribe function. */

@@ -296,7 +296,7 @@ export class LeaderFetcher {
           continue;
         }
         if (pr.records && pr.records.length > 0) {
-          p.log.appendAsFollower(pr.records);
+          p.appendAsFollower(pr.records);
           this.broker.storageFaults.noteLogEndOffset(p.key, p.logEndOffset);
           progressed = true;
         }
