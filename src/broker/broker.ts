@@ -138,6 +138,9 @@ export class Broker {
    * in the image is newer than the one they act on. Applied in slices (applyDeferredSlice), or when asked for.
    */
   private readonly deferredRecords = new Map<string, Partition>();
+  /** Replicas with an append within ACTIVE_REPLICA_MS, or not checked since (see busyPartitionsReport). */
+  private readonly busyReplicas = new Set<Partition>();
+  private lastBusyReport = '';
   private deferredSlice: NodeJS.Immediate | undefined;
   /** How the records deferred since the set was last empty were applied (for the debug line once it is empty again). */
   private deferredRun: DeferredRun | undefined;
@@ -818,6 +821,7 @@ export class Broker {
     writePartitionTopicId(dir, topic.id, log.createdDir);
     const partition = new Partition(topic.name, topic.id, p.partition, log, this.nodeId, p, config, (part, isr) => this.requestIsrChange(part, isr), this.storageFaults);
     partition.onAnyData = (part) => this.dataJournal.record(part);
+    partition.onAppend = (part) => this.busyReplicas.add(part);
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
     return partition;
@@ -874,6 +878,31 @@ export class Broker {
    * The local replica of `topic`-`index`, in the role the image gives it: a deferred record of it is applied first
    * (handlers, coordinators and the replica fetcher all come here, so none acts on a role the controller moved past).
    */
+  /**
+   * The replicas that took data within ACTIVE_REPLICA_MS (`topic-partition` keys, the most recent BUSY_REPORT_MAX),
+   * when that list changed since the last call, else undefined: the broker sends it with its heartbeats, and the
+   * controller's fences put these partitions in their first delta (Controller.prepareFence). Idle: nothing to do.
+   */
+  busyPartitionsReport(): string[] | undefined {
+    if (this.busyReplicas.size === 0 && this.lastBusyReport === '') return undefined;
+    const now = Date.now();
+    for (const p of this.busyReplicas) if (p.dropped || now - p.lastAppendMs > ACTIVE_REPLICA_MS) this.busyReplicas.delete(p);
+    const keys = [...this.busyReplicas]
+      .sort((a, b) => b.lastAppendMs - a.lastAppendMs)
+      .slice(0, BUSY_REPORT_MAX)
+      .map((p) => p.key)
+      .sort();
+    const report = keys.join('\n');
+    if (report === this.lastBusyReport) return undefined;
+    this.lastBusyReport = report;
+    return keys;
+  }
+
+  /** The next busyPartitionsReport() reports the list even if unchanged (a new supervisor connected). */
+  resendBusyPartitions(): void {
+    this.lastBusyReport = '';
+  }
+
   partition(topic: string, index: number): Partition | undefined {
     const key = `${topic}-${index}`;
     const p = this.partitions.get(key);
@@ -953,6 +982,9 @@ const NEW_LEADERSHIP_WINDOW_MS = 3000;
 
 /** A replica that took data this recently counts as busy: its partition records are applied at once (mayDefer). */
 const ACTIVE_REPLICA_MS = 30_000;
+
+/** At most this many busy partitions are reported (the most recent): a fence's first delta must stay small. */
+const BUSY_REPORT_MAX = 200;
 
 /** How long a slice applies deferred partition records: short enough that a request waiting behind it barely notices. */
 const DEFERRED_SLICE_MS = 1;

@@ -44,6 +44,8 @@ export interface ControllerOptions {
 const PRODUCER_ID_BLOCK = 1000;
 /** Partition records per delta of a fence after the busy ones (see prepareFence): a few ms of a broker's time each. */
 export const FENCE_RECORDS_PER_DELTA = 500;
+/** How long after a fence the image is written (see fenceBroker). */
+const FENCE_WRITE_DELAY_MS = 100;
 
 /** A fence computed ahead (Controller.prepareFence): valid while the image stays at `imageEpoch`. */
 export interface PreparedFence {
@@ -114,6 +116,11 @@ export class Controller extends EventEmitter {
   metadataEpoch(): number {
     this.publish();
     return this.image.epoch;
+  }
+
+  /** The brokers and the controller id as they are now (a copy). */
+  brokersImage(): Pick<MetadataImage, 'brokers' | 'controllerId'> {
+    return { brokers: this.image.brokers.map((b) => ({ ...b })), controllerId: this.image.controllerId };
   }
 
   isFenced(id: number): boolean {
@@ -356,8 +363,10 @@ export class Controller extends EventEmitter {
     const why = `broker ${id} ${reason}: ${fence.moved} leader(s) moved, left ${fence.records - fence.moved} other ISR(s)`;
     this.logger.debug(`metadata epoch ${fence.deltas[0].epoch}..${last.epoch}: ${why}`);
     fence.deltas.forEach((delta, i) => this.emit('change', delta, i === 0 ? [why] : [`${why} (${i + 1} of ${fence.deltas.length})`]));
-    // The file is written at the end of the tick, as for any change (the deltas are out already).
-    if (!this.pendingFlush) this.pendingFlush = setImmediate(() => this.flush());
+    // The file is written a little later: the brokers are taking over right now, and writing the whole image would
+    // take CPU from them. Nobody waits for it (a fence is not acknowledged to anyone), and a controller that starts
+    // from the file without it fences every broker until it registers again, which ends in the same image.
+    setTimeout(() => this.flush(), FENCE_WRITE_DELAY_MS).unref();
     this.logger.debug(`fence of broker ${id} published in ${fence.deltas.length} delta(s) after ${(performance.now() - started).toFixed(1)} ms (${fence === prepared ? 'prepared' : 'computed now'})`);
   }
 

@@ -53,6 +53,8 @@ export class Partition {
    * (Broker.applyMetadataDelta), and those of busy ones at once.
    */
   lastAppendMs = -Infinity;
+  /** Called on each append (the broker keeps the list of its busy replicas: see Broker.busyPartitionsReport). */
+  onAppend: ((p: Partition) => void) | undefined;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 
@@ -141,6 +143,7 @@ export class Partition {
   appendAsLeader(batch: Buffer, origin: AppendOrigin = 'client'): AppendInfo {
     if (!this.isLeader) throw new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER);
     this.lastAppendMs = Date.now();
+    this.onAppend?.(this);
     let info: AppendInfo;
     try {
       info = this.log.appendAsLeader(batch, this.state.leaderEpoch, origin);
@@ -159,6 +162,7 @@ export class Partition {
   /** Appends what the leader sent (the replica fetcher's write). */
   appendAsFollower(batches: Buffer): AppendInfo | null {
     this.lastAppendMs = Date.now();
+    this.onAppend?.(this);
     return this.log.appendAsFollower(batches);
   }
 

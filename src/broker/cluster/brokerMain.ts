@@ -216,11 +216,12 @@ async function main(): Promise<void> {
   const logger = streamLogger('minikafka', opts.logLevel);
   const conn = new SupervisorConnection(opts, logger);
   let lastHeartbeat = 0;
+  let busyPartitions: () => string[] | undefined = () => undefined;
   const heartbeat = () => {
     const now = Date.now();
     if (now - lastHeartbeat < opts.heartbeatIntervalMs / 2) return;
     lastHeartbeat = now;
-    conn.send({ type: 'heartbeat' });
+    conn.send({ type: 'heartbeat', busyPartitions: busyPartitions() });
   };
   const broker = new Broker({
     nodeId: opts.nodeId,
@@ -237,6 +238,7 @@ async function main(): Promise<void> {
     keepAlive: heartbeat,
     onCleanerStep: cleanerKillHook(opts.logDir),
   });
+  busyPartitions = () => broker.busyPartitionsReport();
   let started = false;
   let stopping = false;
   const stop = async (why: string) => {
@@ -248,7 +250,11 @@ async function main(): Promise<void> {
     conn.close();
     process.exit(0);
   };
-  conn.hello = () => ({
+  conn.hello = () => {
+    broker.resendBusyPartitions(); // a new supervisor knows none
+    return helloMessage();
+  };
+  const helloMessage = (): BrokerToSupervisor => ({
     type: 'hello',
     nodeId: opts.nodeId,
     pid: process.pid,

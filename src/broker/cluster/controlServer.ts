@@ -126,7 +126,7 @@ export class ControlServer {
             await this.supervisor.restart(id);
             break;
         }
-        return reply(200, { ok: true, broker: this.supervisor.state().brokers.find((b) => b.id === id) });
+        return reply(200, { ok: true, broker: this.supervisor.brokerView(id) });
       }
       reply(404, { error: `no route ${req.method} ${url.pathname}` });
     } catch (err) {

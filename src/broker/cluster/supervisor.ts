@@ -111,6 +111,9 @@ const LAYOUT_FILE = 'cluster.json';
 const MAX_LOGGED_PARTITION_EVENTS = 20;
 /** How many recent events the supervisor keeps (between this and twice this many). */
 const KEPT_EVENTS = 1000;
+/** Above this many partition records waiting, the supervisor's bookkeeping of them waits FENCE_BOOKKEEPING_DELAY_MS. */
+const FENCE_BOOKKEEPING_RECORDS = 100;
+const FENCE_BOOKKEEPING_DELAY_MS = 50;
 /** How long the metadata must be quiet before the brokers' fences are prepared (see schedulePreparedFences). */
 const PREPARE_FENCES_AFTER_MS = 200;
 
@@ -678,17 +681,23 @@ export class Supervisor extends EventEmitter {
     this.preparedFences.clear();
     this.schedulePreparedFences();
     this.unrecorded.push({ delta, written, pushedMs: performance.now() });
-    this.recordTurn ??= setImmediate(() => this.recordDeltas());
+    this.unrecordedRecords += delta.partitions?.length ?? 0;
+    // Thousands of partition changes at once (a broker's failure): the brokers are taking over right now, and this
+    // process's bookkeeping (its own view, an event per partition) would take CPU from them on a small machine.
+    const delay = this.unrecordedRecords > FENCE_BOOKKEEPING_RECORDS ? FENCE_BOOKKEEPING_DELAY_MS : 0;
+    this.recordTimer ??= setTimeout(() => this.recordDeltas(), delay);
   }
 
   /** Deltas pushed to the brokers that lastImage and the events do not have yet (see onMetadata). */
   private readonly unrecorded: Array<{ delta: MetadataDelta; written: Promise<void>; pushedMs: number }> = [];
-  private recordTurn: NodeJS.Immediate | undefined;
+  private unrecordedRecords = 0;
+  private recordTimer: NodeJS.Timeout | undefined;
 
   /** Brings lastImage up to the last delta pushed, and queues the events of each delta (afterWritten). */
   private recordDeltas(): void {
-    clearImmediate(this.recordTurn);
-    this.recordTurn = undefined;
+    clearTimeout(this.recordTimer);
+    this.recordTimer = undefined;
+    this.unrecordedRecords = 0;
     for (const { delta, written, pushedMs } of this.unrecorded.splice(0)) {
       const before = this.lastImage;
       const oldTopics = new Map<string, TopicState | undefined>();
@@ -838,20 +847,32 @@ export class Supervisor extends EventEmitter {
       bootstrap: this.bootstrap,
       controllerId: image.controllerId,
       metadataEpoch: image.epoch,
-      brokers: [...this.handles.values()].map((h) => ({
-        id: h.id,
-        host: h.host,
-        port: h.port,
-        pid: this.isUp(h) ? h.pid : null,
-        state: h.state,
-        fenced: image.brokers.find((b) => b.id === h.id)?.fenced ?? true,
-        isController: image.controllerId === h.id,
-        exitCode: h.exitCode,
-        signal: h.signal,
-      })),
+      brokers: [...this.handles.values()].map((h) => this.view(h, image)),
       topics: image.topics,
       security: this.securitySummary,
       supervisor: this.supervisorInfo,
+    };
+  }
+
+  /**
+   * One broker as state() shows it, without bringing the whole view up to date first: the answer to a kill must not
+   * wait for the bookkeeping of the thousands of partition changes it just caused.
+   */
+  brokerView(id: number): BrokerView {
+    return this.view(this.handle(id), this.controller.brokersImage());
+  }
+
+  private view(h: BrokerHandle, image: Pick<MetadataImage, 'brokers' | 'controllerId'>): BrokerView {
+    return {
+      id: h.id,
+      host: h.host,
+      port: h.port,
+      pid: this.isUp(h) ? h.pid : null,
+      state: h.state,
+      fenced: image.brokers.find((b) => b.id === h.id)?.fenced ?? true,
+      isController: image.controllerId === h.id,
+      exitCode: h.exitCode,
+      signal: h.signal,
     };
   }
 
@@ -949,7 +970,7 @@ export class Supervisor extends EventEmitter {
     const h = this.newHandle(id, port);
     this.handles.set(id, h);
     await this.spawn(h);
-    return this.state().brokers.find((b) => b.id === id)!;
+    return this.brokerView(id);
   }
 
   /** Stops every broker gracefully (no controlled shutdown: the whole cluster goes). */
