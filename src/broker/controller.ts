@@ -338,14 +338,15 @@ export class Controller extends EventEmitter {
   /**
    * A broker is gone (crashed, killed, paused past its session, or stopped): its leaderships move and it leaves every
    * ISR, in the deltas of prepareFence, published at once. `prepared`, when it still matches the image (nothing
-   * changed since prepareFence), is those deltas ready-made: the image takes their changes and they go out as they are.
+   * changed since prepareFence), is those deltas ready-made: the image takes their changes and they go out as they are;
+   * else they are computed now, with the `busy` partitions first.
    */
-  fenceBroker(id: number, reason = 'fenced', prepared?: PreparedFence): void {
+  fenceBroker(id: number, reason = 'fenced', prepared?: PreparedFence, busy?: ReadonlySet<string>): void {
     const broker = this.image.brokers.find((b) => b.id === id);
     if (!broker || broker.fenced) return;
     const started = performance.now();
     this.publish(); // what is pending goes first: the fence is a delta of its own
-    const fence = prepared && prepared.brokerId === id && prepared.imageEpoch === this.image.epoch ? prepared : this.prepareFence(id)!;
+    const fence = prepared && prepared.brokerId === id && prepared.imageEpoch === this.image.epoch ? prepared : this.prepareFence(id, busy)!;
     for (const delta of fence.deltas) {
       for (const { topic, state } of delta.partitions ?? []) {
         const p = this.topicsByName.get(topic)!.partitions[state.partition];

@@ -743,9 +743,14 @@ export class Supervisor extends EventEmitter {
     return Promise.all(written).then(() => undefined);
   }
 
+  /** Every partition a broker reported busy. */
+  private busyPartitions(): Set<string> {
+    return new Set([...this.handles.values()].flatMap((h) => h.busyPartitions));
+  }
+
   /** Fences broker `h` with its prepared fence when that is still current. */
   private fence(h: BrokerHandle, reason: string): void {
-    this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id));
+    this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id), this.busyPartitions());
   }
 
   /**
@@ -756,7 +761,7 @@ export class Supervisor extends EventEmitter {
     clearTimeout(this.prepareFencesTimer);
     this.prepareFencesTimer = setTimeout(() => {
       if (this.shuttingDown) return;
-      const busy = new Set([...this.handles.values()].flatMap((h) => h.busyPartitions));
+      const busy = this.busyPartitions();
       for (const h of this.handles.values()) {
         if (h.killed || this.controller.isFenced(h.id)) continue;
         const fence = this.controller.prepareFence(h.id, busy);
