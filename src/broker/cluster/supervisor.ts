@@ -111,6 +111,8 @@ const LAYOUT_FILE = 'cluster.json';
 const MAX_LOGGED_PARTITION_EVENTS = 20;
 /** How many recent events the supervisor keeps (between this and twice this many). */
 const KEPT_EVENTS = 1000;
+/** How long the deltas after a fence's first wait (see Supervisor.fence). */
+const FENCE_TAIL_DELAY_MS = 25;
 /** Above this many partition records waiting, the supervisor's bookkeeping of them waits FENCE_BOOKKEEPING_DELAY_MS. */
 const FENCE_BOOKKEEPING_RECORDS = 100;
 const FENCE_BOOKKEEPING_DELAY_MS = 50;
@@ -598,7 +600,11 @@ export class Supervisor extends EventEmitter {
       return;
     }
     if (msg.type === 'call') {
-      const reply = (m: SupervisorToBroker) => link.send(m);
+      // Behind any deltas held back (see fence): an answer saying which epoch the controller is at must not overtake them.
+      const reply = (m: SupervisorToBroker) => {
+        if (this.heldBack.length === 0) return void link.send(m);
+        this.heldBack.push({ line: encodeLine(m), link, resolve: () => undefined });
+      };
       try {
         const fn = (this.controller as unknown as Record<string, (...a: unknown[]) => unknown>)[msg.method === 'metadata' ? 'snapshot' : msg.method];
         const result = fn.apply(this.controller, msg.args);
@@ -676,7 +682,14 @@ export class Supervisor extends EventEmitter {
    */
   private onMetadata(delta: MetadataDelta): void {
     const line = this.preparedLines.get(delta) ?? encodeLine({ type: 'metadata-delta', delta: packDelta(delta) } satisfies SupervisorToBroker);
-    const written = this.pushesHeld ? Promise.resolve() : this.pushToAll(line);
+    let written: Promise<void>;
+    if (this.pushesHeld) written = Promise.resolve();
+    else if (this.fencing?.tail || this.heldBack.length > 0) {
+      // The tail of a fence (and whatever follows it, in order) goes out a little later: see fence().
+      written = new Promise<void>((resolve) => this.heldBack.push({ line, resolve }));
+      this.heldBackTimer ??= setTimeout(() => this.releaseHeldBack(), FENCE_TAIL_DELAY_MS);
+    } else written = this.pushToAll(line);
+    if (this.fencing) this.fencing.tail = true;
     // Every prepared fence is stale now (it follows the previous epoch).
     this.preparedFences.clear();
     this.schedulePreparedFences();
@@ -749,8 +762,33 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Fences broker `h` with its prepared fence when that is still current. */
+  /**
+   * Fences broker `h` with its prepared fence when that is still current. The fence's first delta (the broker fenced,
+   * the partitions in use moved) goes to the brokers at once; the others, thousands of idle partitions, follow
+   * FENCE_TAIL_DELAY_MS later: on a machine with few cores the brokers applying them at the same moment would slow
+   * the partitions in use (their new leaders, their followers' first fetches, the acks=all writes waiting for those).
+   */
   private fence(h: BrokerHandle, reason: string): void {
-    this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id), this.busyPartitions());
+    this.fencing = { tail: false };
+    try {
+      this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id), this.busyPartitions());
+    } finally {
+      this.fencing = undefined;
+    }
+  }
+
+  private fencing: { tail: boolean } | undefined;
+  /** Deltas held back behind a fence's first (see fence), in order. */
+  private readonly heldBack: Array<{ line: string; resolve: () => void; link?: BrokerLink }> = [];
+  private heldBackTimer: NodeJS.Timeout | undefined;
+
+  private releaseHeldBack(): void {
+    clearTimeout(this.heldBackTimer);
+    this.heldBackTimer = undefined;
+    for (const { line, resolve, link } of this.heldBack.splice(0)) {
+      if (link) link.sendEncoded(line);
+      else void this.pushToAll(line).then(resolve);
+    }
   }
 
   /**
@@ -981,6 +1019,7 @@ export class Supervisor extends EventEmitter {
   /** Stops every broker gracefully (no controlled shutdown: the whole cluster goes). */
   async shutdown(): Promise<void> {
     this.shuttingDown = true;
+    this.releaseHeldBack();
     clearInterval(this.fenceTimer);
     clearTimeout(this.prepareFencesTimer);
     await Promise.all([...this.handles.values()].filter((h) => this.isUp(h)).map((h) => this.stopProcess(h)));
