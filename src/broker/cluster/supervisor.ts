@@ -769,6 +769,7 @@ export class Supervisor extends EventEmitter {
    * the partitions in use (their new leaders, their followers' first fetches, the acks=all writes waiting for those).
    */
   private fence(h: BrokerHandle, reason: string): void {
+    this.controller.metadataEpoch(); // what is pending goes out first, on its own (it is no part of the fence)
     this.fencing = { tail: false };
     try {
       this.controller.fenceBroker(h.id, reason, this.preparedFences.get(h.id), this.busyPartitions());
@@ -882,6 +883,8 @@ export class Supervisor extends EventEmitter {
 
   state(): ClusterState {
     this.controller.metadataEpoch(); // publishes what this tick changed
+    // Whoever looks at the state may act on it next (a test, a user): the brokers get what it shows first.
+    this.releaseHeldBack();
     this.recordDeltas(); // so that lastImage is current
     const image = this.lastImage;
     return {
