@@ -801,6 +801,7 @@ export class Supervisor extends EventEmitter {
     this.prepareFencesTimer = setTimeout(() => {
       if (this.shuttingDown) return;
       const busy = this.busyPartitions();
+      const started = performance.now();
       for (const h of this.handles.values()) {
         if (h.killed || this.controller.isFenced(h.id)) continue;
         const fence = this.controller.prepareFence(h.id, busy);
@@ -808,6 +809,7 @@ export class Supervisor extends EventEmitter {
         this.preparedFences.set(h.id, fence);
         for (const delta of fence.deltas) this.preparedLines.set(delta, encodeLine({ type: 'metadata-delta', delta: packDelta(delta) } satisfies SupervisorToBroker));
       }
+      this.logger.debug(`fences of ${this.preparedFences.size} broker(s) prepared in ${(performance.now() - started).toFixed(1)} ms (${busy.size} busy partition(s) first)`);
     }, PREPARE_FENCES_AFTER_MS);
     this.prepareFencesTimer.unref();
   }
