@@ -53,6 +53,11 @@ export class Partition {
    * (Broker.applyMetadataDelta), and those of busy ones at once.
    */
   lastAppendMs = -Infinity;
+  /**
+   * Set while the broker holds back this partition's newer state from a metadata delta (Broker.applyMetadataDelta):
+   * until it applies it, `state` is older than the image's.
+   */
+  metadataDeferred = false;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 
