@@ -77,6 +77,11 @@ export class Broker {
   readonly controller: ControllerChannel;
   readonly router: Router;
   readonly partitions = new Map<string, Partition>();
+  /**
+   * The same replicas by topic name and partition index: partition() and deltas find a replica without building its
+   * key (a new string to hash per lookup: most of the cost of looking up a failover's thousands of records).
+   */
+  private readonly replicasByTopic = new Map<string, Array<Partition | undefined>>();
   readonly groups: GroupCoordinator;
   readonly txns: TransactionCoordinator;
   /** Partitions whose log writes fail (disk full...): warned once each, recoveries told once. */
@@ -134,15 +139,19 @@ export class Broker {
   /** How many leaderships this broker took over so far (a delta that took some tells the listeners). */
   private leadershipsTaken = 0;
   /**
-   * Local replicas whose partition record of a delta is not applied yet, by key (see applyMetadataDelta): their state
-   * in the image is newer than the one they act on. Applied in slices (applyDeferredSlice), or when asked for.
+   * Local replicas whose partition record of a delta is not applied yet (Partition.metadataDeferred; see
+   * applyMetadataDelta), in arrival order: applied in slices (applyDeferredSlice) from `deferredNext` on, or when asked
+   * for. Flags, not a map by key: a failover defers thousands, and hashing their keys was most of the delta's cost.
+   * Entries applied meanwhile stay in the queue until a slice passes them.
    */
-  private readonly deferredRecords = new Map<string, Partition>();
+  private deferredQueue: Partition[] = [];
+  private deferredNext = 0;
+  private deferredCount = 0;
   /** Replicas with an append within ACTIVE_REPLICA_MS, or not checked since (see busyPartitionsReport). */
   private readonly busyReplicas = new Set<Partition>();
   private lastBusyReport = '';
   private deferredSlice: NodeJS.Immediate | undefined;
-  /** How the records deferred since the set was last empty were applied (for the debug line once it is empty again). */
+  /** How the records deferred since none was pending were applied (for the debug line once none is again). */
   private deferredRun: DeferredRun | undefined;
   /** Test hook: sees every request header before it is handled. */
   onRequest?: (header: RequestHeader) => void;
@@ -263,7 +272,7 @@ export class Broker {
     this.isrTimer = setInterval(() => {
       // A replica with a deferred record would judge (and ask to change) the ISR of a partition epoch the controller
       // has moved past; it is checked next time, its record applied by then.
-      for (const p of this.partitions.values()) if (!this.deferredRecords.has(p.key)) p.checkIsr(lagMs);
+      for (const p of this.partitions.values()) if (!p.metadataDeferred) p.checkIsr(lagMs);
     }, Math.max(100, lagMs / 2));
     this.isrTimer.unref();
     // One timer for the whole broker (Kafka's LogManager schedules one PeriodicProducerExpirationCheck too).
@@ -302,7 +311,10 @@ export class Broker {
     // every replica is closed below: nothing of them needs to be applied. The next start gets the whole image.
     clearImmediate(this.deferredSlice);
     this.deferredSlice = undefined;
-    this.deferredRecords.clear();
+    for (const p of this.deferredQueue) p.metadataDeferred = false;
+    this.deferredQueue = [];
+    this.deferredNext = 0;
+    this.deferredCount = 0;
     this.deferredRun = undefined;
     clearInterval(this.retentionTimer);
     clearInterval(this.isrTimer);
@@ -319,6 +331,7 @@ export class Broker {
     await new Promise<void>((resolve) => (this.internalServer ? this.internalServer.close(() => resolve()) : resolve()));
     for (const p of this.partitions.values()) p.log.close();
     this.partitions.clear();
+    this.replicasByTopic.clear();
     // A replica offline here was never opened, so never recovered after a crash: the marker must not vouch for it.
     if (this.offlineReplicas.size > 0) return;
     // Every log is closed: one marker for the directory, so that the next start trusts every active segment.
@@ -433,11 +446,9 @@ export class Broker {
       const topic = this.topicsByName.get(change.topic);
       if (!topic || topic.id !== change.topicId) continue;
       const state = topic.partitions[change.state.partition];
-      const key = `${topic.name}-${state.partition}`;
-      const existing = this.partitions.get(key);
+      const existing = this.replicasByTopic.get(topic.name)?.[state.partition];
       if (existing && this.mayDefer(existing, topic, state, now)) {
-        if (!this.deferredRecords.has(key)) newlyDeferred++;
-        this.deferredRecords.set(key, existing);
+        if (this.defer(existing)) newlyDeferred++;
         deferred++;
         continue;
       }
@@ -449,7 +460,7 @@ export class Broker {
     // the partitions it led, and those are among the touched ones (they have a new leader, or none). Replicas with a
     // deferred record get their fetcher when it is applied.
     const refetchAll = delta.brokers && brokerCameBack(brokersBefore, delta.brokers);
-    this.updateFetchers(refetchAll ? [...this.partitions.values()].filter((p) => !this.deferredRecords.has(p.key)) : touched);
+    this.updateFetchers(refetchAll ? [...this.partitions.values()].filter((p) => !p.metadataDeferred) : touched);
     this.groups.metadataChanged();
     this.txns.metadataChanged();
     if (delta.brokers) for (const r of this.newLeaderships.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) this.newLeaderships.delete(r);
@@ -463,24 +474,25 @@ export class Broker {
     if (moves > 0 || delta.topics.length > 0) {
       this.logger.debug(
         `metadata epoch ${delta.epoch} applied in ${(performance.now() - started).toFixed(1)} ms: ${delta.topics.length} topic(s), ${moves} partition record(s), ` +
-          `${touched.length} local replica(s) changed at once, ${deferred} record(s) deferred (${this.deferredRecords.size} pending)`,
+          `${touched.length} local replica(s) changed at once, ${deferred} record(s) deferred (${this.deferredCount} pending)`,
       );
     }
   }
 
   /**
-   * Whether a partition record may wait (see applyMetadataDelta): it only re-roles a replica open here that nobody is
-   * using. Applied at once are the records that open or close a replica or change its replicas (reassignment), those
-   * that take leadership away from this broker (a stale leader must not go on taking writes or moving its high
-   * watermark), those of internal topics (the group and transaction coordinators follow their leadership), and those
-   * of replicas that took data within ACTIVE_REPLICA_MS or have waiters (acks=all produces, long polls): a follower of
-   * a busy partition must go and fetch from its new leader, whose acks=all writes wait for it.
+   * Whether the record of replica `p` may wait (see applyMetadataDelta): it only re-roles a replica open here that
+   * nobody is using. Applied at once are the records that open a replica (`p` is the one open here) or close one (a
+   * reassignment moved it away, or the topic is another of that name), those that take leadership away from this
+   * broker (a stale leader must not go on taking writes or moving its high watermark), those of internal topics (the
+   * group and transaction coordinators follow their leadership), and those of replicas that took data within
+   * ACTIVE_REPLICA_MS or have waiters (acks=all produces, long polls): a follower of a busy partition must go and fetch
+   * from its new leader, whose acks=all writes wait for it. Runs for each of a failover's thousands of records before
+   * the broker answers anything: a few field reads.
    */
   private mayDefer(p: Partition, topic: TopicState, next: PartitionState, now: number): boolean {
-    if (topic.internal || p.topicId !== topic.id) return false;
+    if (topic.internal || p.topicId !== topic.id || !next.replicas.includes(this.nodeId)) return false;
     if (p.isLeader && next.leader !== this.nodeId) return false;
-    if (!sameIds(p.state.replicas, next.replicas)) return false;
-    return !p.hasWaiters && now - p.lastAppendMs > ACTIVE_REPLICA_MS;
+    return now - p.lastAppendMs > ACTIVE_REPLICA_MS && !p.hasWaiters;
   }
 
   /** Applies deferred records for about DEFERRED_SLICE_MS, then lets the event loop serve requests before the next slice. */
@@ -490,8 +502,10 @@ export class Broker {
     const started = performance.now();
     const leadershipsBefore = this.leadershipsTaken;
     let applied = 0;
-    for (const [key, p] of this.deferredRecords) {
-      this.applyDeferredRecord(key, p);
+    while (this.deferredNext < this.deferredQueue.length) {
+      const p = this.deferredQueue[this.deferredNext++];
+      if (!p.metadataDeferred) continue; // applied meanwhile
+      this.applyDeferredRecord(p);
       applied++;
       if (performance.now() - started >= DEFERRED_SLICE_MS) break;
     }
@@ -503,10 +517,12 @@ export class Broker {
       run.bySlices += applied;
       run.workMs += performance.now() - started;
     }
-    if (this.deferredRecords.size > 0) {
+    if (this.deferredCount > 0) {
       this.deferredSlice = setImmediate(() => this.applyDeferredSlice());
       return;
     }
+    this.deferredQueue = [];
+    this.deferredNext = 0;
     if (run) {
       const later = run.records - run.bySlices - run.onDemand;
       this.logger.debug(
@@ -522,15 +538,31 @@ export class Broker {
    * Applies the deferred record of `p` (whatever state the image holds now) and moves its fetcher, as a delta does
    * after its records. The replica, in its new role (undefined if that closed it).
    */
-  private applyDeferredRecord(key: string, p: Partition): Partition | undefined {
-    this.deferredRecords.delete(key);
+  private applyDeferredRecord(p: Partition): Partition | undefined {
+    this.undefer(p);
     const topic = this.topicsByName.get(p.topic);
     const state = topic?.partitions[p.index];
-    // (A topic removed or carried whole since was reconciled then, which took the key out of the set.)
+    // (A topic removed or carried whole since was reconciled then, which cleared the flag.)
     if (!topic || !state) return undefined;
     const placed = this.reconcilePartition(topic, state);
     if (placed) this.updateFetchers([placed]);
     return placed;
+  }
+
+  /** Marks `p` as having a deferred record; whether it had none before. */
+  private defer(p: Partition): boolean {
+    if (p.metadataDeferred) return false;
+    p.metadataDeferred = true;
+    this.deferredQueue.push(p);
+    this.deferredCount++;
+    return true;
+  }
+
+  /** `p` acts on the image's state now (or is closed): its deferred record, if any, is done. */
+  private undefer(p: Partition): void {
+    if (!p.metadataDeferred) return;
+    p.metadataDeferred = false;
+    this.deferredCount--;
   }
 
   /** Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see awaitsFollower). */
@@ -569,9 +601,9 @@ export class Broker {
    */
   private placeReplica(topic: TopicState, p: PartitionState, config?: Record<string, string>): Partition | undefined {
     const key = `${topic.name}-${p.partition}`;
-    this.deferredRecords.delete(key); // the image's state is applied here, whatever was deferred
     const existing = this.partitions.get(key);
     if (existing && existing.topicId === topic.id) {
+      this.undefer(existing); // the image's state is applied here, whatever was deferred
       if (config) {
         existing.config = config;
         existing.log.updateConfig(logConfigOf(config));
@@ -824,6 +856,9 @@ export class Broker {
     partition.onAppend = (part) => this.busyReplicas.add(part);
     partition.applyState(p);
     this.partitions.set(partition.key, partition);
+    let ofTopic = this.replicasByTopic.get(topic.name);
+    if (!ofTopic) this.replicasByTopic.set(topic.name, (ofTopic = []));
+    ofTopic[p.partition] = partition;
     return partition;
   }
 
@@ -831,7 +866,10 @@ export class Broker {
     const p = this.partitions.get(key);
     if (!p) return;
     this.partitions.delete(key);
-    this.deferredRecords.delete(key);
+    const ofTopic = this.replicasByTopic.get(p.topic)!;
+    ofTopic[p.index] = undefined;
+    if (ofTopic.every((q) => q === undefined)) this.replicasByTopic.delete(p.topic);
+    this.undefer(p);
     p.dropped = true;
     for (const f of this.fetchers.values()) f.remove(p);
     this.storageFaults.forget(key);
@@ -875,10 +913,6 @@ export class Broker {
   }
 
   /**
-   * The local replica of `topic`-`index`, in the role the image gives it: a deferred record of it is applied first
-   * (handlers, coordinators and the replica fetcher all come here, so none acts on a role the controller moved past).
-   */
-  /**
    * The replicas that took data within ACTIVE_REPLICA_MS (`topic-partition` keys, the most recent BUSY_REPORT_MAX),
    * when that list changed since the last call, else undefined: the broker sends it with its heartbeats, and the
    * controller's fences put these partitions in their first delta (Controller.prepareFence). Idle: nothing to do.
@@ -903,13 +937,16 @@ export class Broker {
     this.lastBusyReport = '';
   }
 
+  /**
+   * The local replica of `topic`-`index`, in the role the image gives it: a deferred record of it is applied first
+   * (handlers, coordinators and the replica fetcher all come here, so none acts on a role the controller moved past).
+   */
   partition(topic: string, index: number): Partition | undefined {
-    const key = `${topic}-${index}`;
-    const p = this.partitions.get(key);
-    if (!p || this.deferredRecords.size === 0 || !this.deferredRecords.has(key)) return p;
+    const p = this.replicasByTopic.get(topic)?.[index];
+    if (!p?.metadataDeferred) return p;
     // The coordinators are told by the next slice (a deferred record is never of their internal topics).
     const leadershipsBefore = this.leadershipsTaken;
-    const placed = this.applyDeferredRecord(key, p);
+    const placed = this.applyDeferredRecord(p);
     this.tellLeadershipListeners(leadershipsBefore);
     if (this.deferredRun) this.deferredRun.onDemand++;
     return placed;
@@ -917,7 +954,7 @@ export class Broker {
 
   /** How many local replicas have a deferred partition record (see applyMetadataDelta). */
   get deferredRecordCount(): number {
-    return this.deferredRecords.size;
+    return this.deferredCount;
   }
 
   /** The name of the topic with this id (Fetch v13+ names topics by id), from a map kept per metadata image. */
@@ -998,11 +1035,6 @@ interface DeferredRun {
   bySlices: number;
   onDemand: number;
   workMs: number;
-}
-
-/** Whether two replica lists are the same, in the same order. */
-function sameIds(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
 /** Whether a broker became live (registered, or unfenced) or moved in `next`: followers may fetch from it now. */

@@ -55,6 +55,11 @@ export class Partition {
   lastAppendMs = -Infinity;
   /** Called on each append (the broker keeps the list of its busy replicas: see Broker.busyPartitionsReport). */
   onAppend: ((p: Partition) => void) | undefined;
+  /**
+   * Set while the broker holds back this partition's newer state from a metadata delta (Broker.applyMetadataDelta):
+   * until it applies it, `state` is older than the image's.
+   */
+  metadataDeferred = false;
   readonly followers = new Map<number, FollowerState>();
   private readonly dataListeners = new Set<() => void>();
 

@@ -99,7 +99,9 @@ describe('embedded cluster (extension model)', () => {
       2000,
       () => JSON.stringify(second!.state!.topics.find((t) => t.name === 'ext-embedded')),
     );
-    assert.ok(events.some((e) => e.type === 'broker-crashed' && e.broker === leader), JSON.stringify(events.map((e) => e.type)));
+    // The supervisor fences a broker it kills when it sends SIGKILL: the leader moves before the kernel reports the
+    // process gone, and the crash event follows within milliseconds.
+    await waitFor(() => events.some((e) => e.type === 'broker-crashed' && e.broker === leader), 2000, () => JSON.stringify(events.map((e) => e.type)));
     assert.ok(events.some((e) => e.type === 'leader-changed'));
     await second.brokerAction(leader, 'restart');
     await waitFor(() => second!.state!.topics.find((t) => t.name === 'ext-embedded')!.partitions.every((p) => p.isr.length === 3), 15000);
