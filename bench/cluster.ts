@@ -246,7 +246,8 @@ async function main(): Promise<void> {
       // Settle: the previous round's restart may still be moving preferred leadership around.
       await sleep(200);
       const tKill = performance.now();
-      await control.broker(killed, 'kill');
+      // Not waited for before polling: the control API answers once the process is gone, clients do not wait for that.
+      const killAnswered = control.broker(killed, 'kill');
       conns.drop(killed);
       // Poll every surviving broker's Metadata until one names another leader.
       let newLeader = -1;
@@ -260,6 +261,7 @@ async function main(): Promise<void> {
       const newLeaderMs = performance.now() - tKill;
       const acked = await produceUntilAcked(conns, survivors, topic, tKill + 20000);
       const produceMs = performance.now() - tKill;
+      await killAnswered;
       const tRestart = performance.now();
       await withTimeout(control.broker(killed, 'restart'), 20000, `restart of broker ${killed}`);
       await waitForState(control, fullIsr(topic), 20000, `broker ${killed} back in the ISR of ${topic}`);

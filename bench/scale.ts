@@ -308,7 +308,8 @@ async function failover(c: Cluster, scalePartitions: number): Promise<FailoverFi
   const survivors = [1, 2, 3].filter((id) => id !== killed);
   for (const id of survivors) await client(c, id);
   const t0 = performance.now();
-  await c.control.broker(killed, 'kill');
+  // Not waited for: the control API answers once the process is gone, and clients do not wait for that.
+  const killAnswered = c.control.broker(killed, 'kill');
   c.clients.get(killed)?.close();
   c.clients.delete(killed);
   // One after the other, cheapest first, so that no probe's own work (decoding a Metadata of every partition) delays
@@ -331,6 +332,7 @@ async function failover(c: Cluster, scalePartitions: number): Promise<FailoverFi
   const fullMetadataMs = performance.now() - tm;
   // Back: the restarted broker reopens (recovers) every replica it holds and catches up; measured until every
   // partition's ISR is full again, so that the stop below measures an idle cluster, not one still loading.
+  await killAnswered;
   const t1 = performance.now();
   await withTimeout(c.control.broker(killed, 'restart'), 120_000, `restart of broker ${killed}`);
   const deadline = performance.now() + 300_000;

@@ -111,7 +111,7 @@ export class ControlServer {
         const id = Number(m[1]);
         switch (m[2]) {
           case 'kill':
-            this.supervisor.kill(id);
+            await this.supervisor.kill(id);
             break;
           case 'pause':
             this.supervisor.pause(id);

@@ -948,8 +948,11 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  /** kill -9: a real crash. */
-  kill(id: number): void {
+  /**
+   * kill -9: a real crash. Resolves once the process is gone (the kernel has reported it, or after 5 s): whoever asked
+   * and then looks at the cluster finds no half-dead broker. Its fence does not wait for that (see below).
+   */
+  async kill(id: number): Promise<void> {
     const h = this.handle(id);
     if (!this.isUp(h)) throw new Error(`broker ${id} is not running (${h.state})`);
     if (h.state === 'paused') this.signal(h, 'SIGCONT');
@@ -958,7 +961,11 @@ export class Supervisor extends EventEmitter {
     // and reported its exit (about 10 ms for a broker with a hundred MB of memory and thousands of files).
     h.killed = true;
     if (!this.shuttingDown) this.fence(h, 'killed (SIGKILL)');
+    const gone = h.gone;
     if (!h.child) this.onLinkClosed(h);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, 5000)))]);
+    clearTimeout(timer);
   }
 
   /** SIGSTOP: the process freezes; it is fenced once its session times out. */
