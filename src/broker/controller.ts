@@ -317,7 +317,7 @@ export class Controller extends EventEmitter {
     for (let i = 0; i < rest.length; i += FENCE_RECORDS_PER_DELTA) chunks.push(rest.slice(i, i + FENCE_RECORDS_PER_DELTA));
     if (chunks.length > 1 && first.length === 0) chunks.shift(); // nothing busy: the fence goes with the first records
     const brokers = this.image.brokers.map((b) => ({ ...b, fenced: b.fenced || b.id === id }));
-    const controllerId = live.has(this.image.controllerId) ? this.image.controllerId : (brokers.find((b) => !b.fenced)?.id ?? -1);
+    const controllerId = controllerIdAmong(brokers, this.image.controllerId);
     const deltas = chunks.map((records, i): MetadataDelta => {
       const delta: MetadataDelta = {
         baseEpoch: this.image.epoch + i,
@@ -373,8 +373,7 @@ export class Controller extends EventEmitter {
 
   /** Clients need a live "controller" id in Metadata: we name the lowest live broker (KRaft does likewise). */
   private pickControllerId(): void {
-    const live = liveBrokers(this.image);
-    if (!live.some((b) => b.id === this.image.controllerId)) this.image.controllerId = live[0]?.id ?? -1;
+    this.image.controllerId = controllerIdAmong(this.image.brokers, this.image.controllerId);
   }
 
   private isLive(id: number): boolean {
@@ -914,4 +913,10 @@ export class Controller extends EventEmitter {
     }
     return results;
   }
+}
+
+/** The controller id clients are told: `current` while that broker is live, else the lowest live one (-1: none). */
+function controllerIdAmong(brokers: BrokerInfo[], current: number): number {
+  const live = brokers.filter((b) => !b.fenced);
+  return live.some((b) => b.id === current) ? current : (live[0]?.id ?? -1);
 }
