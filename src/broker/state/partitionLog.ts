@@ -376,7 +376,7 @@ export class PartitionLog {
       this.replaceSegmentsWithEmptyOneAt(this.startOffset);
     }
     this.hw = Math.min(Math.max(checkpoint?.highWatermark ?? 0, this.startOffset), this.logEndOffset);
-    if (!fresh) this.loadLeaderEpochs();
+    if (!fresh) this.loadLeaderEpochs(cleanShutdown);
     // No checkpoint reads as log start 0 and HW 0: a new log need not write (and fsync) that.
     if (checkpoint === null && this.startOffset === 0 && this.hw === 0 && (fresh || !fs.existsSync(path.join(this.dir, OFFSETS_CHECKPOINT_FILE)))) {
       this.checkpointed = { logStartOffset: 0, highWatermark: 0 };
@@ -602,16 +602,37 @@ export class PartitionLog {
     return nextBase === null || (truncatedBytes === 0 && segment.nextOffset <= nextBase);
   }
 
-  private loadLeaderEpochs(): void {
+  private loadLeaderEpochs(cleanShutdown: boolean): void {
+    const hasData = this.logEndOffset > this.segments[0].baseOffset;
     if (!this.leaderEpochs.load()) {
-      const hasData = this.logEndOffset > this.segments[0].baseOffset;
       if (hasData) this.logger.warn(`${this.dir}: ${LEADER_EPOCH_CHECKPOINT_FILE} missing or corrupt; rebuilding it from batch headers`);
       // An empty log has no history to keep: no file is the same as an empty one (thousands of new partitions
       // each wrote and fsynced one).
       if (hasData) this.leaderEpochs.replaceAll(this.epochsFromBatchHeaders());
+    } else if (hasData && !cleanShutdown) {
+      // The file is fsynced with the log, not at each new epoch (LeaderEpochCache): after a power loss it may lack
+      // the epoch of batches that reached the disk. The last batch tells.
+      const lastEpoch = this.lastBatchEpoch();
+      if (lastEpoch > this.leaderEpochs.latestEpoch()) {
+        this.logger.warn(
+          `${this.dir}: the log's last batch has leader epoch ${lastEpoch}, newer than ${LEADER_EPOCH_CHECKPOINT_FILE} (${this.leaderEpochs.latestEpoch()}); rebuilding it from batch headers`,
+        );
+        this.leaderEpochs.replaceAll(this.epochsFromBatchHeaders());
+      }
     }
     this.leaderEpochs.truncateFromEnd(this.logEndOffset, false);
     this.leaderEpochs.truncateFromStart(this.startOffset);
+  }
+
+  /** The partition leader epoch of the log's last batch, -1 when the log has none. */
+  private lastBatchEpoch(): number {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const segment = this.segments[i];
+      if (segment.nextOffset <= segment.baseOffset) continue;
+      const last = segment.findBatchContaining(segment.nextOffset - 1);
+      if (last !== null) return last.partitionLeaderEpoch;
+    }
+    return -1;
   }
 
   private epochsFromBatchHeaders(): EpochEntry[] {
@@ -651,7 +672,11 @@ export class PartitionLog {
     this.lastCheckpointAtMs = this.now();
     if (this.checkpointed.logStartOffset === this.startOffset && this.checkpointed.highWatermark === this.hw) return;
     const text = `${OFFSETS_CHECKPOINT_VERSION}\nlogStartOffset ${this.startOffset}\nhighWatermark ${this.hw}\n`;
-    writeFileAtomically(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text);
+    // fsynced when the log start moved (DeleteRecords, retention: data answered as deleted must stay deleted); a
+    // high watermark alone is not: a stale one is only lower, and a restart finds the true one from the ISR. That
+    // write comes with the first HW move after 5 s, often the first acks=all write after a failover.
+    const fsync = this.checkpointed.logStartOffset !== this.startOffset;
+    writeFileAtomically(path.join(this.dir, OFFSETS_CHECKPOINT_FILE), text, { fsync });
     this.checkpointed = { logStartOffset: this.startOffset, highWatermark: this.hw };
   }
 
@@ -1261,6 +1286,7 @@ export class PartitionLog {
   flush(): void {
     this.ensureOpen();
     this.activeSegment.flush();
+    this.leaderEpochs.sync();
     this.writeOffsetsCheckpoint();
   }
 
