@@ -10,8 +10,9 @@
 //      open file descriptors (entries of /proc/<pid>/fd: segment files, index files, sockets), and partition changes while idle (the sum of every partition epoch, which the controller bumps on each leader
 //      or ISR change, before and after);
 //   4. the same hot-partition throughput as in 1 (the ratio is what the idle partitions cost);
-//   5. failover, --failover-rounds times (3; the first is cold, the takeover code runs for the first time): kill -9 of
-//      the hot partition's leader (which also leads about a third of all partitions) until a surviving broker's
+//   5. failover, --failover-rounds times (3; the first is cold, the takeover code runs for the first time), each on a
+//      settled cluster (no metadata change for SETTLE_MS: the previous round's rejoin of thousands of ISRs is over, so
+//      a kill is one fault, not one in the middle of another): kill -9 of the hot partition's leader (which also leads about a third of all partitions) until a surviving broker's
 //      Metadata names a live leader for the hot partition, until an acks=all produce to it succeeds, and until every
 //      partition is led; the same rounds on the baseline cluster of 1. give the one-topic figures of the same run;
 //   6. controlled stop of the whole cluster (SIGTERM to `minikafka start` until it exits), then restart on the same
@@ -303,7 +304,27 @@ interface FailoverFigures {
   error?: string;
 }
 
+/** A failover round starts once the metadata epoch has not moved for this long. */
+const SETTLE_MS = 1000;
+
+/** Until the metadata epoch has not moved for SETTLE_MS (at most 60 s). */
+async function settled(c: Cluster): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  let epoch = (await c.control.state()).metadataEpoch;
+  let since = performance.now();
+  while (performance.now() - since < SETTLE_MS) {
+    if (performance.now() > deadline) throw new Error(`the metadata kept changing for 60 s (epoch ${epoch})`);
+    await sleep(100);
+    const now = (await c.control.state()).metadataEpoch;
+    if (now !== epoch) {
+      epoch = now;
+      since = performance.now();
+    }
+  }
+}
+
 async function failover(c: Cluster, scalePartitions: number): Promise<FailoverFigures> {
+  await settled(c);
   const killed = await leaderOf(c, 'hot');
   const survivors = [1, 2, 3].filter((id) => id !== killed);
   for (const id of survivors) await client(c, id);

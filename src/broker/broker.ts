@@ -135,7 +135,7 @@ export class Broker {
    * when the leadership came (see awaitsFollower()).
    */
   private readonly newLeaderships = new Map<number, Map<Partition, number>>();
-  private readonly leadershipListeners = new Set<() => void>();
+  private readonly leadershipListeners = new Set<(inUse: boolean) => void>();
   /** How many leaderships this broker took over so far (a delta that took some tells the listeners). */
   private leadershipsTaken = 0;
   /**
@@ -464,7 +464,7 @@ export class Broker {
     this.groups.metadataChanged();
     this.txns.metadataChanged();
     if (delta.brokers) for (const r of this.newLeaderships.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) this.newLeaderships.delete(r);
-    this.tellLeadershipListeners(leadershipsBefore);
+    this.tellLeadershipListeners(leadershipsBefore, true);
     if (deferred > 0) {
       this.deferredRun ??= { firstEpoch: delta.epoch, arrivedMs: started, records: 0, slices: 0, bySlices: 0, onDemand: 0, workMs: 0 };
       this.deferredRun.records += newlyDeferred;
@@ -565,9 +565,13 @@ export class Broker {
     this.deferredCount--;
   }
 
-  /** Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see awaitsFollower). */
-  private tellLeadershipListeners(leadershipsBefore: number): void {
-    if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l();
+  /**
+   * Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see awaitsFollower). `inUse`: taken
+   * by a delta's records applied at once, i.e. of partitions in use (ordered first by the controller), whose
+   * followers are waited for by acks=all writes now.
+   */
+  private tellLeadershipListeners(leadershipsBefore: number, inUse = false): void {
+    if (this.leadershipsTaken > leadershipsBefore) for (const l of [...this.leadershipListeners]) l(inUse);
   }
 
   /** Opens, re-roles or replaces this broker's replicas of one topic; adds their keys to `wanted`. */
@@ -699,8 +703,11 @@ export class Broker {
     this.leadershipsTaken++;
   }
 
-  /** Calls `listener` after each metadata change that gave this broker new leaderships; returns the unsubscribe. */
-  onNewLeaderships(listener: () => void): () => void {
+  /**
+   * Calls `listener` after each metadata change that gave this broker new leaderships (`inUse`: see
+   * tellLeadershipListeners); returns the unsubscribe.
+   */
+  onNewLeaderships(listener: (inUse: boolean) => void): () => void {
     this.leadershipListeners.add(listener);
     return () => this.leadershipListeners.delete(listener);
   }

@@ -131,6 +131,29 @@ test('a failover applies the records of busy replicas at once and the others in 
   }
 });
 
+test('waiting follower fetches hear of leaderships in use at once, and of the idle ones slice by slice', async () => {
+  const s = await setup();
+  try {
+    // A partition broker 2 leads that broker 1 (the next replica in line) replicated data of: in use.
+    const takenInUse = keysWhere(s, (p) => p.leader === 2 && p.replicas.filter((r) => r !== 2)[0] === 1)[0];
+    s.broker.partitions.get(takenInUse)!.appendAsFollower(oneRecord());
+    const heard: boolean[] = [];
+    const stop = s.broker.onNewLeaderships((inUse) => heard.push(inUse));
+    s.controller.fenceBroker(2, 'process exited');
+    await tick();
+    for (const d of s.deltas.splice(0)) s.broker.applyMetadataDelta(d);
+    assert.equal(s.broker.partitions.get(takenInUse)!.isLeader, true, 'taken at once');
+    // The fetch handler answers a follower's long poll at once for the first, within NEW_LEADER_FETCH_WAIT_MS for the rest.
+    assert.deepEqual(heard, [true], 'one call for the delta, flagged in use');
+    await settle(s.broker);
+    assert.ok(heard.length > 2, `then one call per slice that took leaderships (${heard.length - 1})`);
+    assert.ok(heard.slice(1).every((inUse) => !inUse), 'not flagged in use');
+    stop();
+  } finally {
+    await teardown(s);
+  }
+});
+
 test('partition() brings a replica with a deferred record to its new role first', async () => {
   const s = await setup();
   try {
