@@ -10,7 +10,7 @@
 //      open file descriptors (entries of /proc/<pid>/fd: segment files, index files, sockets), and partition changes while idle (the sum of every partition epoch, which the controller bumps on each leader
 //      or ISR change, before and after);
 //   4. the same hot-partition throughput as in 1 (the ratio is what the idle partitions cost);
-//   5. failover, --failover-rounds times (3; the first is cold, the takeover code runs for the first time), each on a
+//   5. failover, --failover-rounds times (5; the first is cold, the takeover code runs for the first time), each on a
 //      settled cluster (no metadata change for SETTLE_MS: the previous round's rejoin of thousands of ISRs is over, so
 //      a kill is one fault, not one in the middle of another): kill -9 of the hot partition's leader (which also leads about a third of all partitions) until a surviving broker's
 //      Metadata names a live leader for the hot partition, until an acks=all produce to it succeeds, and until every
@@ -20,7 +20,7 @@
 // Prints a table and writes bench/results/scale.json.
 //
 // Options: --topics N (default 1000), --partitions N per topic (3), --partitions-total N (sets --topics to
-// N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --failover-rounds N (3),
+// N / partitions, e.g. 10000), --batch N topics per CreateTopics (100), --idle-seconds N (30), --failover-rounds N (5),
 // --no-baseline.
 
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,7 +43,7 @@ const TOPICS = process.argv.includes('--partitions-total') ? Math.ceil(option('p
 const BATCH = option('batch', 100);
 const IDLE_SECONDS = option('idle-seconds', 30);
 const BASELINE = !process.argv.includes('--no-baseline');
-const FAILOVER_ROUNDS = option('failover-rounds', 3);
+const FAILOVER_ROUNDS = option('failover-rounds', 5);
 const CASE_MS = Number(process.env.BENCH_CASE_MS ?? 3000);
 const BROKERS = 3;
 const WINDOW = 32;
@@ -143,6 +143,7 @@ async function waitAllLed(wc: () => Promise<WireClient>, expected: number, timeo
 async function createTopics(c: Cluster): Promise<{ seconds: number; createdSeconds: number; requests: number; slowestRequestMs: number }> {
   const wc = await client(c, 1);
   const t0 = performance.now();
+  if (LOG_FILE) console.log(`  creation starts at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
   let slowest = 0;
   let requests = 0;
   for (let start = 0; start < TOPICS; start += BATCH) {
@@ -329,6 +330,8 @@ async function failover(c: Cluster, scalePartitions: number): Promise<FailoverFi
   const survivors = [1, 2, 3].filter((id) => id !== killed);
   for (const id of survivors) await client(c, id);
   const t0 = performance.now();
+  // With a log (BENCH_SCALE_LOG), the kill's time on the monotonic clock that CPU profiles (--cpu-prof) use too.
+  if (LOG_FILE) console.log(`  kill of broker ${killed} at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
   // Not waited for: the control API answers once the process is gone, and clients do not wait for that.
   const killAnswered = c.control.broker(killed, 'kill');
   c.clients.get(killed)?.close();

@@ -20,7 +20,7 @@ import { HandlerContext } from './handlerContext';
 import { buildRouter } from './handlers';
 import { Logger, nopLogger, tagged } from './logger';
 import { applyDelta, BrokerInfo, MetadataDelta, MetadataImage, PartitionState, TopicState } from './metadata';
-import { Partition } from './partition';
+import { NEW_LEADER_FETCH_WAIT_MS, Partition } from './partition';
 import { readPartitionTopicId, writePartitionTopicId } from './partitionDirMetadata';
 import { QuotaRates } from './quotas';
 import { Router } from './router';
@@ -132,9 +132,11 @@ export class Broker {
   readonly quotaRates: QuotaRates;
   /**
    * By follower: the partitions this broker took the leadership of (a leader move) that it has not fetched yet, with
-   * when the leadership came (see awaitsFollower()).
+   * when the leadership came (see followerFetchWaitCap()).
    */
   private readonly newLeaderships = new Map<number, Map<Partition, number>>();
+  /** The same for partitions in use when taken (see noteNewLeadership). */
+  private readonly newLeadershipsInUse = new Map<number, Map<Partition, number>>();
   private readonly leadershipListeners = new Set<(inUse: boolean) => void>();
   /** How many leaderships this broker took over so far (a delta that took some tells the listeners). */
   private leadershipsTaken = 0;
@@ -463,7 +465,11 @@ export class Broker {
     this.updateFetchers(refetchAll ? [...this.partitions.values()].filter((p) => !p.metadataDeferred) : touched);
     this.groups.metadataChanged();
     this.txns.metadataChanged();
-    if (delta.brokers) for (const r of this.newLeaderships.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) this.newLeaderships.delete(r);
+    if (delta.brokers) {
+      for (const byFollower of [this.newLeaderships, this.newLeadershipsInUse]) {
+        for (const r of byFollower.keys()) if (!delta.brokers.some((b) => b.id === r && !b.fenced)) byFollower.delete(r);
+      }
+    }
     this.tellLeadershipListeners(leadershipsBefore, true);
     if (deferred > 0) {
       this.deferredRun ??= { firstEpoch: delta.epoch, arrivedMs: started, records: 0, slices: 0, bySlices: 0, onDemand: 0, workMs: 0 };
@@ -566,7 +572,7 @@ export class Broker {
   }
 
   /**
-   * Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see awaitsFollower). `inUse`: taken
+   * Waiting follower fetches learn of leaderships taken since `leadershipsBefore` (see followerFetchWaitCap). `inUse`: taken
    * by a delta's records applied at once, i.e. of partitions in use (ordered first by the controller), whose
    * followers are waited for by acks=all writes now.
    */
@@ -673,31 +679,48 @@ export class Broker {
   }
 
   /**
-   * Whether a fetch of follower `replicaId` should come back soon (within NEW_LEADER_FETCH_WAIT_MS): it has not yet
+   * How long a fetch of follower `replicaId` may wait at most, or undefined for as long as it asks: it has not yet
    * fetched a partition this broker newly leads. Its long poll would otherwise hold that partition back for up to
-   * replica.fetch.wait.max.ms, and acks=all writes to the new leader wait for exactly that follower. Partitions are
-   * forgotten once each live follower fetched them (or after NEW_LEADERSHIP_WINDOW_MS, a follower that never comes).
+   * replica.fetch.wait.max.ms, and acks=all writes to the new leader wait for exactly that follower. Partitions in use
+   * (see noteNewLeadership) cap the wait at IN_USE_LEADERSHIP_FETCH_WAIT_MS: the follower applies the same delta
+   * within a millisecond or two, and its next fetch names them; idle ones, taken by the thousand in slices, at
+   * NEW_LEADER_FETCH_WAIT_MS. Partitions are forgotten once each live follower fetched them (or after
+   * IN_USE_LEADERSHIP_WINDOW_MS and NEW_LEADERSHIP_WINDOW_MS: a follower that does not come).
    */
-  awaitsFollower(replicaId: number): boolean {
+  followerFetchWaitCap(replicaId: number): number | undefined {
+    const now = this.now();
+    const inUse = this.newLeadershipsInUse.get(replicaId);
+    if (inUse) {
+      for (const [p, since] of inUse) {
+        if (!p.dropped && now - since <= IN_USE_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return IN_USE_LEADERSHIP_FETCH_WAIT_MS;
+        inUse.delete(p);
+      }
+      this.newLeadershipsInUse.delete(replicaId);
+    }
     const pending = this.newLeaderships.get(replicaId);
-    if (!pending) return false;
+    if (!pending) return undefined;
     // Called on every fetch of that follower: entries it fetched (or that expired) go as they are met, and the first
     // one still awaited answers, so each call costs about one entry.
-    const now = this.now();
     for (const [p, since] of pending) {
-      if (!p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return true;
+      if (!p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return NEW_LEADER_FETCH_WAIT_MS;
       pending.delete(p);
     }
     this.newLeaderships.delete(replicaId);
-    return false;
+    return undefined;
   }
 
+  /**
+   * `p` is newly led here: its live followers are awaited (followerFetchWaitCap). In use: it took data within
+   * ACTIVE_REPLICA_MS or has waiters, as for mayDefer; a handful after a failover, usually the only ones written to.
+   */
   private noteNewLeadership(p: Partition): void {
     const now = this.now();
+    const inUse = now - p.lastAppendMs <= ACTIVE_REPLICA_MS || p.hasWaiters;
     for (const r of p.state.replicas) {
       if (r === this.nodeId || !this.image.brokers.some((b) => b.id === r && !b.fenced)) continue;
-      let pending = this.newLeaderships.get(r);
-      if (!pending) this.newLeaderships.set(r, (pending = new Map()));
+      const byFollower = inUse ? this.newLeadershipsInUse : this.newLeaderships;
+      let pending = byFollower.get(r);
+      if (!pending) byFollower.set(r, (pending = new Map()));
       pending.set(p, now);
     }
     this.leadershipsTaken++;
@@ -1023,6 +1046,10 @@ export class Broker {
 
 /** How long a new leadership counts as new for that (a follower that does not come by then is not waited for). */
 const NEW_LEADERSHIP_WINDOW_MS = 3000;
+/** See followerFetchWaitCap: a follower fetch that has not named a partition in use yet waits this long at most... */
+const IN_USE_LEADERSHIP_FETCH_WAIT_MS = 1;
+/** ...for this long after the leadership came (a follower backing off that partition would otherwise poll fast). */
+const IN_USE_LEADERSHIP_WINDOW_MS = 500;
 
 /** A replica that took data this recently counts as busy: its partition records are applied at once (mayDefer). */
 const ACTIVE_REPLICA_MS = 30_000;

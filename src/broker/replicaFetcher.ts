@@ -23,9 +23,12 @@ const RETRY_BACKOFF_MS = 200;
  * NOT_LEADER_OR_FOLLOWER naming an older epoch than ours) is asked again this much later: the leader is milliseconds
  * behind after a failover, and acks=all writes to it wait for this follower.
  */
-const LEADER_BEHIND_RETRY_MS = 10;
-/** Quick retries of one partition in a row before the usual backoff (a leader that stays behind is not polled hot). */
-const MAX_QUICK_RETRIES = 20;
+const LEADER_BEHIND_RETRY_MS = 2;
+/**
+ * Quick retries of one partition in a row before the usual backoff (a leader that stays behind is not polled hot):
+ * about 100 ms of them.
+ */
+const MAX_QUICK_RETRIES = 50;
 /** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
 const STORAGE_RETRY_BACKOFF_MS = 2000;
 

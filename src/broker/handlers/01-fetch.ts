@@ -9,7 +9,7 @@ import { Fetch } from '../../protocol/apis/01-fetch';
 import { ErrorCode, KafkaError } from '../../protocol/errorCode';
 import { RequestOf, ResponseOf } from '../../protocol/schema';
 import { HandlerContext } from '../handlerContext';
-import { NEW_LEADER_FETCH_WAIT_MS, Partition } from '../partition';
+import { Partition } from '../partition';
 import { OffsetOutOfRangeError } from '../state/partitionLog';
 import { iterateBatchHeaders } from '../../protocol/records/recordBatch';
 import { may, mayOnCluster, Op, ResourceType } from './authz';
@@ -289,8 +289,9 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
   // A session fetch may have read none of its partitions (none had news), yet waits for any of them.
   const nothingToWaitFor = session ? session.partitions.size === 0 : wanted.length === 0;
   // A follower that has not fetched the partitions this broker newly leads comes back soon with them (see
-  // Broker.awaitsFollower); so does one waiting here when this broker takes new leaderships meanwhile.
-  const maxWaitMs = isFollower && broker.awaitsFollower(replicaId) ? Math.min(req.maxWaitMs, NEW_LEADER_FETCH_WAIT_MS) : req.maxWaitMs;
+  // Broker.followerFetchWaitCap); so does one waiting here when this broker takes new leaderships meanwhile.
+  const waitCap = isFollower ? broker.followerFetchWaitCap(replicaId) : undefined;
+  const maxWaitMs = waitCap === undefined ? req.maxWaitMs : Math.min(req.maxWaitMs, waitCap);
   if (bytes >= Math.max(req.minBytes, 1) || maxWaitMs <= 0 || hasError || nothingToWaitFor) return respond();
 
   return new Promise<Res>((resolve) => {
@@ -350,13 +351,14 @@ export function handleFetch(req: Req, ctx: HandlerContext): Res | Promise<Res> {
     if (isFollower) {
       unsubscribes.push(
         broker.onNewLeaderships((inUse) => {
-          if (settled || !broker.awaitsFollower(replicaId)) return;
+          const cap = settled ? undefined : broker.followerFetchWaitCap(replicaId);
+          if (cap === undefined) return;
           clearTimeout(timer);
           // Partitions in use: answer now, so that the follower's next fetch can name them (it applies the same
-          // delta at about the same time; if it has not yet, that next fetch waits NEW_LEADER_FETCH_WAIT_MS at
-          // most, as below). Idle partitions taken slice by slice: one answer per slice would be a fetch round
-          // trip per millisecond of the takeover.
-          timer = setTimeout(finish, inUse ? 0 : NEW_LEADER_FETCH_WAIT_MS);
+          // delta at about the same time; if it has not yet, that next fetch waits a millisecond at most, see
+          // Broker.followerFetchWaitCap). Idle partitions taken slice by slice: one answer per slice would be a
+          // fetch round trip per millisecond of the takeover.
+          timer = setTimeout(finish, inUse ? 0 : cap);
         }),
       );
     }

@@ -145,6 +145,9 @@ test('waiting follower fetches hear of leaderships in use at once, and of the id
     assert.equal(s.broker.partitions.get(takenInUse)!.isLeader, true, 'taken at once');
     // The fetch handler answers a follower's long poll at once for the first, within NEW_LEADER_FETCH_WAIT_MS for the rest.
     assert.deepEqual(heard, [true], 'one call for the delta, flagged in use');
+    const follower = imageState(s, takenInUse).replicas.find((r) => r !== 1 && r !== 2)!;
+    assert.equal(s.broker.followerFetchWaitCap(follower), 1, 'a fetch of its follower that does not name it yet waits 1 ms at most');
+    assert.equal(s.broker.followerFetchWaitCap(2), undefined, 'the fenced broker is awaited for nothing');
     await settle(s.broker);
     assert.ok(heard.length > 2, `then one call per slice that took leaderships (${heard.length - 1})`);
     assert.ok(heard.slice(1).every((inUse) => !inUse), 'not flagged in use');
