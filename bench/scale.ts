@@ -254,6 +254,7 @@ async function hotPartition(c: Cluster): Promise<HotFigures> {
   const wc = await client(c, leader);
   const value = Buffer.alloc(100, 0x61);
   const batch = buildBatch({ records: Array.from({ length: 1000 }, () => ({ value })) });
+  if (LOG_FILE) console.log(`  hot produce to leader ${leader} starts at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
   const run = await withTimeout(pipelinedProduce(wc, 'hot', batch, 1000, 100_000, -1, CASE_MS, WINDOW), CASE_MS + 60_000, 'hot produce');
   const sorted = [...run.latencies].sort((a, b) => a - b);
   const consumed = await withTimeout(consumeAll(wc, 'hot', run.records, 100), 120_000, 'hot consume');

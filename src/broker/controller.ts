@@ -347,7 +347,13 @@ export class Controller extends EventEmitter {
     const started = performance.now();
     this.publish(); // what is pending goes first: the fence is a delta of its own
     const fence = prepared && prepared.brokerId === id && prepared.imageEpoch === this.image.epoch ? prepared : this.prepareFence(id, busy)!;
-    for (const delta of fence.deltas) {
+    const last = fence.deltas[fence.deltas.length - 1];
+    const why = `broker ${id} ${reason}: ${fence.moved} leader(s) moved, left ${fence.records - fence.moved} other ISR(s)`;
+    this.logger.debug(`metadata epoch ${fence.deltas[0].epoch}..${last.epoch}: ${why}`);
+    broker.fenced = true;
+    // The image moves one delta at a time, each published as soon as it is in the image: the first (the partitions
+    // in use) goes out before the records of thousands of idle ones are applied here (10,000 of them take a few ms).
+    fence.deltas.forEach((delta, i) => {
       for (const { topic, state } of delta.partitions ?? []) {
         const p = this.topicsByName.get(topic)!.partitions[state.partition];
         p.leader = state.leader;
@@ -355,15 +361,11 @@ export class Controller extends EventEmitter {
         p.leaderEpoch = state.leaderEpoch;
         p.partitionEpoch = state.partitionEpoch;
       }
-    }
-    broker.fenced = true;
-    const last = fence.deltas[fence.deltas.length - 1];
-    this.image.controllerId = last.controllerId;
-    this.image.epoch = last.epoch;
-    this.publishedEpoch = this.image.epoch;
-    const why = `broker ${id} ${reason}: ${fence.moved} leader(s) moved, left ${fence.records - fence.moved} other ISR(s)`;
-    this.logger.debug(`metadata epoch ${fence.deltas[0].epoch}..${last.epoch}: ${why}`);
-    fence.deltas.forEach((delta, i) => this.emit('change', delta, i === 0 ? [why] : [`${why} (${i + 1} of ${fence.deltas.length})`]));
+      this.image.controllerId = delta.controllerId;
+      this.image.epoch = delta.epoch;
+      this.publishedEpoch = this.image.epoch;
+      this.emit('change', delta, i === 0 ? [why] : [`${why} (${i + 1} of ${fence.deltas.length})`]);
+    });
     // The file is written a little later: the brokers are taking over right now, and writing the whole image would
     // take CPU from them. Nobody waits for it (a fence is not acknowledged to anyone), and a controller that starts
     // from the file without it fences every broker until it registers again, which ends in the same image.

@@ -696,15 +696,25 @@ export class Supervisor extends EventEmitter {
     this.unrecorded.push({ delta, written, pushedMs: performance.now() });
     this.unrecordedRecords += delta.partitions?.length ?? 0;
     // Thousands of partition changes at once (a broker's failure): the brokers are taking over right now, and this
-    // process's bookkeeping (its own view, an event per partition) would take CPU from them on a small machine.
-    const delay = this.unrecordedRecords > FENCE_BOOKKEEPING_RECORDS ? FENCE_BOOKKEEPING_DELAY_MS : 0;
-    this.recordTimer ??= setTimeout(() => this.recordDeltas(), delay);
+    // process's bookkeeping (its own view, an event per partition) would take CPU from them on a small machine. A
+    // fence's first delta is small (the partitions in use); its tail, in the same turn, delays the timer again.
+    const delay = this.fencing?.tail || this.unrecordedRecords > FENCE_BOOKKEEPING_RECORDS ? FENCE_BOOKKEEPING_DELAY_MS : 0;
+    if (delay > 0 && this.recordTimer && !this.recordTimerDelayed) {
+      clearTimeout(this.recordTimer);
+      this.recordTimer = undefined;
+    }
+    if (!this.recordTimer) {
+      this.recordTimer = setTimeout(() => this.recordDeltas(), delay);
+      this.recordTimerDelayed = delay > 0;
+    }
   }
 
   /** Deltas pushed to the brokers that lastImage and the events do not have yet (see onMetadata). */
   private readonly unrecorded: Array<{ delta: MetadataDelta; written: Promise<void>; pushedMs: number }> = [];
   private unrecordedRecords = 0;
   private recordTimer: NodeJS.Timeout | undefined;
+  /** Whether recordTimer waits FENCE_BOOKKEEPING_DELAY_MS (a timer set for 0 ms is set again with the delay). */
+  private recordTimerDelayed = false;
 
   /** Brings lastImage up to the last delta pushed, and queues the events of each delta (afterWritten). */
   private recordDeltas(): void {
