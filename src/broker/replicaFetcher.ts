@@ -29,6 +29,13 @@ const LEADER_BEHIND_RETRY_MS = 2;
  * about 100 ms of them.
  */
 const MAX_QUICK_RETRIES = 50;
+/**
+ * At most this many partitions join the leader's fetch session per fetch (the rest in the next ones, asked without
+ * waiting). A failover hands a follower thousands of partitions to fetch from a new leader at once, and one fetch
+ * naming them all cost that leader 150 ms in a single turn at 10,000 partitions (each looked up, its deferred
+ * metadata record applied, added to the session), with the acks=all writes to its partitions in use waiting behind.
+ */
+const MAX_NEW_PARTITIONS_PER_FETCH = 200;
 /** A follower that could not write (disk full) tries again this much later, not in a busy loop. */
 const STORAGE_RETRY_BACKOFF_MS = 2000;
 
@@ -62,6 +69,8 @@ export class LeaderFetcher {
   /** The leader's fetch session (KIP-227): its id (0 = none) and the epoch of the next request (0 = a full fetch). */
   private sessionId = 0;
   private nextEpoch = 0;
+  /** The leader answered the last full fetch without a session (no slot): fetches name every partition. */
+  private sessionless = false;
   /** What the leader's session holds for each partition: the position last sent. */
   private readonly sent = new Map<Partition, Position>();
   /** Partitions whose position may have moved since the last fetch (only these are compared with `sent`). */
@@ -215,6 +224,9 @@ export class LeaderFetcher {
     const candidates: Iterable<Partition> = full ? this.partitions : this.touched;
     const byTopic = new Map<string, Partition[]>();
     const forgotten = new Map<string, number[]>();
+    // New to the session beyond MAX_NEW_PARTITIONS_PER_FETCH: named by a later fetch.
+    const later: Partition[] = [];
+    let added = 0;
     for (const p of candidates) {
       const fetching = this.partitions.has(p) && !this.backoffUntil.has(p);
       if (!fetching) {
@@ -227,14 +239,26 @@ export class LeaderFetcher {
       }
       const last = this.sent.get(p);
       if (last && samePosition(last, p)) continue;
+      // (Without a session every fetch is a full one and names every partition: no cap then.)
+      if (!last && !this.sessionless && ++added > MAX_NEW_PARTITIONS_PER_FETCH) {
+        later.push(p);
+        continue;
+      }
       this.sent.set(p, positionOf(p));
       let ps = byTopic.get(p.topic);
       if (!ps) byTopic.set(p.topic, (ps = []));
       ps.push(p);
     }
     this.touched.clear();
-    // A partition waiting to be retried must not wait for this long poll too: the poll ends when its wait does.
-    const maxWaitMs = Math.max(0, Math.min(Number(this.broker.config['replica.fetch.wait.max.ms'] ?? 500), nextRetry - now));
+    for (const p of later) this.touched.add(p);
+    if (added > 0) {
+      const named = Math.min(added, this.sessionless ? added : MAX_NEW_PARTITIONS_PER_FETCH);
+      this.broker.logger.debug(`fetch from leader ${this.leaderId}: named ${named} partition(s) new to the session (${later.length} left for the next fetches)`);
+    }
+    // A partition waiting to be retried must not wait for this long poll too: the poll ends when its wait does; nor
+    // must partitions still to be named.
+    const maxWaitMs =
+      later.length > 0 ? 0 : Math.max(0, Math.min(Number(this.broker.config['replica.fetch.wait.max.ms'] ?? 500), nextRetry - now));
     const res = await client.request(
       Fetch,
       FETCH_VERSION,
@@ -277,6 +301,7 @@ export class LeaderFetcher {
     if (full) {
       // Session 0: the leader had no slot; every fetch stays a full one that asks again.
       this.sessionId = res.sessionId;
+      this.sessionless = res.sessionId === 0;
       this.nextEpoch = res.sessionId === 0 ? 0 : 1;
     } else {
       this.nextEpoch = this.nextEpoch >= 0x7fffffff ? 1 : this.nextEpoch + 1;
