@@ -114,6 +114,9 @@ export class Broker {
   private boundPort = 0;
   private retentionTimer: NodeJS.Timeout | undefined;
   private isrTimer: NodeJS.Timeout | undefined;
+  /** Partitions whose ISR change was refused or skipped, checked again ISR_RECHECK_MS later (see scheduleIsrRecheck). */
+  private readonly isrRecheck = new Set<Partition>();
+  private isrRecheckTimer: NodeJS.Timeout | undefined;
   private producerExpiryTimer: NodeJS.Timeout | undefined;
   private offsetsExpiryTimer: NodeJS.Timeout | undefined;
   /** Compacts the logs of compacted topics (log.cleaner.enable). */
@@ -320,6 +323,7 @@ export class Broker {
     this.deferredRun = undefined;
     clearInterval(this.retentionTimer);
     clearInterval(this.isrTimer);
+    clearTimeout(this.isrRecheckTimer);
     clearInterval(this.producerExpiryTimer);
     clearInterval(this.offsetsExpiryTimer);
     clearInterval(this.offlineRetryTimer);
@@ -759,8 +763,10 @@ export class Broker {
     if (this.pendingIsrChanges.has(p.key)) return;
     // Kafka's isReplicaIsrEligible: a fenced broker does not rejoin the ISR. The last fetch of a broker that is
     // stopping can arrive after the controller removed it; the next fetch after it registers again will do.
+    // A rejoin skipped here, or refused below, is tried again soon rather than at the next periodic check (half of
+    // replica.lag.time.max.ms): an idle partition's fetches name it no more, so nothing else would ask again.
     const fenced = (id: number) => this.image.brokers.find((b) => b.id === id)?.fenced !== false;
-    if (isr.some((r) => !p.state.isr.includes(r) && fenced(r))) return;
+    if (isr.some((r) => !p.state.isr.includes(r) && fenced(r))) return this.scheduleIsrRecheck(p);
     this.pendingIsrChanges.add(p.key);
     const epoch = p.leaderEpoch;
     this.logger.info(`${p.key}: asking controller for ISR [${isr.join(',')}] (was [${p.state.isr.join(',')}])`);
@@ -768,9 +774,30 @@ export class Broker {
       .alterIsr(p.topic, p.index, epoch, isr)
       .then(
         () => this.requestMetadataRefresh(),
-        (err) => this.logger.warn(`${p.key}: ISR change refused: ${(err as Error).message}`),
+        (err) => {
+          this.logger.warn(`${p.key}: ISR change refused: ${(err as Error).message}`);
+          this.scheduleIsrRecheck(p);
+        },
       )
       .finally(() => this.pendingIsrChanges.delete(p.key));
+  }
+
+  /**
+   * Checks `p`'s ISR again ISR_RECHECK_MS from now, by the periodic check's own rules (Partition.checkIsr: a follower
+   * rejoins only while it was caught up within replica.lag.time.max.ms, so a follower that stays fenced or away stops
+   * being retried once that has passed). One timer for every partition waiting.
+   */
+  private scheduleIsrRecheck(p: Partition): void {
+    this.isrRecheck.add(p);
+    if (this.isrRecheckTimer) return;
+    this.isrRecheckTimer = setTimeout(() => {
+      this.isrRecheckTimer = undefined;
+      const lagMs = num(this.config, 'replica.lag.time.max.ms');
+      const waiting = [...this.isrRecheck];
+      this.isrRecheck.clear();
+      for (const q of waiting) if (!q.dropped && !q.metadataDeferred && this.partitions.get(q.key) === q) q.checkIsr(lagMs);
+    }, ISR_RECHECK_MS);
+    this.isrRecheckTimer.unref();
   }
 
   /**
@@ -1046,6 +1073,8 @@ export class Broker {
 
 /** How long a new leadership counts as new for that (a follower that does not come by then is not waited for). */
 const NEW_LEADERSHIP_WINDOW_MS = 3000;
+/** An ISR change refused by the controller, or a rejoin of a follower not yet unfenced, is tried again this much later. */
+const ISR_RECHECK_MS = 1000;
 /** See followerFetchWaitCap: a follower fetch that has not named a partition in use yet waits this long at most... */
 const IN_USE_LEADERSHIP_FETCH_WAIT_MS = 1;
 /** ...for this long after the leadership came (a follower backing off that partition would otherwise poll fast). */
