@@ -143,7 +143,7 @@ async function waitAllLed(wc: () => Promise<WireClient>, expected: number, timeo
 async function createTopics(c: Cluster): Promise<{ seconds: number; createdSeconds: number; requests: number; slowestRequestMs: number }> {
   const wc = await client(c, 1);
   const t0 = performance.now();
-  if (LOG_FILE) console.log(`  creation starts at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
+  logMonotonic('creation starts');
   let slowest = 0;
   let requests = 0;
   for (let start = 0; start < TOPICS; start += BATCH) {
@@ -254,7 +254,7 @@ async function hotPartition(c: Cluster): Promise<HotFigures> {
   const wc = await client(c, leader);
   const value = Buffer.alloc(100, 0x61);
   const batch = buildBatch({ records: Array.from({ length: 1000 }, () => ({ value })) });
-  if (LOG_FILE) console.log(`  hot produce to leader ${leader} starts at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
+  logMonotonic(`hot produce to leader ${leader} starts`);
   const run = await withTimeout(pipelinedProduce(wc, 'hot', batch, 1000, 100_000, -1, CASE_MS, WINDOW), CASE_MS + 60_000, 'hot produce');
   const sorted = [...run.latencies].sort((a, b) => a - b);
   const consumed = await withTimeout(consumeAll(wc, 'hot', run.records, 100), 120_000, 'hot consume');
@@ -306,6 +306,11 @@ interface FailoverFigures {
   error?: string;
 }
 
+/** With a log (BENCH_SCALE_LOG): when `what` happens on the monotonic clock that CPU profiles (--cpu-prof) use too. */
+function logMonotonic(what: string): void {
+  if (LOG_FILE) console.log(`  ${what} at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
+}
+
 /** A failover round starts once the metadata epoch has not moved for this long. */
 const SETTLE_MS = 1000;
 
@@ -331,8 +336,7 @@ async function failover(c: Cluster, scalePartitions: number): Promise<FailoverFi
   const survivors = [1, 2, 3].filter((id) => id !== killed);
   for (const id of survivors) await client(c, id);
   const t0 = performance.now();
-  // With a log (BENCH_SCALE_LOG), the kill's time on the monotonic clock that CPU profiles (--cpu-prof) use too.
-  if (LOG_FILE) console.log(`  kill of broker ${killed} at monotonic ${(process.hrtime.bigint() / 1000n).toString()} µs`);
+  logMonotonic(`kill of broker ${killed}`);
   // Not waited for: the control API answers once the process is gone, and clients do not wait for that.
   const killAnswered = c.control.broker(killed, 'kill');
   c.clients.get(killed)?.close();

@@ -502,7 +502,7 @@ export class Broker {
   private mayDefer(p: Partition, topic: TopicState, next: PartitionState, now: number): boolean {
     if (topic.internal || p.topicId !== topic.id || !next.replicas.includes(this.nodeId)) return false;
     if (p.isLeader && next.leader !== this.nodeId) return false;
-    return now - p.lastAppendMs > ACTIVE_REPLICA_MS && !p.hasWaiters;
+    return !inUse(p, now);
   }
 
   /** Applies deferred records for about DEFERRED_SLICE_MS, then lets the event loop serve requests before the next slice. */
@@ -693,23 +693,8 @@ export class Broker {
    */
   followerFetchWaitCap(replicaId: number): number | undefined {
     const now = this.now();
-    const inUse = this.newLeadershipsInUse.get(replicaId);
-    if (inUse) {
-      for (const [p, since] of inUse) {
-        if (!p.dropped && now - since <= IN_USE_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return IN_USE_LEADERSHIP_FETCH_WAIT_MS;
-        inUse.delete(p);
-      }
-      this.newLeadershipsInUse.delete(replicaId);
-    }
-    const pending = this.newLeaderships.get(replicaId);
-    if (!pending) return undefined;
-    // Called on every fetch of that follower: entries it fetched (or that expired) go as they are met, and the first
-    // one still awaited answers, so each call costs about one entry.
-    for (const [p, since] of pending) {
-      if (!p.dropped && now - since <= NEW_LEADERSHIP_WINDOW_MS && p.awaitsFirstFetchFrom(replicaId)) return NEW_LEADER_FETCH_WAIT_MS;
-      pending.delete(p);
-    }
-    this.newLeaderships.delete(replicaId);
+    if (awaits(this.newLeadershipsInUse, replicaId, IN_USE_LEADERSHIP_WINDOW_MS, now)) return IN_USE_LEADERSHIP_FETCH_WAIT_MS;
+    if (awaits(this.newLeaderships, replicaId, NEW_LEADERSHIP_WINDOW_MS, now)) return NEW_LEADER_FETCH_WAIT_MS;
     return undefined;
   }
 
@@ -719,10 +704,9 @@ export class Broker {
    */
   private noteNewLeadership(p: Partition): void {
     const now = this.now();
-    const inUse = now - p.lastAppendMs <= ACTIVE_REPLICA_MS || p.hasWaiters;
+    const byFollower = inUse(p, now) ? this.newLeadershipsInUse : this.newLeaderships;
     for (const r of p.state.replicas) {
       if (r === this.nodeId || !this.image.brokers.some((b) => b.id === r && !b.fenced)) continue;
-      const byFollower = inUse ? this.newLeadershipsInUse : this.newLeaderships;
       let pending = byFollower.get(r);
       if (!pending) byFollower.set(r, (pending = new Map()));
       pending.set(p, now);
@@ -795,7 +779,7 @@ export class Broker {
       const lagMs = num(this.config, 'replica.lag.time.max.ms');
       const waiting = [...this.isrRecheck];
       this.isrRecheck.clear();
-      for (const q of waiting) if (!q.dropped && !q.metadataDeferred && this.partitions.get(q.key) === q) q.checkIsr(lagMs);
+      for (const q of waiting) if (this.partitions.get(q.key) === q && !q.metadataDeferred) q.checkIsr(lagMs);
     }, ISR_RECHECK_MS);
     this.isrRecheckTimer.unref();
   }
@@ -1073,6 +1057,27 @@ export class Broker {
 
 /** How long a new leadership counts as new for that (a follower that does not come by then is not waited for). */
 const NEW_LEADERSHIP_WINDOW_MS = 3000;
+
+/** In use: the replica took data within ACTIVE_REPLICA_MS or has waiters (acks=all produces, long polls). */
+function inUse(p: Partition, now: number): boolean {
+  return now - p.lastAppendMs <= ACTIVE_REPLICA_MS || p.hasWaiters;
+}
+
+/**
+ * Whether follower `replicaId` has yet to fetch one of the partitions `byFollower` notes for it, taken within
+ * `windowMs`. Called on every fetch of that follower: entries it fetched (or that expired) go as they are met, and
+ * the first one still awaited answers, so each call costs about one entry.
+ */
+function awaits(byFollower: Map<number, Map<Partition, number>>, replicaId: number, windowMs: number, now: number): boolean {
+  const pending = byFollower.get(replicaId);
+  if (!pending) return false;
+  for (const [p, since] of pending) {
+    if (!p.dropped && now - since <= windowMs && p.awaitsFirstFetchFrom(replicaId)) return true;
+    pending.delete(p);
+  }
+  byFollower.delete(replicaId);
+  return false;
+}
 /** An ISR change refused by the controller, or a rejoin of a follower not yet unfenced, is tried again this much later. */
 const ISR_RECHECK_MS = 1000;
 /** See followerFetchWaitCap: a follower fetch that has not named a partition in use yet waits this long at most... */

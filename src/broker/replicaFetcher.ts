@@ -239,10 +239,13 @@ export class LeaderFetcher {
       }
       const last = this.sent.get(p);
       if (last && samePosition(last, p)) continue;
-      // (Without a session every fetch is a full one and names every partition: no cap then.)
-      if (!last && !this.sessionless && ++added > MAX_NEW_PARTITIONS_PER_FETCH) {
-        later.push(p);
-        continue;
+      if (!last) {
+        added++;
+        // (Without a session every fetch is a full one and names every partition: no cap then.)
+        if (!this.sessionless && added > MAX_NEW_PARTITIONS_PER_FETCH) {
+          later.push(p);
+          continue;
+        }
       }
       this.sent.set(p, positionOf(p));
       let ps = byTopic.get(p.topic);
@@ -252,8 +255,7 @@ export class LeaderFetcher {
     this.touched.clear();
     for (const p of later) this.touched.add(p);
     if (added > 0) {
-      const named = Math.min(added, this.sessionless ? added : MAX_NEW_PARTITIONS_PER_FETCH);
-      this.broker.logger.debug(`fetch from leader ${this.leaderId}: named ${named} partition(s) new to the session (${later.length} left for the next fetches)`);
+      this.broker.logger.debug(`fetch from leader ${this.leaderId}: named ${added - later.length} partition(s) new to the session (${later.length} left for the next fetches)`);
     }
     // A partition waiting to be retried must not wait for this long poll too: the poll ends when its wait does; nor
     // must partitions still to be named.
